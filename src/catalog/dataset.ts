@@ -1,0 +1,44 @@
+import type { Schema } from 'apache-arrow';
+import type { IpcMessage } from '../ipc/message.js';
+
+export interface DatasetStats {
+  /** Total rows, or -1 when the source cannot tell without reading everything. */
+  readonly records: number;
+  /** Total Arrow IPC bytes (headers and bodies), or -1 when unknown. */
+  readonly bytes: number;
+}
+
+/**
+ * A named dataset. Sources differ in where batches come from (a file, an upload, memory);
+ * everyone downstream sees the same thing: a schema and a stream of IPC messages.
+ */
+export interface Dataset {
+  readonly name: string;
+  /** Source kind, e.g. `arrow`, `csv`, `parquet`, `managed`. */
+  readonly kind: string;
+  /** Whether DoPut may append to or replace it. */
+  readonly writable: boolean;
+  schema(): Promise<Schema>;
+  stats(): Promise<DatasetStats>;
+  /**
+   * The data as IPC messages: the schema message first, then dictionary and record batches in
+   * stream order. Reads lazily, so a large file is never held whole.
+   */
+  messages(options?: MessageOptions): AsyncIterable<IpcMessage>;
+}
+
+export interface MessageOptions {
+  signal?: AbortSignal;
+  /**
+   * Allocator for message bodies, so a consumer can recycle buffers once they are sent. Sources
+   * that already hold their bodies in memory ignore it.
+   */
+  allocate?: (size: number) => Uint8Array;
+}
+
+/** Builds a dataset from a file: one per format, chosen by file extension. */
+export interface DatasetSource {
+  /** Lower-case extensions this source reads, with the dot: `.csv`. */
+  readonly extensions: readonly string[];
+  open(name: string, path: string): Promise<Dataset>;
+}

@@ -1,0 +1,62 @@
+/** A dataset created by DoPut: one or more IPC stream segments listed by a manifest. */
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Schema } from 'apache-arrow';
+import { readFromHandle } from '../../ipc/file-reader.js';
+import { decodeSchema, type IpcMessage } from '../../ipc/message.js';
+import type { Dataset, DatasetStats, MessageOptions } from '../dataset.js';
+import type { Manifest } from './manifest.js';
+
+export class ManagedDataset implements Dataset {
+  readonly kind = 'managed';
+  readonly writable = true;
+  private readonly decodedSchema: Schema;
+  readonly schemaHeader: Uint8Array;
+
+  constructor(
+    readonly name: string,
+    readonly dir: string,
+    readonly manifest: Manifest,
+  ) {
+    this.schemaHeader = Buffer.from(manifest.schema, 'base64');
+    this.decodedSchema = decodeSchema(this.schemaHeader);
+  }
+
+  async schema(): Promise<Schema> {
+    return this.decodedSchema;
+  }
+
+  async stats(): Promise<DatasetStats> {
+    let records = 0;
+    let bytes = this.schemaHeader.length;
+    for (const s of this.manifest.segments) {
+      records += s.rows;
+      bytes += s.bytes;
+    }
+    return { records, bytes };
+  }
+
+  messages(options: MessageOptions = {}): AsyncIterable<IpcMessage> {
+    return this.read(options);
+  }
+
+  private async *read(options: MessageOptions): AsyncGenerator<IpcMessage> {
+    // Open every segment first: a concurrent replace may unlink them, and an open handle keeps
+    // this reader on the version it started with.
+    const handles: { fh: FileHandle; size: number; file: string }[] = [];
+    try {
+      for (const s of this.manifest.segments) {
+        const fh = await open(join(this.dir, s.file), 'r');
+        handles.push({ fh, size: (await fh.stat()).size, file: s.file });
+      }
+      yield { header: this.schemaHeader, body: new Uint8Array(0) };
+      for (const h of handles) {
+        for await (const m of readFromHandle(h.fh, h.size, options, `${this.name}/${h.file}`)) {
+          if (m.summary.kind !== 'schema') yield m;
+        }
+      }
+    } finally {
+      await Promise.all(handles.map((h) => h.fh.close()));
+    }
+  }
+}

@@ -1,0 +1,106 @@
+/** The `flightgate` command. Each subcommand parses its flags and calls into the server. */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { consoleLogger, startServer } from '../server.js';
+
+const USAGE = `usage: flightgate <command> [options]
+
+commands:
+  serve     run the Flight server
+
+run 'flightgate <command> --help' for a command's options`;
+
+const SERVE_USAGE = `usage: flightgate serve [--demo] [--host H] [--port N] [--data-dir DIR] [--config FILE]
+
+  --demo           seed and serve the demo datasets db1, db2 and numbers
+  --host H         address to bind (default 127.0.0.1; 0.0.0.0 for all interfaces)
+  --port N         Flight gRPC port (default 8815; 0 picks a free port)
+  --data-dir DIR   where datasets are found and uploads kept (default ./flightgate-data)
+  --config FILE    JSON configuration file; FLIGHTGATE_* environment variables override it,
+                   and these flags override both`;
+
+class UsageError extends Error {}
+
+async function serve(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      demo: { type: 'boolean' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      config: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(SERVE_USAGE);
+    return 0;
+  }
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: expected 0-65535, got ${values.port}`);
+  }
+  const config = loadConfig({
+    file: values.config,
+    overrides: { demo: values.demo, host: values.host, port, dataDir: values['data-dir'] },
+  });
+  const server = await startServer(config);
+  console.log(`flightgate listening on ${server.uri}`);
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) {
+        consoleLogger.warn(`${signal} again: exiting now`);
+        process.exit(1);
+      }
+      stopping = true;
+      consoleLogger.info(`${signal} received: draining in-flight calls (up to ${config.shutdownGraceSeconds}s)`);
+      server.close().then(resolve, (err: unknown) => {
+        consoleLogger.error('shutdown failed', err);
+        resolve();
+      });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  consoleLogger.info('flightgate stopped');
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+        return await serve(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"\n${USAGE}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      console.error(`flightgate: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      console.error(`flightgate: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      console.error(`flightgate: ${err.message} (is another server running? pick another --port)`);
+      return 1;
+    }
+    console.error(`flightgate: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,37 @@
+/** Every setting flightgate reads, with defaults that work embedded (no other service). */
+import { z } from 'zod';
+
+export const configSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1').describe('address the Flight server binds to'),
+    port: z.number().int().min(0).max(65535).default(8815).describe('Flight gRPC port'),
+    dataDir: z.string().min(1).default('./flightgate-data').describe('where datasets are discovered and uploads are kept'),
+    demo: z.boolean().default(false).describe('seed the demo datasets db1, db2 and numbers'),
+    demoNumbersRows: z.number().int().min(0).default(10_000_000).describe('rows in the generated demo numbers dataset'),
+    advertisedUri: z.string().url().optional().describe('location put in FlightInfo endpoints (default: reuse this connection)'),
+    ticketTtlSeconds: z.number().int().positive().default(3600).describe('lifetime of tickets from GetFlightInfo'),
+    durableWrites: z.boolean().default(true).describe('fsync uploads before they become visible'),
+    shutdownGraceSeconds: z.number().min(0).default(30).describe('how long shutdown waits for running calls'),
+    datasets: z
+      .array(
+        z.object({
+          name: z.string().min(1),
+          path: z.string().min(1),
+          format: z.enum(['arrow', 'arrows', 'feather', 'ipc', 'parquet', 'csv']).optional(),
+        }).strict(),
+      )
+      .default([])
+      .describe('datasets declared by file path'),
+    transport: z
+      .object({
+        maxMessageBytes: z.number().int().positive().default(1024 * 1024 * 1024),
+        receiveWindowBytes: z.number().int().min(65535).max(2 ** 31 - 1).default(32 * 1024 * 1024),
+        maxConcurrentStreams: z.number().int().positive().default(1000),
+      })
+      .strict()
+      .default({ maxMessageBytes: 1024 * 1024 * 1024, receiveWindowBytes: 32 * 1024 * 1024, maxConcurrentStreams: 1000 }),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,35 @@
+import { Status, type StatusCode, statusName } from './status.js';
+
+/**
+ * Every error we mean to show a caller. The status travels to the client as the gRPC status;
+ * the message must be safe to show (never a secret) and say what to fix.
+ */
+export class FlightgateError extends Error {
+  readonly status: StatusCode;
+  constructor(status: StatusCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'FlightgateError';
+    this.status = status;
+  }
+  get statusName(): string {
+    return statusName(this.status);
+  }
+}
+
+export const invalidArgument = (message: string, cause?: unknown): FlightgateError =>
+  new FlightgateError(Status.INVALID_ARGUMENT, message, { cause });
+export const notFound = (message: string): FlightgateError => new FlightgateError(Status.NOT_FOUND, message);
+export const alreadyExists = (message: string): FlightgateError => new FlightgateError(Status.ALREADY_EXISTS, message);
+export const unimplemented = (message: string): FlightgateError => new FlightgateError(Status.UNIMPLEMENTED, message);
+export const failedPrecondition = (message: string): FlightgateError =>
+  new FlightgateError(Status.FAILED_PRECONDITION, message);
+export const resourceExhausted = (message: string): FlightgateError =>
+  new FlightgateError(Status.RESOURCE_EXHAUSTED, message);
+export const internal = (message: string, cause?: unknown): FlightgateError =>
+  new FlightgateError(Status.INTERNAL, message, { cause });
+
+/** Maps anything thrown to a FlightgateError; unknown errors become INTERNAL with a generic message. */
+export function toFlightgateError(err: unknown): FlightgateError {
+  if (err instanceof FlightgateError) return err;
+  return internal('internal error', err);
+}

@@ -1,0 +1,142 @@
+/**
+ * DoAction: the standard Flight actions we support and our own, each described for ListActions.
+ * A new action is one entry in `builtins`.
+ */
+import { invalidArgument, unimplemented } from '../core/errors.js';
+import type { Principal } from '../core/principal.js';
+import type { Catalog } from '../catalog/catalog.js';
+import type { AccessControl } from './access.js';
+import {
+  CancelStatus,
+  decodeCancelFlightInfoRequest,
+  decodeRenewFlightEndpointRequest,
+  encodeCancelFlightInfoResult,
+  encodeEndpoint,
+  timestampFromDate,
+  type Action,
+  type ActionType,
+  type FlightInfo,
+} from './proto/messages.js';
+import { decodeTicket, encodeTicket } from './ticket.js';
+import type { ServerCall } from './transport/server.js';
+import { checkDatasetName } from '../catalog/names.js';
+
+interface ActionContext {
+  catalog: Catalog;
+  access: AccessControl;
+  ticketTtlMs: number;
+}
+
+interface ActionDefinition extends ActionType {
+  run(body: Uint8Array, principal: Principal, call: ServerCall): Promise<Uint8Array[]>;
+}
+
+const json = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value));
+
+function datasetFromBody(body: Uint8Array): string {
+  const text = Buffer.from(body).toString('utf8').trim();
+  if (!text) throw invalidArgument('action body must name a dataset: {"dataset": "name"} or the bare name');
+  if (text.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw invalidArgument('action body is not valid JSON');
+    }
+    const d = (parsed as { dataset?: unknown }).dataset;
+    if (typeof d !== 'string') throw invalidArgument('action body needs a "dataset" string');
+    return checkDatasetName(d);
+  }
+  return checkDatasetName(text);
+}
+
+export class ActionRegistry {
+  private readonly actions = new Map<string, ActionDefinition>();
+
+  constructor(
+    private readonly ctx: ActionContext,
+    describeFlight: (name: string, principal: Principal) => Promise<FlightInfo>,
+  ) {
+    const { catalog, access } = ctx;
+    const builtins: ActionDefinition[] = [
+      {
+        type: 'CancelFlightInfo',
+        description:
+          'Standard Flight action: cancel a FlightInfo. flightgate flights are complete when returned, so the answer is NOT_CANCELLABLE.',
+        run: async (body) => {
+          const info = decodeCancelFlightInfoRequest(body);
+          if (!info) throw invalidArgument('CancelFlightInfo needs a CancelFlightInfoRequest with a FlightInfo');
+          return [encodeCancelFlightInfoResult(CancelStatus.NOT_CANCELLABLE)];
+        },
+      },
+      {
+        type: 'RenewFlightEndpoint',
+        description: 'Standard Flight action: extend the expiration time of a FlightEndpoint\'s ticket. Returns the renewed FlightEndpoint.',
+        run: async (body, principal) => {
+          const endpoint = decodeRenewFlightEndpointRequest(body);
+          if (!endpoint) throw invalidArgument('RenewFlightEndpoint needs a RenewFlightEndpointRequest with an endpoint');
+          const ticket = decodeTicket(endpoint.ticket);
+          await access.authorize(principal, 'read', ticket.dataset);
+          await catalog.get(ticket.dataset);
+          const expiresAt = Date.now() + this.ctx.ticketTtlMs;
+          return [
+            encodeEndpoint({
+              ...endpoint,
+              ticket: encodeTicket({ dataset: ticket.dataset, expiresAt }),
+              expirationTime: timestampFromDate(new Date(expiresAt)),
+            }),
+          ];
+        },
+      },
+      {
+        type: 'ping',
+        description: 'Checks that the server answers. Returns {"ok": true, "time": ISO-8601}.',
+        run: async () => [json({ ok: true, time: new Date().toISOString() })],
+      },
+      {
+        type: 'describe',
+        description:
+          'Describes a dataset: body {"dataset": "name"} (or the bare name). Returns JSON with kind, writable, rows, bytes and schema.',
+        run: async (body, principal) => {
+          const name = datasetFromBody(body);
+          const info = await describeFlight(name, principal);
+          const ds = await catalog.get(name);
+          const schema = await ds.schema();
+          return [
+            json({
+              dataset: name,
+              kind: ds.kind,
+              writable: ds.writable,
+              rows: info.totalRecords,
+              bytes: info.totalBytes,
+              schema: schema.fields.map((f) => ({ name: f.name, type: String(f.type), nullable: f.nullable })),
+            }),
+          ];
+        },
+      },
+      {
+        type: 'drop',
+        description: 'Deletes an uploaded dataset: body {"dataset": "name"} (or the bare name). Needs write access; files in the data directory are never deleted.',
+        run: async (body, principal) => {
+          const name = datasetFromBody(body);
+          await access.authorize(principal, 'write', name);
+          await catalog.drop(name);
+          return [json({ dropped: name })];
+        },
+      },
+    ];
+    for (const a of builtins) this.actions.set(a.type, a);
+  }
+
+  list(): ActionType[] {
+    return [...this.actions.values()].map(({ type, description }) => ({ type, description }));
+  }
+
+  async run(action: Action, principal: Principal, call: ServerCall): Promise<Uint8Array[]> {
+    const def = this.actions.get(action.type);
+    if (!def) {
+      throw unimplemented(`unknown action "${action.type.slice(0, 64)}"; ListActions shows the supported ones`);
+    }
+    return def.run(action.body, principal, call);
+  }
+}

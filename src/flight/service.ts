@@ -1,0 +1,271 @@
+/**
+ * The Flight service: every RPC of arrow.flight.protocol.FlightService, bound to our gRPC
+ * transport. Each handler authenticates through the AccessControl seam first, then authorizes
+ * the dataset it touches; it holds no auth logic of its own.
+ */
+import type { Catalog } from '../catalog/catalog.js';
+import type { Dataset } from '../catalog/dataset.js';
+import { FlightgateError, invalidArgument, unimplemented } from '../core/errors.js';
+import type { Principal } from '../core/principal.js';
+import { Status } from '../core/status.js';
+import { BufferPool } from '../ipc/buffer-pool.js';
+import { encapsulate, schemaMessage } from '../ipc/message.js';
+import type { AccessControl } from './access.js';
+import { ActionRegistry } from './actions.js';
+import { flightDataHead, readFlightData } from './codec.js';
+import { datasetRequest } from './descriptor.js';
+import {
+  decodeAction,
+  decodeDescriptor,
+  decodeHandshake,
+  decodeSingleBytes,
+  decodeTicket as decodeTicketMessage,
+  DescriptorType,
+  encodeActionType,
+  encodeFlightInfo,
+  encodeHandshake,
+  encodePollInfo,
+  encodeSingleBytes,
+  timestampFromDate,
+  type FlightDescriptor,
+  type FlightInfo,
+} from './proto/messages.js';
+import { decodeTicket, encodeTicket } from './ticket.js';
+import type { GrpcServer, Handler, MessageSink, ServerCall } from './transport/server.js';
+
+export const FLIGHT_SERVICE = 'arrow.flight.protocol.FlightService';
+export const REUSE_CONNECTION_URI = 'arrow-flight-reuse-connection://?';
+
+export interface FlightServiceOptions {
+  catalog: Catalog;
+  access: AccessControl;
+  /** Location put in FlightInfo endpoints; the reuse-connection URI when unset. */
+  advertisedUri?: string;
+  /** How long tickets from GetFlightInfo stay valid. */
+  ticketTtlMs: number;
+  /** Observer of data access, for audit and metrics. */
+  onDataAccess?: (event: DataAccessEvent) => void;
+}
+
+export interface DataAccessEvent {
+  rpc: 'DoGet' | 'DoPut';
+  principal: Principal;
+  peer: string;
+  dataset: string;
+  rows: number;
+  bytes: number;
+  outcome: 'ok' | 'error';
+  mode?: string;
+}
+
+/** Reads exactly one request message, as unary and server-streaming calls carry. */
+async function single(requests: AsyncIterable<Uint8Array>, what: string): Promise<Uint8Array> {
+  let first: Uint8Array | undefined;
+  for await (const m of requests) {
+    if (first !== undefined) throw invalidArgument(`${what} takes exactly one request message`);
+    first = m;
+  }
+  if (first === undefined) throw invalidArgument(`${what} received no request message`);
+  return first;
+}
+
+export class FlightService {
+  readonly actions: ActionRegistry;
+  private readonly bodies = new BufferPool();
+
+  constructor(private readonly options: FlightServiceOptions) {
+    this.actions = new ActionRegistry(options, (name, principal) => this.flightInfo(name, principal));
+  }
+
+  bind(server: GrpcServer): void {
+    const rpcs: Record<string, Handler> = {
+      Handshake: (c, r, o) => this.handshake(c, r, o),
+      ListFlights: (c, r, o) => this.listFlights(c, r, o),
+      GetFlightInfo: (c, r, o) => this.getFlightInfo(c, r, o),
+      PollFlightInfo: (c, r, o) => this.pollFlightInfo(c, r, o),
+      GetSchema: (c, r, o) => this.getSchema(c, r, o),
+      DoGet: (c, r, o) => this.doGet(c, r, o),
+      DoPut: (c, r, o) => this.doPut(c, r, o),
+      DoExchange: (c, r, o) => this.doExchange(c, r, o),
+      DoAction: (c, r, o) => this.doAction(c, r, o),
+      ListActions: (c, r, o) => this.listActions(c, r, o),
+    };
+    for (const [method, handler] of Object.entries(rpcs)) server.register(FLIGHT_SERVICE, method, handler);
+  }
+
+  private get access(): AccessControl {
+    return this.options.access;
+  }
+
+  /** Without authentication configured, Handshake answers each request with its own payload. */
+  private async handshake(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
+    await this.access.authenticate(call, 'Handshake');
+    for await (const raw of requests) {
+      const req = decodeHandshake(raw);
+      await out.send(encodeHandshake({ protocolVersion: req.protocolVersion, payload: req.payload }));
+    }
+  }
+
+  /** Looks a dataset up for `principal`, hiding whether it exists from those who may not read it. */
+  private async readable(name: string, principal: Principal): Promise<Dataset> {
+    await this.access.authorize(principal, 'read', name);
+    return this.options.catalog.get(name);
+  }
+
+  async flightInfo(name: string, principal: Principal, descriptor?: FlightDescriptor): Promise<FlightInfo> {
+    const ds = await this.readable(name, principal);
+    return this.describe(ds, descriptor);
+  }
+
+  private async describe(ds: Dataset, descriptor?: FlightDescriptor): Promise<FlightInfo> {
+    const [schema, stats] = await Promise.all([ds.schema(), ds.stats()]);
+    const expiresAt = Date.now() + this.options.ticketTtlMs;
+    return {
+      schema: encapsulate(schemaMessage(schema)),
+      descriptor: descriptor ?? { type: DescriptorType.PATH, cmd: new Uint8Array(0), path: [ds.name] },
+      endpoints: [
+        {
+          ticket: encodeTicket({ dataset: ds.name, expiresAt }),
+          locations: [{ uri: this.options.advertisedUri ?? REUSE_CONNECTION_URI }],
+          expirationTime: timestampFromDate(new Date(expiresAt)),
+          appMetadata: new Uint8Array(0),
+        },
+      ],
+      totalRecords: stats.records,
+      totalBytes: stats.bytes,
+      ordered: true,
+      appMetadata: new Uint8Array(0),
+    };
+  }
+
+  private async listFlights(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
+    const principal = await this.access.authenticate(call, 'ListFlights');
+    const expression = Buffer.from(decodeSingleBytes(await single(requests, 'ListFlights'), 'Criteria')).toString('utf8');
+    const matches = globMatcher(expression);
+    for (const ds of await this.options.catalog.list()) {
+      if (!matches(ds.name)) continue;
+      try {
+        await this.access.authorize(principal, 'list', ds.name);
+      } catch (err) {
+        if (err instanceof FlightgateError && err.status === Status.PERMISSION_DENIED) continue;
+        throw err;
+      }
+      await out.send(encodeFlightInfo(await this.describe(ds)));
+    }
+  }
+
+  private async getFlightInfo(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
+    const principal = await this.access.authenticate(call, 'GetFlightInfo');
+    const descriptor = decodeDescriptor(await single(requests, 'GetFlightInfo'));
+    const { dataset } = datasetRequest(descriptor);
+    await out.send(encodeFlightInfo(await this.flightInfo(dataset, principal, descriptor)));
+  }
+
+  /** Our flights are ready at once, so polling returns the complete info and no retry descriptor. */
+  private async pollFlightInfo(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
+    const principal = await this.access.authenticate(call, 'PollFlightInfo');
+    const descriptor = decodeDescriptor(await single(requests, 'PollFlightInfo'));
+    const { dataset } = datasetRequest(descriptor);
+    const info = await this.flightInfo(dataset, principal, descriptor);
+    await out.send(encodePollInfo({ info, progress: 1 }));
+  }
+
+  private async getSchema(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
+    const principal = await this.access.authenticate(call, 'GetSchema');
+    const { dataset } = datasetRequest(decodeDescriptor(await single(requests, 'GetSchema')));
+    const ds = await this.readable(dataset, principal);
+    await out.send(encodeSingleBytes(encapsulate(schemaMessage(await ds.schema()))));
+  }
+
+  private async doGet(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
+    const principal = await this.access.authenticate(call, 'DoGet');
+    const ticket = decodeTicket(decodeTicketMessage(await single(requests, 'DoGet')));
+    const ds = await this.readable(ticket.dataset, principal);
+    let rows = 0;
+    let bytes = 0;
+    let outcome: 'ok' | 'error' = 'error';
+    try {
+      const pool = this.bodies;
+      for await (const m of ds.messages({ signal: call.signal, allocate: (n) => pool.acquire(n) })) {
+        await out.send(flightDataHead({ header: m.header, body: m.body }), m.body, () => pool.release(m.body));
+        bytes += m.header.length + m.body.length;
+      }
+      rows = (await ds.stats()).records;
+      outcome = 'ok';
+    } finally {
+      this.options.onDataAccess?.({ rpc: 'DoGet', principal, peer: call.peer, dataset: ds.name, rows, bytes, outcome });
+    }
+  }
+
+  private async doPut(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
+    const principal = await this.access.authenticate(call, 'DoPut');
+    const iterator = requests[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    if (first.done) throw invalidArgument('DoPut received no FlightData');
+    const head = readFlightData(first.value);
+    const { dataset, mode } = datasetRequest(head.descriptor);
+    await this.access.authorize(principal, 'write', dataset);
+    const upload = await this.options.catalog.beginUpload(dataset, mode);
+    let outcome: 'ok' | 'error' = 'error';
+    try {
+      if (head.kind) await upload.write({ header: head.header, body: head.body, kind: head.kind, rows: head.rows });
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+        const fd = readFlightData(next.value);
+        if (!fd.kind) continue; // metadata-only message
+        await upload.write({ header: fd.header, body: fd.body, kind: fd.kind, rows: fd.rows });
+      }
+      call.signal.throwIfAborted();
+      const result = await upload.commit();
+      outcome = 'ok';
+      await out.send(encodeSingleBytes(Buffer.from(JSON.stringify(result))));
+    } catch (err) {
+      await upload.abort();
+      throw err;
+    } finally {
+      this.options.onDataAccess?.({
+        rpc: 'DoPut', principal, peer: call.peer, dataset, mode, rows: upload.rowsWritten, bytes: upload.bytesWritten, outcome,
+      });
+    }
+  }
+
+  /** DoExchange commands: `echo` streams every FlightData back unchanged. */
+  private async doExchange(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
+    await this.access.authenticate(call, 'DoExchange');
+    const iterator = requests[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    if (first.done) return;
+    const head = readFlightData(first.value);
+    const d = head.descriptor;
+    const command = d?.type === DescriptorType.CMD ? Buffer.from(d.cmd).toString('utf8') : undefined;
+    if (command !== 'echo') {
+      throw unimplemented(`unknown DoExchange command ${JSON.stringify(command ?? d?.path ?? null)}; supported: "echo"`);
+    }
+    const echo = async (fd: ReturnType<typeof readFlightData>): Promise<void> => {
+      await out.send(flightDataHead({ header: fd.header, appMetadata: fd.appMetadata, body: fd.body }), fd.body);
+    };
+    if (head.header.length || head.appMetadata.length) await echo(head);
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) await echo(readFlightData(next.value));
+  }
+
+  private async doAction(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
+    const principal = await this.access.authenticate(call, 'DoAction');
+    const action = decodeAction(await single(requests, 'DoAction'));
+    for (const result of await this.actions.run(action, principal, call)) await out.send(encodeSingleBytes(result));
+  }
+
+  private async listActions(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
+    await this.access.authenticate(call, 'ListActions');
+    await single(requests, 'ListActions');
+    for (const a of this.actions.list()) await out.send(encodeActionType(a));
+  }
+}
+
+/** ListFlights criteria: empty matches all; otherwise a glob over dataset names (`*`, `?`). */
+function globMatcher(expression: string): (name: string) => boolean {
+  if (!expression) return () => true;
+  if (expression.length > 256) throw invalidArgument('ListFlights criteria is too long (max 256 characters)');
+  const re = new RegExp(
+    '^' + expression.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$',
+  );
+  return (name) => re.test(name);
+}

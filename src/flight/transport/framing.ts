@@ -1,0 +1,122 @@
+/**
+ * gRPC length-prefixed message framing: one flag byte (compressed or not) and a big-endian
+ * uint32 length before each message.
+ */
+import { FlightgateError } from '../../core/errors.js';
+import { Status } from '../../core/status.js';
+
+export const PREFIX_LENGTH = 5;
+
+/** Builds one buffer holding the gRPC prefix followed by `head`, for a message of `total` bytes. */
+export function prefixed(head: Uint8Array, total: number): Buffer {
+  const out = Buffer.allocUnsafe(PREFIX_LENGTH + head.length);
+  out[0] = 0;
+  out.writeUInt32BE(total, 1);
+  out.set(head, PREFIX_LENGTH);
+  return out;
+}
+
+/**
+ * Reassembles messages from arbitrarily split chunks. A message that lies inside one chunk is
+ * returned as a view of it; only messages spanning chunks are copied, once.
+ */
+export async function* deframe(
+  chunks: AsyncIterable<Buffer | Uint8Array | string>,
+  maxMessageBytes: number,
+): AsyncGenerator<Uint8Array> {
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let need = -1; // length of the message being assembled, once its prefix is known
+
+  const take = (n: number): Uint8Array => {
+    const first = pending[0]!;
+    if (first.length >= n) {
+      const out = first.subarray(0, n);
+      if (first.length === n) pending.shift();
+      else pending[0] = first.subarray(n);
+      pendingBytes -= n;
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = pending[0]!;
+      const part = Math.min(c.length, n - filled);
+      out.set(c.subarray(0, part), filled);
+      filled += part;
+      if (part === c.length) pending.shift();
+      else pending[0] = c.subarray(part);
+    }
+    pendingBytes -= n;
+    return out;
+  };
+
+  for await (const chunk of chunks) {
+    if (typeof chunk === 'string') continue;
+    if (chunk.length === 0) continue;
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    for (;;) {
+      if (need < 0) {
+        if (pendingBytes < PREFIX_LENGTH) break;
+        const prefix = take(PREFIX_LENGTH);
+        if (prefix[0] !== 0) {
+          throw new FlightgateError(
+            prefix[0] === 1 ? Status.UNIMPLEMENTED : Status.INTERNAL,
+            prefix[0] === 1 ? 'compressed gRPC messages are not supported; send uncompressed (identity)' : 'invalid gRPC message prefix',
+          );
+        }
+        need = ((prefix[1]! << 24) >>> 0) + (prefix[2]! << 16) + (prefix[3]! << 8) + prefix[4]!;
+        if (need > maxMessageBytes) {
+          throw new FlightgateError(
+            Status.RESOURCE_EXHAUSTED,
+            `received message larger than max (${need} vs. ${maxMessageBytes} bytes)`,
+          );
+        }
+      }
+      if (pendingBytes < need) break;
+      const msg = need === 0 ? new Uint8Array(0) : take(need);
+      need = -1;
+      yield msg;
+    }
+  }
+  if (need >= 0 || pendingBytes > 0) {
+    pending = [];
+    throw new FlightgateError(Status.INTERNAL, 'stream ended in the middle of a gRPC message');
+  }
+}
+
+/** Percent-encodes a grpc-message value as the gRPC HTTP/2 spec asks. */
+export function encodeGrpcMessage(message: string): string {
+  const bytes = Buffer.from(message, 'utf8');
+  let out = '';
+  for (const b of bytes) {
+    if (b >= 0x20 && b <= 0x7e && b !== 0x25) out += String.fromCharCode(b);
+    else out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
+}
+
+export function decodeGrpcMessage(value: string | undefined): string {
+  if (!value) return '';
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+const TIMEOUT_UNITS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
+
+/** Parses a grpc-timeout header (e.g. `100m`) into milliseconds, or undefined when absent/invalid. */
+export function parseGrpcTimeout(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const m = /^(\d{1,8})([HMSmun])$/.exec(value);
+  if (!m) return undefined;
+  return Number(m[1]) * TIMEOUT_UNITS[m[2]!]!;
+}
+
+export function formatGrpcTimeout(ms: number): string {
+  if (ms < 1e8) return `${Math.max(1, Math.ceil(ms))}m`;
+  return `${Math.ceil(ms / 1000)}S`;
+}

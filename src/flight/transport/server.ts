@@ -1,0 +1,300 @@
+/**
+ * A gRPC server written directly on node:http2. It owns the gRPC semantics Flight relies on:
+ * length-prefixed messages, status and message in trailers, `-bin` metadata, `grpc-timeout`
+ * deadlines, cancellation, message-size limits and refusing compression we do not support.
+ *
+ * Why not grpc-js: it copies every outgoing message to prepend the 5-byte prefix. Here a
+ * message goes out as two writes, the prefix with the small head, then the body untouched.
+ */
+import http2, {
+  type Http2SecureServer,
+  type Http2Server,
+  type Http2Session,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import type { Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { FlightgateError, toFlightgateError } from '../../core/errors.js';
+import { Status } from '../../core/status.js';
+import { deframe, encodeGrpcMessage, parseGrpcTimeout, prefixed, PREFIX_LENGTH } from './framing.js';
+import { Metadata, type MetadataValue } from './metadata.js';
+
+export interface ServerCall {
+  readonly method: string;
+  readonly metadata: Metadata;
+  /** `ip:port` of the client. */
+  readonly peer: string;
+  /** Aborted when the client cancels, the deadline passes or the server shuts down. */
+  readonly signal: AbortSignal;
+  /** Absolute deadline in ms since the epoch, if the client sent one. */
+  readonly deadline: number | undefined;
+  /** Whether the connection is TLS. */
+  readonly secure: boolean;
+  /** Adds a response header; effective until the first message is sent. */
+  setHeader(key: string, value: MetadataValue): void;
+  setTrailer(key: string, value: MetadataValue): void;
+}
+
+export interface MessageSink {
+  /**
+   * Sends one message made of `head` and an optional `body`, written without copying `body`.
+   * `onFlushed` runs once the transport no longer needs `body` (it may then be reused).
+   */
+  send(head: Uint8Array, body?: Uint8Array, onFlushed?: () => void): Promise<void>;
+}
+
+/** One RPC. Unary and server-streaming methods read a single request from `requests`. */
+export type Handler = (call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink) => Promise<void>;
+
+export interface TransportOptions {
+  maxReceiveMessageBytes: number;
+  /** HTTP/2 receive window for each stream and the connection; large values speed uploads. */
+  receiveWindowBytes: number;
+  maxConcurrentStreams: number;
+  /** Called for errors that are not the caller's fault, to be logged. */
+  onInternalError?: (method: string, err: unknown) => void;
+  tls?: { cert: Buffer | string; key: Buffer | string; ca?: Buffer | string; requestCert?: boolean };
+}
+
+export const DEFAULT_TRANSPORT_OPTIONS: TransportOptions = {
+  maxReceiveMessageBytes: 1024 * 1024 * 1024,
+  receiveWindowBytes: 32 * 1024 * 1024,
+  maxConcurrentStreams: 1000,
+};
+
+class CallState implements ServerCall {
+  readonly metadata: Metadata;
+  readonly controller = new AbortController();
+  readonly deadline: number | undefined;
+  private headers: OutgoingHttpHeaders = {};
+  private trailers = new Metadata();
+  headersSent = false;
+  finished = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly method: string,
+    readonly stream: ServerHttp2Stream,
+    incoming: IncomingHttpHeaders,
+    readonly peer: string,
+    readonly secure: boolean,
+  ) {
+    this.metadata = Metadata.fromHeaders(incoming);
+    const timeout = parseGrpcTimeout(incoming['grpc-timeout'] as string | undefined);
+    if (timeout !== undefined) {
+      this.deadline = Date.now() + timeout;
+      this.timer = setTimeout(() => this.fail(new FlightgateError(Status.DEADLINE_EXCEEDED, 'deadline exceeded')), timeout);
+      this.timer.unref();
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  setHeader(key: string, value: MetadataValue): void {
+    if (this.headersSent) return;
+    new Metadata().set(key, value).writeTo(this.headers);
+  }
+
+  setTrailer(key: string, value: MetadataValue): void {
+    this.trailers.set(key, value);
+  }
+
+  private sendHeaders(extra: OutgoingHttpHeaders = {}, endStream = false): void {
+    this.headersSent = true;
+    this.stream.respond(
+      { ':status': 200, 'content-type': 'application/grpc+proto', 'grpc-accept-encoding': 'identity', ...this.headers, ...extra },
+      endStream ? { endStream: true } : { waitForTrailers: true },
+    );
+  }
+
+  async send(head: Uint8Array, body?: Uint8Array, onFlushed?: () => void): Promise<void> {
+    if (this.finished || this.stream.destroyed) throw new FlightgateError(Status.CANCELLED, 'call is no longer active');
+    if (!this.headersSent) this.sendHeaders();
+    const bodyLength = body?.length ?? 0;
+    const first = prefixed(head, head.length + bodyLength);
+    let ok = this.stream.write(first);
+    // The write callback also runs when the stream is destroyed, so `onFlushed` always runs once.
+    if (bodyLength > 0) ok = this.stream.write(body, onFlushed && (() => onFlushed()));
+    else onFlushed?.();
+    if (!ok) await this.drained();
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onDrain = (): void => {
+        cleanup();
+        resolve();
+      };
+      const onAbort = (): void => {
+        cleanup();
+        reject(new FlightgateError(Status.CANCELLED, 'call was cancelled'));
+      };
+      const cleanup = (): void => {
+        this.stream.off('drain', onDrain);
+        this.signal.removeEventListener('abort', onAbort);
+      };
+      if (this.signal.aborted) return onAbort();
+      this.stream.on('drain', onDrain);
+      this.signal.addEventListener('abort', onAbort);
+    });
+  }
+
+  /** Ends the call with a status. Safe to call more than once; the first one wins. */
+  finish(status: number, message: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.stream.destroyed || this.stream.closed) return;
+    const trailerHeaders: OutgoingHttpHeaders = this.trailers.writeTo({});
+    trailerHeaders['grpc-status'] = String(status);
+    if (message) trailerHeaders['grpc-message'] = encodeGrpcMessage(message);
+    if (!this.headersSent) {
+      // Trailers-only response: status rides on the single HEADERS frame.
+      this.sendHeaders(trailerHeaders, true);
+      return;
+    }
+    this.stream.once('wantTrailers', () => {
+      try {
+        this.stream.sendTrailers(trailerHeaders);
+      } catch {
+        // The peer went away between the last write and the trailers; nothing left to tell it.
+      }
+    });
+    this.stream.end();
+  }
+
+  /** Fails the call from outside the handler (deadline, shutdown). */
+  fail(err: FlightgateError): void {
+    if (this.finished) return;
+    this.controller.abort(err);
+    this.finish(err.status, err.message);
+    if (!this.stream.destroyed) this.stream.close(http2.constants.NGHTTP2_CANCEL);
+  }
+}
+
+export class GrpcServer {
+  private server: Http2Server | Http2SecureServer | undefined;
+  private readonly handlers = new Map<string, Handler>();
+  private readonly calls = new Set<CallState>();
+  private readonly sessions = new Set<Http2Session>();
+  private readonly options: TransportOptions;
+
+  constructor(options: Partial<TransportOptions> = {}) {
+    this.options = { ...DEFAULT_TRANSPORT_OPTIONS, ...options };
+  }
+
+  /** Registers `handler` for `/service/method`. */
+  register(service: string, method: string, handler: Handler): void {
+    this.handlers.set(`/${service}/${method}`, handler);
+  }
+
+  get activeCalls(): number {
+    return this.calls.size;
+  }
+
+  async listen(host: string, port: number): Promise<AddressInfo> {
+    const settings: http2.Settings = {
+      initialWindowSize: Math.min(this.options.receiveWindowBytes, 2 ** 31 - 1),
+      maxConcurrentStreams: this.options.maxConcurrentStreams,
+      maxFrameSize: 1 << 20,
+    };
+    const common = { settings, maxSessionMemory: 1024 };
+    const server = this.options.tls
+      ? http2.createSecureServer({ ...common, ...this.options.tls, allowHTTP1: false, ALPNProtocols: ['h2'] })
+      : http2.createServer(common);
+    this.server = server;
+    server.on('connection', (socket: Socket) => socket.setNoDelay(true));
+    server.on('secureConnection', (socket: Socket) => socket.setNoDelay(true));
+    server.on('session', (session: Http2Session) => {
+      this.sessions.add(session);
+      session.on('close', () => this.sessions.delete(session));
+      session.on('error', () => undefined);
+      session.on('connect', () => {
+        try {
+          session.setLocalWindowSize(Math.min(this.options.receiveWindowBytes * 2, 2 ** 31 - 1));
+        } catch {
+          // The session closed before it finished connecting.
+        }
+      });
+    });
+    server.on('stream', (stream, headers) => this.onStream(stream, headers));
+    server.on('sessionError', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return server.address() as AddressInfo;
+  }
+
+  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    stream.on('error', () => undefined);
+    const path = String(headers[':path'] ?? '');
+    const socket = stream.session?.socket;
+    const peer = socket ? `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}` : 'unknown';
+    const call = new CallState(path, stream, headers, peer, Boolean(this.options.tls));
+
+    const refuse = (status: number, message: string): void => call.finish(status, message);
+    if (headers[':method'] !== 'POST') return refuse(Status.UNIMPLEMENTED, 'gRPC requires POST');
+    const contentType = String(headers['content-type'] ?? '');
+    if (!contentType.startsWith('application/grpc')) {
+      stream.respond({ ':status': 415 }, { endStream: true });
+      return;
+    }
+    const encoding = headers['grpc-encoding'];
+    if (encoding !== undefined && encoding !== 'identity') {
+      call.setHeader('grpc-accept-encoding', 'identity');
+      return refuse(Status.UNIMPLEMENTED, `message encoding "${String(encoding)}" is not supported; use identity`);
+    }
+    const handler = this.handlers.get(path);
+    if (!handler) return refuse(Status.UNIMPLEMENTED, `unknown method ${path}`);
+
+    this.calls.add(call);
+    stream.on('close', () => {
+      this.calls.delete(call);
+      if (!call.finished) {
+        call.finished = true;
+        call.controller.abort(new FlightgateError(Status.CANCELLED, 'call cancelled by the client'));
+      }
+    });
+    const requests = deframe(stream, this.options.maxReceiveMessageBytes);
+    handler(call, requests, call).then(
+      () => call.finish(Status.OK, ''),
+      (err: unknown) => {
+        const e = toFlightgateError(err);
+        if (e.status === Status.INTERNAL || e.status === Status.UNKNOWN) this.options.onInternalError?.(path, err);
+        call.finish(e.status, e.message);
+      },
+    );
+  }
+
+  /**
+   * Stops accepting calls, lets running calls finish for up to `graceMs`, then cancels the rest.
+   */
+  async close(graceMs = 10_000): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const s of this.sessions) {
+      try {
+        s.close();
+      } catch {
+        // already closing
+      }
+    }
+    const deadline = Date.now() + graceMs;
+    while (this.calls.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    for (const call of this.calls) call.fail(new FlightgateError(Status.UNAVAILABLE, 'server is shutting down'));
+    for (const s of this.sessions) s.destroy();
+    await closed;
+    this.server = undefined;
+  }
+}
+
+export { PREFIX_LENGTH };

@@ -1,0 +1,11 @@
+export { FlightClient } from './flight/client/flight-client.js';
+export type { FlightClientOptions, CallOptions as FlightCallOptions } from './flight/client/flight-client.js';
+export { FlightgateError } from './core/errors.js';
+export { Status, statusName } from './core/status.js';
+export { Metadata } from './flight/transport/metadata.js';
+export { startServer } from './server.js';
+export { loadConfig } from './config/load.js';
+export type { Config } from './config/schema.js';
+export type { AccessControl, DatasetAction } from './flight/access.js';
+export type { Principal } from './core/principal.js';
+export * as proto from './flight/proto/messages.js';

@@ -1,0 +1,96 @@
+/**
+ * Reads Arrow IPC messages from a file on disk one at a time, so a file of any size is served
+ * with memory bounded by its largest batch. Handles both the IPC file format (ARROW1 magic and
+ * footer) and the stream format.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { invalidArgument } from '../core/errors.js';
+import { summarize, type IpcMessage, type MessageSummary } from './message.js';
+
+const MAGIC = Buffer.from('ARROW1');
+
+export interface FileMessage extends IpcMessage {
+  readonly summary: MessageSummary;
+}
+
+async function readExactly(fh: FileHandle, buf: Uint8Array, position: number, what: string): Promise<void> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesRead } = await fh.read(buf, done, buf.length - done, position + done);
+    if (bytesRead === 0) throw invalidArgument(`${what}: unexpected end of file`);
+    done += bytesRead;
+  }
+}
+
+/** Byte range holding the IPC messages: after the file magic, and before the footer if there is one. */
+async function messageRange(fh: FileHandle, size: number): Promise<{ start: number; end: number }> {
+  if (size < 8) return { start: 0, end: size };
+  const head = Buffer.alloc(6);
+  await readExactly(fh, head, 0, 'Arrow file');
+  if (!head.equals(MAGIC)) return { start: 0, end: size };
+  if (size < 18) throw invalidArgument('Arrow IPC file is too short to hold a footer');
+  const tail = Buffer.alloc(10);
+  await readExactly(fh, tail, size - 10, 'Arrow file');
+  if (!tail.subarray(4).equals(MAGIC)) throw invalidArgument('Arrow IPC file has no closing ARROW1 magic (truncated?)');
+  const footerLength = tail.readInt32LE(0);
+  const end = size - 10 - footerLength;
+  if (footerLength <= 0 || end < 8) throw invalidArgument('Arrow IPC file has an invalid footer length');
+  return { start: 8, end };
+}
+
+export interface ReadOptions {
+  /** Skip reading bodies (returns empty bodies); used to scan a file's statistics cheaply. */
+  headersOnly?: boolean;
+  signal?: AbortSignal;
+  /** Where message bodies are allocated; lets a consumer recycle them once sent. */
+  allocate?: (size: number) => Uint8Array;
+}
+
+/** Yields the messages of an Arrow IPC file or stream at `path`. */
+export async function* readIpcMessages(path: string, options: ReadOptions = {}): AsyncGenerator<FileMessage> {
+  const fh = await open(path, 'r');
+  try {
+    yield* readFromHandle(fh, (await fh.stat()).size, options, path);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Yields messages from an already open handle (callers that must pin a file before reading it). */
+export async function* readFromHandle(
+  fh: FileHandle,
+  size: number,
+  options: ReadOptions,
+  name: string,
+): AsyncGenerator<FileMessage> {
+  const { start, end } = await messageRange(fh, size);
+  const prefix = Buffer.alloc(8);
+  let pos = start;
+  while (pos + 4 <= end) {
+    options.signal?.throwIfAborted();
+    const avail = Math.min(8, end - pos);
+    await readExactly(fh, prefix.subarray(0, avail), pos, name);
+    let len = prefix.readInt32LE(0);
+    let headerAt = pos + 4;
+    if (len === -1) {
+      if (avail < 8) break;
+      len = prefix.readInt32LE(4);
+      headerAt = pos + 8;
+    }
+    if (len === 0) break;
+    if (len < 0 || headerAt + len > end) throw invalidArgument(`${name}: truncated Arrow IPC message`);
+    const header = Buffer.allocUnsafe(len);
+    await readExactly(fh, header, headerAt, name);
+    const summary = summarize(header);
+    const bodyAt = headerAt + len;
+    if (bodyAt + summary.bodyLength > end) throw invalidArgument(`${name}: truncated Arrow IPC message body`);
+    let body: Uint8Array;
+    if (options.headersOnly || summary.bodyLength === 0) body = new Uint8Array(0);
+    else {
+      body = options.allocate ? options.allocate(summary.bodyLength) : Buffer.allocUnsafe(summary.bodyLength);
+      await readExactly(fh, body, bodyAt, name);
+    }
+    yield { header, body, summary };
+    pos = bodyAt + summary.bodyLength;
+  }
+}
