@@ -97,7 +97,8 @@ export class Catalog {
   async find(name: string): Promise<Dataset | undefined> {
     const hit = this.declared.get(name) ?? this.managed.get(name) ?? this.discovered.get(name);
     if (hit) return hit;
-    await this.rescan();
+    // A miss may be a file dropped in a moment ago: look again, at most every 100 ms.
+    if (Date.now() - this.lastScan > 100) await this.rescan(true);
     return this.discovered.get(name);
   }
 

@@ -1,0 +1,42 @@
+/** Starts a real flightgate server in this process, on a free port, with its own data directory. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load.js';
+import type { ConfigInput } from '../../src/config/schema.js';
+import { startServer, type Logger, type RunningServer } from '../../src/server.js';
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  logs: string[];
+  /** Stops the server and removes its data directory (unless `keepData`). */
+  stop(options?: { keepData?: boolean }): Promise<void>;
+}
+
+export function tempDir(prefix = 'fg-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function startTestServer(overrides: Partial<ConfigInput> = {}): Promise<TestServer> {
+  const dataDir = overrides.dataDir ?? tempDir();
+  const logs: string[] = [];
+  const logger: Logger = {
+    info: (m) => logs.push(m),
+    warn: (m) => logs.push(`warning: ${m}`),
+    error: (m, err) => logs.push(`error: ${m} ${err instanceof Error ? err.stack : String(err ?? '')}`),
+  };
+  const config = loadConfig({
+    env: {},
+    overrides: { host: '127.0.0.1', port: 0, durableWrites: false, demoNumbersRows: 100_000, shutdownGraceSeconds: 2, ...overrides, dataDir },
+  });
+  const server = await startServer(config, { logger });
+  return {
+    ...server,
+    dataDir,
+    logs,
+    async stop(options = {}) {
+      await server.close(1000);
+      if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
