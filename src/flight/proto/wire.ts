@@ -49,8 +49,11 @@ export class ProtoReader {
   int64(): number {
     const start = this.pos;
     const v = this.varint();
-    if (this.pos - start === 10 && v >= 2 ** 63) return v - 2 ** 64;
-    return v;
+    if (this.pos - start < 10) return v;
+    // Ten bytes: possibly negative. Doubles cannot hold 2^64 - 1 exactly, so redo it in BigInt.
+    let big = 0n;
+    for (let i = this.pos - 1; i >= start; i--) big = (big << 7n) | BigInt(this.buf[i]! & 0x7f);
+    return Number(BigInt.asIntN(64, big));
   }
 
   tag(): { field: number; wire: number } {

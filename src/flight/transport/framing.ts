@@ -82,7 +82,7 @@ export async function* deframe(
   }
   if (need >= 0 || pendingBytes > 0) {
     pending = [];
-    throw new FlightgateError(Status.INTERNAL, 'stream ended in the middle of a gRPC message');
+    throw new FlightgateError(Status.INVALID_ARGUMENT, 'stream ended in the middle of a gRPC message (truncated)');
   }
 }
 

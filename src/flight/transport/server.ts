@@ -263,7 +263,9 @@ export class GrpcServer {
         call.controller.abort(new FlightgateError(Status.CANCELLED, 'call cancelled by the client'));
       }
     });
-    const requests = deframe(stream, this.options.maxReceiveMessageBytes);
+    // A handler that stops reading early (e.g. on a bad request) must still get its status out:
+    // the default iterator would destroy the stream, and the client would see a bare RST_STREAM.
+    const requests = deframe(stream.iterator({ destroyOnReturn: false }), this.options.maxReceiveMessageBytes);
     handler(call, requests, call).then(
       () => call.finish(Status.OK, ''),
       (err: unknown) => {
