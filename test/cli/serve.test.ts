@@ -1,0 +1,92 @@
+/** The `flightgate serve` contract: the ready line, the demo datasets, and a draining shutdown. */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { test } from 'node:test';
+import { FlightClient } from '../../src/flight/client/flight-client.js';
+import { ROOT } from '../helpers/python.js';
+import { tempDir } from '../helpers/server.js';
+
+interface Cli {
+  child: ChildProcess;
+  uri: string;
+  exit: Promise<number | null>;
+  stderr: string[];
+}
+
+async function startCli(args: string[], env: Record<string, string> = {}): Promise<Cli> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'flightgate.js'), ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stderr: string[] = [];
+  child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
+  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const uri = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ready line: ${stderr.join('')}`)), 120_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const m = /^flightgate listening on (grpc:\/\/\S+)$/.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    void exit.then((code) => reject(new Error(`exited ${code}: ${stderr.join('')}`)));
+  });
+  return { child, uri, exit, stderr };
+}
+
+test('serve --demo prints the ready line, serves db1/db2/numbers and drains on SIGTERM', async () => {
+  const dir = tempDir();
+  const cli = await startCli(['serve', '--demo', '--host', '127.0.0.1', '--port', '0', '--data-dir', dir], {
+    FLIGHTGATE_DEMO_NUMBERS_ROWS: '400000',
+  });
+  const client = new FlightClient(cli.uri);
+  try {
+    assert.deepEqual([...(await client.readTable('db1')).getChild('name')!.toArray()], ['a', 'b', 'c']);
+    assert.deepEqual([...(await client.readTable('db2')).getChild('id')!.toArray()].map(Number), [4, 5, 6]);
+    const info = await client.getFlightInfo('numbers');
+    assert.equal(info.totalRecords, 400000);
+
+    // Read slowly, then ask the server to stop in the middle: the stream must still complete.
+    let rows = 0;
+    let signalled = false;
+    for await (const batch of client.doGet(info.endpoints[0]!.ticket)) {
+      rows += batch.numRows;
+      if (!signalled) {
+        signalled = true;
+        cli.child.kill('SIGTERM');
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(rows, 400000);
+    assert.equal(await cli.exit, 0);
+    assert.match(cli.stderr.join(''), /draining/);
+  } finally {
+    await client.close();
+    cli.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bad flags and bad config exit 2 with a message naming the problem', async () => {
+  const run = (args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [join(ROOT, 'bin', 'flightgate.js'), ...args], { env: { ...process.env, ...env } });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+  const port = await run(['serve', '--port', 'abc']);
+  assert.equal(port.code, 2);
+  assert.match(port.stderr, /--port/);
+  const unknown = await run(['serve', '--bogus']);
+  assert.equal(unknown.code, 2);
+  const env = await run(['serve'], { FLIGHTGATE_PORT: 'many' });
+  assert.equal(env.code, 2);
+  assert.match(env.stderr, /FLIGHTGATE_PORT/);
+  const cmd = await run(['frobnicate']);
+  assert.equal(cmd.code, 2);
+});
