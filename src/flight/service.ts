@@ -8,7 +8,7 @@ import type { Dataset } from '../catalog/dataset.js';
 import { FlightgateError, invalidArgument, unimplemented } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
 import { Status } from '../core/status.js';
-import { BufferPool } from '../ipc/buffer-pool.js';
+import { BufferPool } from '../core/buffer-pool.js';
 import { encapsulate, schemaMessage } from '../ipc/message.js';
 import type { AccessControl } from './access.js';
 import { ActionRegistry } from './actions.js';
@@ -211,8 +211,8 @@ export class FlightService {
       if (head.kind) await upload.write({ header: head.header, body: head.body, kind: head.kind, rows: head.rows });
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
         const fd = readFlightData(next.value);
-        if (!fd.kind) continue; // metadata-only message
-        await upload.write({ header: fd.header, body: fd.body, kind: fd.kind, rows: fd.rows });
+        if (fd.kind) await upload.write({ header: fd.header, body: fd.body, kind: fd.kind, rows: fd.rows });
+        call.release(next.value);
       }
       call.signal.throwIfAborted();
       const result = await upload.commit();

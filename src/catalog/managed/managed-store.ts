@@ -15,6 +15,8 @@ import { describeSchema, sameColumns } from '../schema-equality.js';
 import { ManagedDataset } from './managed-dataset.js';
 import { MANIFEST, readManifest, writeManifest, type Manifest, type Segment } from './manifest.js';
 
+const SYNC_EVERY_BYTES = 32 * 1024 * 1024;
+
 export type PutMode = 'create' | 'append' | 'replace';
 
 export interface UploadMessage extends IpcMessage {
@@ -160,6 +162,8 @@ export class Upload {
   private rows = 0;
   private bytes = 0;
   private closed = false;
+  private unsyncedBytes = 0;
+  private syncing: Promise<void> | undefined;
 
   constructor(
     private readonly store: ManagedStore,
@@ -199,6 +203,15 @@ export class Upload {
     else await this.fh!.write(head);
     this.rows += message.rows;
     this.bytes += message.header.length + message.body.length;
+    this.unsyncedBytes += head.length + message.body.length;
+    // Flush to disk in the background while the upload goes on, so the final fsync at commit
+    // has little left to do (measured: commit-time fsync alone halved upload throughput).
+    if (this.store.durable && this.unsyncedBytes >= SYNC_EVERY_BYTES && !this.syncing) {
+      this.unsyncedBytes = 0;
+      const fh = this.fh!;
+      this.syncing = fh.datasync().finally(() => (this.syncing = undefined));
+      this.syncing.catch(() => undefined);
+    }
   }
 
   async commit(): Promise<CommitResult> {
@@ -207,6 +220,7 @@ export class Upload {
     const fh = this.fh;
     try {
       await fh.write(EOS);
+      await this.syncing?.catch(() => undefined);
       if (this.store.durable) await fh.sync();
     } finally {
       await fh.close();
@@ -224,6 +238,7 @@ export class Upload {
   async abort(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.syncing?.catch(() => undefined);
     try {
       await this.fh?.close();
     } finally {

@@ -23,6 +23,7 @@ export function prefixed(head: Uint8Array, total: number): Buffer {
 export async function* deframe(
   chunks: AsyncIterable<Buffer | Uint8Array | string>,
   maxMessageBytes: number,
+  allocate: (size: number) => Uint8Array = (size) => Buffer.allocUnsafe(size),
 ): AsyncGenerator<Uint8Array> {
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
@@ -37,7 +38,7 @@ export async function* deframe(
       pendingBytes -= n;
       return out;
     }
-    const out = Buffer.allocUnsafe(n);
+    const out = allocate(n);
     let filled = 0;
     while (filled < n) {
       const c = pending[0]!;
@@ -119,4 +120,64 @@ export function parseGrpcTimeout(value: string | undefined): number | undefined 
 export function formatGrpcTimeout(ms: number): string {
   if (ms < 1e8) return `${Math.max(1, Math.ceil(ms))}m`;
   return `${Math.ceil(ms / 1000)}S`;
+}
+
+/**
+ * The chunks a readable stream receives, as they arrive. Unlike the stream's own async
+ * iterator, this never concatenates buffered chunks (a copy of everything queued) and never
+ * destroys the stream when the consumer stops early. Reading pauses the stream while more than
+ * `highWaterBytes` wait to be consumed, which keeps HTTP/2 flow control in force.
+ */
+export async function* chunksOf(stream: NodeJS.ReadableStream, highWaterBytes = 8 * 1024 * 1024): AsyncGenerator<Buffer> {
+  const queue: Buffer[] = [];
+  let queued = 0;
+  let ended = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const onData = (chunk: Buffer): void => {
+    queue.push(chunk);
+    queued += chunk.length;
+    if (queued > highWaterBytes) stream.pause();
+    notify();
+  };
+  const onEnd = (): void => {
+    ended = true;
+    notify();
+  };
+  const onError = (err: Error): void => {
+    failure = err;
+    notify();
+  };
+  const onClose = (): void => {
+    if (!ended) failure ??= new FlightgateError(Status.CANCELLED, 'the peer closed the stream before finishing it');
+    notify();
+  };
+  stream.on('data', onData);
+  stream.on('end', onEnd);
+  stream.on('error', onError);
+  stream.on('close', onClose);
+  try {
+    for (;;) {
+      if (queue.length > 0) {
+        const chunk = queue.shift()!;
+        queued -= chunk.length;
+        if (queued <= highWaterBytes / 2 && stream.isPaused()) stream.resume();
+        yield chunk;
+        continue;
+      }
+      if (failure) throw failure;
+      if (ended) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    stream.off('data', onData);
+    stream.off('end', onEnd);
+    stream.off('error', onError);
+    stream.off('close', onClose);
+  }
 }

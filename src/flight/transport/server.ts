@@ -18,8 +18,9 @@ import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { FlightgateError, toFlightgateError } from '../../core/errors.js';
 import { Status } from '../../core/status.js';
-import { deframe, encodeGrpcMessage, parseGrpcTimeout, prefixed, PREFIX_LENGTH } from './framing.js';
+import { chunksOf, deframe, encodeGrpcMessage, parseGrpcTimeout, prefixed, PREFIX_LENGTH } from './framing.js';
 import { Metadata, type MetadataValue } from './metadata.js';
+import { BufferPool } from '../../core/buffer-pool.js';
 
 export interface ServerCall {
   readonly method: string;
@@ -35,6 +36,8 @@ export interface ServerCall {
   /** Adds a response header; effective until the first message is sent. */
   setHeader(key: string, value: MetadataValue): void;
   setTrailer(key: string, value: MetadataValue): void;
+  /** Hands a received message back for reuse once the handler is done with it (an optimisation). */
+  release(message: Uint8Array): void;
 }
 
 export interface MessageSink {
@@ -80,6 +83,7 @@ class CallState implements ServerCall {
     incoming: IncomingHttpHeaders,
     readonly peer: string,
     readonly secure: boolean,
+    private readonly pool: BufferPool,
   ) {
     this.metadata = Metadata.fromHeaders(incoming);
     const timeout = parseGrpcTimeout(incoming['grpc-timeout'] as string | undefined);
@@ -101,6 +105,10 @@ class CallState implements ServerCall {
 
   setTrailer(key: string, value: MetadataValue): void {
     this.trailers.set(key, value);
+  }
+
+  release(message: Uint8Array): void {
+    this.pool.release(message);
   }
 
   private sendHeaders(extra: OutgoingHttpHeaders = {}, endStream = false): void {
@@ -182,6 +190,11 @@ export class GrpcServer {
   private readonly calls = new Set<CallState>();
   private readonly sessions = new Set<Http2Session>();
   private readonly options: TransportOptions;
+  /**
+   * Buffers for reassembling large received messages; handlers hand them back with
+   * `call.release` (DoPut does, once a batch is on disk), which spares the garbage collector.
+   */
+  private readonly messageBuffers = new BufferPool();
 
   constructor(options: Partial<TransportOptions> = {}) {
     this.options = { ...DEFAULT_TRANSPORT_OPTIONS, ...options };
@@ -213,13 +226,12 @@ export class GrpcServer {
       this.sessions.add(session);
       session.on('close', () => this.sessions.delete(session));
       session.on('error', () => undefined);
-      session.on('connect', () => {
-        try {
-          session.setLocalWindowSize(Math.min(this.options.receiveWindowBytes * 2, 2 ** 31 - 1));
-        } catch {
-          // The session closed before it finished connecting.
-        }
-      });
+      // The connection-level window is not a SETTINGS value: it has to be raised per session.
+      try {
+        session.setLocalWindowSize(Math.min(this.options.receiveWindowBytes * 2, 2 ** 31 - 1));
+      } catch {
+        // The session closed before it finished connecting.
+      }
     });
     server.on('stream', (stream, headers) => this.onStream(stream, headers));
     server.on('sessionError', () => undefined);
@@ -238,7 +250,7 @@ export class GrpcServer {
     const path = String(headers[':path'] ?? '');
     const socket = stream.session?.socket;
     const peer = socket ? `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}` : 'unknown';
-    const call = new CallState(path, stream, headers, peer, Boolean(this.options.tls));
+    const call = new CallState(path, stream, headers, peer, Boolean(this.options.tls), this.messageBuffers);
 
     const refuse = (status: number, message: string): void => call.finish(status, message);
     if (headers[':method'] !== 'POST') return refuse(Status.UNIMPLEMENTED, 'gRPC requires POST');
@@ -265,7 +277,7 @@ export class GrpcServer {
     });
     // A handler that stops reading early (e.g. on a bad request) must still get its status out:
     // the default iterator would destroy the stream, and the client would see a bare RST_STREAM.
-    const requests = deframe(stream.iterator({ destroyOnReturn: false }), this.options.maxReceiveMessageBytes);
+    const requests = deframe(chunksOf(stream), this.options.maxReceiveMessageBytes, (n) => this.messageBuffers.acquire(n));
     handler(call, requests, call).then(
       () => call.finish(Status.OK, ''),
       (err: unknown) => {

@@ -1,0 +1,89 @@
+"""
+DoGet and DoPut of the 10M-row numbers dataset with the pyarrow Flight client, against
+flightgate and against a pyarrow Flight server holding the same data, alternating, in one run.
+Prints one JSON line per measurement and a summary line per RPC with the flightgate/pyarrow ratio.
+"""
+import json, os, statistics, subprocess, sys, time
+import pyarrow as pa
+import pyarrow.flight as flight
+
+FG_URI, FG_PID, NUMBERS = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def emit(**kw):
+    print(json.dumps(kw), flush=True)
+
+
+def do_get(client):
+    # flightgate accepts a dataset name as a ticket, which is what the reference server expects.
+    nbytes = rows = 0
+    for chunk in client.do_get(flight.Ticket(b"numbers")):
+        nbytes += chunk.data.nbytes
+        rows += chunk.data.num_rows
+    return nbytes, rows
+
+
+def do_put(client, table, descriptor):
+    writer, _ = client.do_put(descriptor, table.schema)
+    writer.write_table(table)
+    writer.close()
+    return table.nbytes, table.num_rows
+
+
+def main():
+    ref = subprocess.Popen([sys.executable, os.path.join(HERE, "pyarrow_server.py"), NUMBERS], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(ref.stdout.readline().split()[-1])
+        servers = {
+            "flightgate": (flight.FlightClient(FG_URI), FG_PID),
+            "pyarrow": (flight.FlightClient(f"grpc://127.0.0.1:{port}"), ref.pid),
+        }
+        with pa.memory_map(NUMBERS) as source:
+            table = pa.ipc.open_stream(source).read_all()
+        put_descriptors = {
+            "flightgate": flight.FlightDescriptor.for_command(json.dumps({"dataset": "bench_upload", "mode": "replace"})),
+            "pyarrow": flight.FlightDescriptor.for_path("bench_upload"),
+        }
+        results = {("doget", s): [] for s in servers} | {("doput", s): [] for s in servers}
+        cpu = {k: 0.0 for k in results}
+        # One warm-up of each, not measured (page cache, JIT, connection set-up).
+        for name, (client, _) in servers.items():
+            do_get(client)
+        for run in range(RUNS):
+            for rpc in ("doget", "doput"):
+                order = list(servers) if run % 2 == 0 else list(reversed(servers))
+                for name in order:
+                    client, pid = servers[name]
+                    c0, t0 = cpu_seconds(pid), time.perf_counter()
+                    nbytes, rows = do_get(client) if rpc == "doget" else do_put(client, table, put_descriptors[name])
+                    elapsed = time.perf_counter() - t0
+                    used = cpu_seconds(pid) - c0
+                    mbs = nbytes / elapsed / 1e6
+                    results[(rpc, name)].append(mbs)
+                    cpu[(rpc, name)] += used / (nbytes / 1e9)
+                    emit(bench=rpc, server=name, run=run, rows=rows, mb=round(nbytes / 1e6, 1), seconds=round(elapsed, 3),
+                         mb_per_s=round(mbs, 1), server_cpu_s_per_gb=round(used / (nbytes / 1e9), 3))
+        for rpc in ("doget", "doput"):
+            fg, py = results[(rpc, "flightgate")], results[(rpc, "pyarrow")]
+            ratios = [a / b for a, b in zip(fg, py)]
+            emit(bench=rpc, summary=True, runs=RUNS,
+                 flightgate_mb_per_s=round(statistics.median(fg), 1), pyarrow_mb_per_s=round(statistics.median(py), 1),
+                 ratio=round(statistics.median(fg) / statistics.median(py), 3),
+                 per_round_ratio_min=round(min(ratios), 3), per_round_ratio_max=round(max(ratios), 3),
+                 flightgate_cpu_s_per_gb=round(cpu[(rpc, "flightgate")] / RUNS, 3),
+                 pyarrow_cpu_s_per_gb=round(cpu[(rpc, "pyarrow")] / RUNS, 3))
+    finally:
+        ref.terminate()
+        ref.wait()
+
+
+if __name__ == "__main__":
+    main()
