@@ -1,14 +1,20 @@
 """
 DoGet and DoPut of the 10M-row numbers dataset with the pyarrow Flight client, against
 flightgate and against a pyarrow Flight server holding the same data, alternating, in one run.
-Prints one JSON line per measurement and a summary line per RPC with the flightgate/pyarrow ratio.
+Prints one JSON line per measurement and a summary line per RPC and flightgate server with the
+flightgate/pyarrow ratio.
+
+usage: flight_bench.py NUMBERS_FILE NAME=URI,PID [NAME=URI,PID ...]
 """
 import json, os, statistics, subprocess, sys, time
 import pyarrow as pa
 import pyarrow.flight as flight
 
-FG_URI, FG_PID, NUMBERS = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+NUMBERS = sys.argv[1]
+FLIGHTGATES = [(a.split("=", 1)[0], a.split("=", 1)[1].rsplit(",", 1)) for a in sys.argv[2:]]
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+# One DoGet of 300 MB takes ~0.15 s here; three per measurement steady the figure.
+GET_REPEAT = int(os.environ.get("BENCH_GET_REPEAT", "3"))
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -25,9 +31,10 @@ def emit(**kw):
 def do_get(client):
     # flightgate accepts a dataset name as a ticket, which is what the reference server expects.
     nbytes = rows = 0
-    for chunk in client.do_get(flight.Ticket(b"numbers")):
-        nbytes += chunk.data.nbytes
-        rows += chunk.data.num_rows
+    for _ in range(GET_REPEAT):
+        for chunk in client.do_get(flight.Ticket(b"numbers")):
+            nbytes += chunk.data.nbytes
+            rows += chunk.data.num_rows
     return nbytes, rows
 
 
@@ -42,16 +49,15 @@ def main():
     ref = subprocess.Popen([sys.executable, os.path.join(HERE, "pyarrow_server.py"), NUMBERS], stdout=subprocess.PIPE, text=True)
     try:
         port = int(ref.stdout.readline().split()[-1])
-        servers = {
-            "flightgate": (flight.FlightClient(FG_URI), FG_PID),
-            "pyarrow": (flight.FlightClient(f"grpc://127.0.0.1:{port}"), ref.pid),
-        }
+        servers = {name: (flight.FlightClient(uri), int(pid)) for name, (uri, pid) in FLIGHTGATES}
+        servers["pyarrow"] = (flight.FlightClient(f"grpc://127.0.0.1:{port}"), ref.pid)
         with pa.memory_map(NUMBERS) as source:
             table = pa.ipc.open_stream(source).read_all()
         put_descriptors = {
-            "flightgate": flight.FlightDescriptor.for_command(json.dumps({"dataset": "bench_upload", "mode": "replace"})),
-            "pyarrow": flight.FlightDescriptor.for_path("bench_upload"),
+            name: flight.FlightDescriptor.for_command(json.dumps({"dataset": f"bench_upload_{i}", "mode": "replace"}))
+            for i, name in enumerate(servers)
         }
+        put_descriptors["pyarrow"] = flight.FlightDescriptor.for_path("bench_upload")
         results = {("doget", s): [] for s in servers} | {("doput", s): [] for s in servers}
         cpu = {k: 0.0 for k in results}
         # One warm-up of each, not measured (page cache, JIT, connection set-up).
@@ -59,7 +65,7 @@ def main():
             do_get(client)
         for run in range(RUNS):
             for rpc in ("doget", "doput"):
-                order = list(servers) if run % 2 == 0 else list(reversed(servers))
+                order = list(servers)[run % len(servers):] + list(servers)[:run % len(servers)]
                 for name in order:
                     client, pid = servers[name]
                     c0, t0 = cpu_seconds(pid), time.perf_counter()
@@ -72,14 +78,15 @@ def main():
                     emit(bench=rpc, server=name, run=run, rows=rows, mb=round(nbytes / 1e6, 1), seconds=round(elapsed, 3),
                          mb_per_s=round(mbs, 1), server_cpu_s_per_gb=round(used / (nbytes / 1e9), 3))
         for rpc in ("doget", "doput"):
-            fg, py = results[(rpc, "flightgate")], results[(rpc, "pyarrow")]
-            ratios = [a / b for a, b in zip(fg, py)]
-            emit(bench=rpc, summary=True, runs=RUNS,
-                 flightgate_mb_per_s=round(statistics.median(fg), 1), pyarrow_mb_per_s=round(statistics.median(py), 1),
-                 ratio=round(statistics.median(fg) / statistics.median(py), 3),
-                 per_round_ratio_min=round(min(ratios), 3), per_round_ratio_max=round(max(ratios), 3),
-                 flightgate_cpu_s_per_gb=round(cpu[(rpc, "flightgate")] / RUNS, 3),
-                 pyarrow_cpu_s_per_gb=round(cpu[(rpc, "pyarrow")] / RUNS, 3))
+            for name, _ in FLIGHTGATES:
+                fg, py = results[(rpc, name)], results[(rpc, "pyarrow")]
+                ratios = [a / b for a, b in zip(fg, py)]
+                emit(bench=rpc, summary=True, server=name, runs=RUNS,
+                     flightgate_mb_per_s=round(statistics.median(fg), 1), pyarrow_mb_per_s=round(statistics.median(py), 1),
+                     ratio=round(statistics.median(fg) / statistics.median(py), 3),
+                     per_round_ratio_min=round(min(ratios), 3), per_round_ratio_max=round(max(ratios), 3),
+                     flightgate_cpu_s_per_gb=round(cpu[(rpc, name)] / RUNS, 3),
+                     pyarrow_cpu_s_per_gb=round(cpu[(rpc, "pyarrow")] / RUNS, 3))
     finally:
         ref.terminate()
         ref.wait()

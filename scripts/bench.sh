@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # npm run bench: flightgate vs the pyarrow Flight server, driven by the pyarrow client.
-# The 10M-row demo dataset is generated once into bench/.data and reused.
+# The 10M-row demo dataset is generated once into bench/.data and reused. flightgate runs twice:
+# with its default durable uploads (fsync before commit) and with durableWrites off, since the
+# reference server keeps uploads in memory only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules/apache-arrow ] || npm install --no-audit --no-fund
@@ -8,14 +10,24 @@ bash scripts/setup-python.sh >/dev/null
 npx tsc -p tsconfig.build.json
 DATA=bench/.data
 mkdir -p "$DATA"
-LOG=$(mktemp)
-node bin/flightgate.js serve --demo --port 0 --data-dir "$DATA" >"$LOG" 2>&1 &
-FG=$!
-trap 'kill $FG 2>/dev/null || true; wait $FG 2>/dev/null || true; rm -f "$LOG"' EXIT
-for _ in $(seq 1 600); do
-  grep -q '^flightgate listening on' "$LOG" && break
-  kill -0 $FG 2>/dev/null || { cat "$LOG"; exit 1; }
-  sleep 0.2
-done
-URI=$(sed -n 's/^flightgate listening on //p' "$LOG")
-.venv/bin/python bench/flight_bench.py "$URI" "$FG" "$DATA/numbers.arrows"
+PIDS=()
+LOGS=()
+trap 'for p in "${PIDS[@]}"; do kill $p 2>/dev/null || true; done; wait 2>/dev/null || true; rm -f "${LOGS[@]}"' EXIT
+
+start() { # name, extra env; prints name=uri,pid
+  local log
+  log=$(mktemp)
+  LOGS+=("$log")
+  env "${@:2}" node bin/flightgate.js serve --demo --port 0 --data-dir "$DATA" >"$log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  for _ in $(seq 1 900); do
+    grep -q '^flightgate listening on' "$log" && break
+    kill -0 $pid 2>/dev/null || { cat "$log" >&2; exit 1; }
+    sleep 0.2
+  done
+  echo "$1=$(sed -n 's/^flightgate listening on //p' "$log"),$pid"
+}
+FG=$(start flightgate FLIGHTGATE_DURABLE_WRITES=true)
+FG_NOSYNC=$(start flightgate-nofsync FLIGHTGATE_DURABLE_WRITES=false)
+.venv/bin/python bench/flight_bench.py "$DATA/numbers.arrows" "$FG" "$FG_NOSYNC"
