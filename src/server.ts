@@ -2,7 +2,9 @@
  * The composition root: builds every part from the configuration and starts it. The only
  * place that chooses implementations.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ConfigError } from './config/load.js';
 import { Catalog } from './catalog/catalog.js';
 import { seedDemo } from './catalog/demo.js';
 import { fileSources } from './catalog/sources/index.js';
@@ -22,6 +24,14 @@ export const consoleLogger: Logger = {
   warn: (m) => console.error(`warning: ${m}`),
   error: (m, err) => console.error(`error: ${m}${err instanceof Error ? `: ${err.stack ?? err.message}` : ''}`),
 };
+
+function readTlsFile(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`tls: cannot read the ${what} file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
 
 export interface RunningServer {
   readonly host: string;
@@ -52,7 +62,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await seedDemo(catalog, dataDir, config.demoNumbersRows);
     await catalog.load();
   }
+  const tls = config.tls && { cert: readTlsFile(config.tls.certFile, 'certificate'), key: readTlsFile(config.tls.keyFile, 'key') };
   const grpc = new GrpcServer({
+    tls,
     maxReceiveMessageBytes: config.transport.maxMessageBytes,
     receiveWindowBytes: config.transport.receiveWindowBytes,
     maxConcurrentStreams: config.transport.maxConcurrentStreams,
@@ -69,7 +81,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   return {
     host: address.address,
     port: address.port,
-    uri: `grpc://${host}:${address.port}`,
+    uri: `${tls ? 'grpc+tls' : 'grpc'}://${host}:${address.port}`,
     catalog,
     close: (graceMs = config.shutdownGraceSeconds * 1000) => grpc.close(graceMs),
   };

@@ -78,6 +78,10 @@ export interface LoadOptions {
 export function loadConfig(options: LoadOptions = {}): Config {
   const fileValues = options.file ? readConfigFile(options.file) : {};
   const merged = { ...fileValues, ...fromEnv(options.env ?? process.env), ...stripUndefined(options.overrides ?? {}) };
+  const env = options.env ?? process.env;
+  if (env.FLIGHTGATE_TLS_CERT_FILE || env.FLIGHTGATE_TLS_KEY_FILE) {
+    (merged as Record<string, unknown>).tls = { certFile: env.FLIGHTGATE_TLS_CERT_FILE, keyFile: env.FLIGHTGATE_TLS_KEY_FILE };
+  }
   const result = configSchema.safeParse(merged);
   if (!result.success) throw new ConfigError(describeIssues(result.error, options.file ?? 'configuration'));
   return result.data;

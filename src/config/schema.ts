@@ -22,6 +22,14 @@ export const configSchema = z
       )
       .default([])
       .describe('datasets declared by file path'),
+    tls: z
+      .object({
+        certFile: z.string().min(1).describe('PEM certificate chain of the server'),
+        keyFile: z.string().min(1).describe('PEM private key of the server'),
+      })
+      .strict()
+      .optional()
+      .describe('serve grpc+tls:// instead of grpc://'),
     transport: z
       .object({
         maxMessageBytes: z.number().int().positive().default(1024 * 1024 * 1024),
