@@ -38,6 +38,8 @@ export interface RunningServer {
   readonly port: number;
   readonly uri: string;
   readonly catalog: Catalog;
+  /** Calls in progress (for health checks and tests). */
+  activeCalls(): number;
   close(graceMs?: number): Promise<void>;
 }
 
@@ -83,6 +85,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     port: address.port,
     uri: `${tls ? 'grpc+tls' : 'grpc'}://${host}:${address.port}`,
     catalog,
+    activeCalls: () => grpc.activeCalls,
     close: (graceMs = config.shutdownGraceSeconds * 1000) => grpc.close(graceMs),
   };
 }

@@ -67,6 +67,8 @@ export const DEFAULT_TRANSPORT_OPTIONS: TransportOptions = {
   maxConcurrentStreams: 1000,
 };
 
+const STOP_REQUEST_DELAY_MS = 1000;
+
 class CallState implements ServerCall {
   readonly metadata: Metadata;
   readonly controller = new AbortController();
@@ -163,11 +165,13 @@ class CallState implements ServerCall {
     if (!this.headersSent) {
       // Trailers-only response: status rides on the single HEADERS frame.
       this.sendHeaders(trailerHeaders, true);
+      this.stopRequest();
       return;
     }
     this.stream.once('wantTrailers', () => {
       try {
         this.stream.sendTrailers(trailerHeaders);
+        this.stopRequest();
       } catch {
         // The peer went away between the last write and the trailers; nothing left to tell it.
       }
@@ -175,12 +179,33 @@ class CallState implements ServerCall {
     this.stream.end();
   }
 
+  /**
+   * After a complete response, a client still sending (e.g. a DoPut refused early) is told to
+   * stop without error (RFC 9113 §8.1: RST_STREAM NO_ERROR), instead of the stream hanging open.
+   */
+  private stopRequest(): void {
+    const stream = this.stream;
+    if (stream.readableEnded || stream.destroyed) return;
+    // Discard what still arrives, and give the status a moment to reach the client before the
+    // reset: a RST_STREAM can overtake the HEADERS frame that carries it.
+    stream.on('data', () => undefined);
+    stream.resume();
+    const timer = setTimeout(() => {
+      if (!stream.destroyed && !stream.closed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+    }, STOP_REQUEST_DELAY_MS);
+    timer.unref();
+    stream.once('close', () => clearTimeout(timer));
+  }
+
   /** Fails the call from outside the handler (deadline, shutdown). */
   fail(err: FlightgateError): void {
     if (this.finished) return;
     this.controller.abort(err);
+    const trailersOnly = !this.headersSent;
     this.finish(err.status, err.message);
-    if (!this.stream.destroyed) this.stream.close(http2.constants.NGHTTP2_CANCEL);
+    // Once data has gone out, the trailers queue behind it and a client that stopped reading
+    // would never see them: reset the stream so the call ends now either way.
+    if (!trailersOnly && !this.stream.destroyed) this.stream.close(http2.constants.NGHTTP2_CANCEL);
   }
 }
 
