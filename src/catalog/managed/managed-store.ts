@@ -5,7 +5,7 @@
  * see, and a crash leaves at worst an unreferenced file that the next start removes.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Schema } from 'apache-arrow';
 import { alreadyExists, invalidArgument } from '../../core/errors.js';
@@ -244,14 +244,5 @@ export class Upload {
     } finally {
       await rm(this.path, { force: true });
     }
-  }
-}
-
-export async function fileExists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
