@@ -6,6 +6,7 @@ import { readdir } from 'node:fs/promises';
 import { extname, join, basename, resolve } from 'node:path';
 import { failedPrecondition, notFound } from '../core/errors.js';
 import type { Dataset, DatasetSource } from './dataset.js';
+import { FileDataset } from './file-dataset.js';
 import { ManagedStore, type PutMode, type Upload } from './managed/managed-store.js';
 import { checkDatasetName, isValidDatasetName } from './names.js';
 
@@ -29,8 +30,8 @@ export interface CatalogOptions {
 
 export class Catalog {
   readonly managed: ManagedStore;
-  private readonly declared = new Map<string, Dataset>();
-  private discovered = new Map<string, Dataset>();
+  private readonly declared = new Map<string, FileDataset>();
+  private discovered = new Map<string, FileDataset>();
   private lastScan = 0;
   private scanning: Promise<void> | undefined;
   private readonly warn: (message: string) => void;
@@ -51,7 +52,8 @@ export class Catalog {
       checkDatasetName(d.name);
       const source = this.sourceFor(d.path, d.format);
       if (!source) throw failedPrecondition(`dataset "${d.name}": no reader for ${d.format ?? extname(d.path)} files`);
-      this.declared.set(d.name, await source.open(d.name, resolve(d.path)));
+      const path = resolve(d.path);
+      this.declared.set(d.name, new FileDataset(await source.open(d.name, path), path));
     }
     await this.rescan(true);
   }
@@ -62,7 +64,7 @@ export class Catalog {
     if (!force && Date.now() - this.lastScan < maxAge) return;
     if (this.scanning) return this.scanning;
     this.scanning = (async () => {
-      const next = new Map<string, Dataset>();
+      const next = new Map<string, FileDataset>();
       let entries: string[] = [];
       try {
         entries = (await readdir(this.options.dataDir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
@@ -80,7 +82,8 @@ export class Catalog {
           continue;
         }
         try {
-          next.set(name, await source.open(name, join(this.options.dataDir, file)));
+          const path = join(this.options.dataDir, file);
+          next.set(name, new FileDataset(await source.open(name, path), path));
         } catch (err) {
           this.warn(`skipping ${file}: ${(err as Error).message}`);
         }
@@ -95,8 +98,13 @@ export class Catalog {
 
   /** The dataset called `name`, or undefined. */
   async find(name: string): Promise<Dataset | undefined> {
-    const hit = this.declared.get(name) ?? this.managed.get(name) ?? this.discovered.get(name);
+    const hit = this.declared.get(name) ?? this.managed.get(name);
     if (hit) return hit;
+    const file = this.discovered.get(name);
+    if (file) {
+      if (await file.exists()) return file;
+      this.discovered.delete(name);
+    }
     // A miss may be a file dropped in a moment ago: look again, at most every 100 ms.
     if (Date.now() - this.lastScan > 100) await this.rescan(true);
     return this.discovered.get(name);
@@ -111,7 +119,8 @@ export class Catalog {
   async list(): Promise<Dataset[]> {
     await this.rescan();
     const out = new Map<string, Dataset>();
-    for (const m of [this.discovered, new Map(this.managed.list().map((d) => [d.name, d as Dataset])), this.declared]) {
+    const managed = new Map<string, Dataset>(this.managed.list().map((d) => [d.name, d]));
+    for (const m of [this.discovered as Map<string, Dataset>, managed, this.declared]) {
       for (const [k, v] of m) out.set(k, v);
     }
     return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));

@@ -144,13 +144,16 @@ export class FlightService {
     const matches = globMatcher(expression);
     for (const ds of await this.options.catalog.list()) {
       if (!matches(ds.name)) continue;
+      let info: FlightInfo;
       try {
         await this.access.authorize(principal, 'list', ds.name);
+        info = await this.describe(ds);
       } catch (err) {
-        if (err instanceof FlightgateError && err.status === Status.PERMISSION_DENIED) continue;
+        // Not listable, or its file vanished since the catalog looked: leave it out.
+        if (err instanceof FlightgateError && (err.status === Status.PERMISSION_DENIED || err.status === Status.NOT_FOUND)) continue;
         throw err;
       }
-      await out.send(encodeFlightInfo(await this.describe(ds)));
+      await out.send(encodeFlightInfo(info));
     }
   }
 

@@ -32,7 +32,10 @@ export function summarize(header: Uint8Array): MessageSummary {
   let kind: MessageKind;
   let rows = 0;
   try {
-    decoded = Message.decode(header);
+    // Arrow JS lays typed arrays straight over the header bytes (union type ids as an
+    // Int32Array), which throws unless they start 8-byte aligned; inside a received FlightData
+    // they start wherever the protobuf put them.
+    decoded = Message.decode(header.byteOffset % 8 === 0 ? header : new Uint8Array(header));
     switch (decoded.headerType) {
       case MessageHeader.Schema:
         kind = 'schema';
