@@ -1,13 +1,12 @@
 /** Arrow IPC files (`.arrow`, `.feather` v2) and streams (`.arrows`), served straight from disk. */
-import { stat } from 'node:fs/promises';
 import type { Schema } from 'apache-arrow';
 import { invalidArgument } from '../../core/errors.js';
 import { readIpcMessages } from '../../ipc/file-reader.js';
 import { decodeSchema, type IpcMessage } from '../../ipc/message.js';
 import type { Dataset, DatasetSource, DatasetStats, MessageOptions } from '../dataset.js';
+import { FileScanCache } from '../file-scan-cache.js';
 
 interface Scan {
-  key: string;
   schema: Schema;
   stats: DatasetStats;
 }
@@ -16,23 +15,20 @@ interface Scan {
 export class ArrowFileDataset implements Dataset {
   readonly kind = 'arrow';
   readonly writable = false;
-  private scan: Promise<Scan> | undefined;
+  private readonly scans: FileScanCache<Scan>;
 
   constructor(
     readonly name: string,
     readonly path: string,
-  ) {}
-
-  private async current(): Promise<Scan> {
-    const st = await stat(this.path);
-    const key = `${st.size}:${st.mtimeMs}`;
-    const cached = this.scan ? await this.scan.catch(() => undefined) : undefined;
-    if (cached && cached.key === key) return cached;
-    this.scan = this.scanFile(key);
-    return this.scan;
+  ) {
+    this.scans = new FileScanCache(path, () => this.scanFile());
   }
 
-  private async scanFile(key: string): Promise<Scan> {
+  private current(): Promise<Scan> {
+    return this.scans.get();
+  }
+
+  private async scanFile(): Promise<Scan> {
     let schema: Schema | undefined;
     let records = 0;
     let bytes = 0;
@@ -44,7 +40,7 @@ export class ArrowFileDataset implements Dataset {
       bytes += m.header.length + m.summary.bodyLength;
     }
     if (!schema) throw invalidArgument(`${this.path} holds no Arrow schema`);
-    return { key, schema, stats: { records, bytes } };
+    return { schema, stats: { records, bytes } };
   }
 
   async schema(): Promise<Schema> {

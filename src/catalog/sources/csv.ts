@@ -4,7 +4,6 @@
  * file of any size is served with memory bounded by one batch.
  */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream';
 import {
   Bool,
@@ -24,6 +23,7 @@ import { CsvError, parse } from 'csv-parse';
 import { FlightgateError, failedPrecondition, invalidArgument } from '../../core/errors.js';
 import type { IpcMessage } from '../../ipc/message.js';
 import type { Dataset, DatasetSource, DatasetStats, MessageOptions } from '../dataset.js';
+import { FileScanCache } from '../file-scan-cache.js';
 import { messagesFromBatches } from '../encode-batches.js';
 
 /** Rows per record batch: large enough to amortise per-batch overhead, small enough to bound memory. */
@@ -117,12 +117,11 @@ async function* readRows(path: string, signal?: AbortSignal): AsyncGenerator<str
 }
 
 interface Scan {
-  key: string;
   schema: Schema;
   records: number;
 }
 
-async function scanFile(path: string, key: string): Promise<Scan> {
+async function scanFile(path: string): Promise<Scan> {
   let names: string[] | undefined;
   let guesses: ColumnGuess[] = [];
   let records = 0;
@@ -140,27 +139,24 @@ async function scanFile(path: string, key: string): Promise<Scan> {
   }
   if (!names) throw invalidArgument(`${path} is empty: a CSV file needs a header row naming its columns`);
   const fields = names.map((n, i) => new Field(n, ARROW_TYPES[guesses[i]!.type](), true));
-  return { key, schema: new Schema(fields), records };
+  return { schema: new Schema(fields), records };
 }
 
 /** A dataset backed by one CSV file; the type-inference scan is redone when the file changes. */
 export class CsvFileDataset implements Dataset {
   readonly kind = 'csv';
   readonly writable = false;
-  private scan: Promise<Scan> | undefined;
+  private readonly scans: FileScanCache<Scan>;
 
   constructor(
     readonly name: string,
     readonly path: string,
-  ) {}
+  ) {
+    this.scans = new FileScanCache(path, () => scanFile(path));
+  }
 
-  private async current(): Promise<Scan> {
-    const st = await stat(this.path);
-    const key = `${st.size}:${st.mtimeMs}`;
-    const cached = this.scan ? await this.scan.catch(() => undefined) : undefined;
-    if (cached && cached.key === key) return cached;
-    this.scan = scanFile(this.path, key);
-    return this.scan;
+  private current(): Promise<Scan> {
+    return this.scans.get();
   }
 
   async schema(): Promise<Schema> {

@@ -12,13 +12,13 @@
  * column chunks are read from disk; it sends each row group back as Arrow IPC stream bytes, which
  * are split into messages here without decoding them again.
  */
-import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Schema } from 'apache-arrow';
 import { FlightgateError, invalidArgument } from '../../core/errors.js';
 import { decodeSchema, splitIpcStream, summarize, type IpcMessage } from '../../ipc/message.js';
 import type { Dataset, DatasetSource, DatasetStats, MessageOptions } from '../dataset.js';
+import { FileScanCache } from '../file-scan-cache.js';
 
 /** Rows per record batch within a row group (parquet-wasm's default is 1024, too small for Flight). */
 const BATCH_ROWS = 65536;
@@ -128,7 +128,6 @@ async function openFooter(reader: ParquetReader): Promise<Footer> {
 }
 
 interface Scan {
-  key: string;
   footer: Footer;
 }
 
@@ -136,27 +135,24 @@ interface Scan {
 export class ParquetFileDataset implements Dataset {
   readonly kind = 'parquet';
   readonly writable = false;
-  private scan: Promise<Scan> | undefined;
+  private readonly scans: FileScanCache<Scan>;
 
   constructor(
     readonly name: string,
     readonly path: string,
-  ) {}
-
-  private async current(): Promise<Scan> {
-    const st = await stat(this.path);
-    const key = `${st.size}:${st.mtimeMs}`;
-    const cached = this.scan ? await this.scan.catch(() => undefined) : undefined;
-    if (cached && cached.key === key) return cached;
-    this.scan = (async () => {
-      const reader = new ParquetReader(this.path);
+  ) {
+    this.scans = new FileScanCache(path, async () => {
+      const reader = new ParquetReader(path);
       try {
-        return { key, footer: await openFooter(reader) };
+        return { footer: await openFooter(reader) };
       } finally {
         reader.close();
       }
-    })();
-    return this.scan;
+    });
+  }
+
+  private current(): Promise<Scan> {
+    return this.scans.get();
   }
 
   async schema(): Promise<Schema> {
