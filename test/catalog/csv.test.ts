@@ -3,12 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tableFromIPC, type Table } from 'apache-arrow';
 import { csvSource } from '../../src/catalog/sources/csv.js';
-import type { Dataset } from '../../src/catalog/dataset.js';
 import { FlightgateError } from '../../src/core/errors.js';
 import { Status } from '../../src/core/status.js';
-import { EOS, framedHeader, summarize, type IpcMessage } from '../../src/ipc/message.js';
+import { summarize, type IpcMessage } from '../../src/ipc/message.js';
+import { col, collect, toTable } from '../helpers/datasets.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fg-csv-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,25 +16,6 @@ function file(name: string, content: string): string {
   const path = join(dir, name);
   writeFileSync(path, content);
   return path;
-}
-
-async function collect(ds: Dataset): Promise<IpcMessage[]> {
-  const out: IpcMessage[] = [];
-  for await (const m of ds.messages()) out.push(m);
-  return out;
-}
-
-/** Reassembles messages into IPC stream bytes and decodes them with Arrow JS. */
-function toTable(messages: IpcMessage[]): Table {
-  const parts = messages.flatMap((m) => [framedHeader(m.header), m.body]);
-  return tableFromIPC(Buffer.concat([...parts, EOS]));
-}
-
-/** A column's values as a plain array (typed arrays would not deep-equal plain ones). */
-function col(t: Table, name: string): unknown[] {
-  const v = t.getChild(name);
-  assert.ok(v, `no column ${name}`);
-  return [...v];
 }
 
 function kinds(messages: IpcMessage[]): string[] {

@@ -9,17 +9,16 @@ import {
   Utf8,
   makeVector,
   tableFromArrays,
-  tableFromIPC,
   tableToIPC,
   vectorFromArray,
   Table,
 } from 'apache-arrow';
 import { Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm/node';
 import { parquetSource } from '../../src/catalog/sources/parquet.js';
-import type { Dataset } from '../../src/catalog/dataset.js';
 import { FlightgateError } from '../../src/core/errors.js';
 import { Status } from '../../src/core/status.js';
-import { EOS, framedHeader, summarize, type IpcMessage } from '../../src/ipc/message.js';
+import { summarize } from '../../src/ipc/message.js';
+import { col, collect, toTable } from '../helpers/datasets.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fg-parquet-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -58,23 +57,6 @@ function writeFixture(name: string, table: Table, rowGroupSize: number): string 
   const path = join(dir, name);
   writeFileSync(path, writeParquet(WasmTable.fromIPCStream(tableToIPC(table, 'stream')), props));
   return path;
-}
-
-async function collect(ds: Dataset): Promise<IpcMessage[]> {
-  const out: IpcMessage[] = [];
-  for await (const m of ds.messages()) out.push(m);
-  return out;
-}
-
-function toTable(messages: IpcMessage[]): Table {
-  const parts = messages.flatMap((m) => [framedHeader(m.header), m.body]);
-  return tableFromIPC(Buffer.concat([...parts, EOS]));
-}
-
-function col(t: Table, name: string): unknown[] {
-  const v = t.getChild(name);
-  assert.ok(v, `no column ${name}`);
-  return [...v];
 }
 
 async function rejectsInvalid(p: Promise<unknown>, pattern: RegExp): Promise<void> {
