@@ -1,4 +1,4 @@
-export { FlightClient } from './flight/client/flight-client.js';
+export { FlightClient, descriptors } from './flight/client/flight-client.js';
 export type { FlightClientOptions, CallOptions as FlightCallOptions } from './flight/client/flight-client.js';
 export { FlightgateError } from './core/errors.js';
 export { Status, statusName } from './core/status.js';

@@ -21,6 +21,12 @@ before(async () => {
 });
 after(async () => server?.stop());
 
+/** The server notices an ended call within a few seconds, or the test fails. */
+async function assertIdle(): Promise<void> {
+  for (let i = 0; i < 100 && server.activeCalls() > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(server.activeCalls(), 0);
+}
+
 const py = async (script: string): Promise<string> => {
   const r = await runPython(['-c', script, server.uri]);
   assert.equal(r.code, 0, `python failed:\n${r.stdout}\n${r.stderr}`);
@@ -57,8 +63,7 @@ r.cancel()
 print("cancelled")
 `);
   assert.equal(out, 'cancelled');
-  for (let i = 0; i < 100 && server.activeCalls() > 0; i++) await new Promise((r) => setTimeout(r, 50));
-  assert.equal(server.activeCalls(), 0);
+  await assertIdle();
 });
 
 test('pyarrow timeouts surface as FlightTimedOutError and the server call ends', async () => {
@@ -78,8 +83,7 @@ except flight.FlightTimedOutError:
     print("timed out")
 `);
   assert.equal(out, 'timed out');
-  for (let i = 0; i < 100 && server.activeCalls() > 0; i++) await new Promise((r) => setTimeout(r, 50));
-  assert.equal(server.activeCalls(), 0);
+  await assertIdle();
 });
 
 test('the server enforces grpc-timeout itself: DEADLINE_EXCEEDED, and a stalled stream is reset', async () => {
@@ -102,8 +106,7 @@ test('the server enforces grpc-timeout itself: DEADLINE_EXCEEDED, and a stalled 
       })(),
       (e: unknown) => e instanceof FlightgateError && e.status !== Status.OK,
     );
-    for (let i = 0; i < 100 && server.activeCalls() > 0; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(server.activeCalls(), 0);
+    await assertIdle();
   } finally {
     await channel.close();
   }
