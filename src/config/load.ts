@@ -11,7 +11,10 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const ENV_KEYS: Record<string, { key: keyof ConfigInput; type: 'string' | 'number' | 'boolean' }> = {
+type EnvType = 'string' | 'number' | 'boolean';
+
+/** Environment variable → dotted config key. */
+const ENV_KEYS: Record<string, { key: string; type: EnvType }> = {
   FLIGHTGATE_HOST: { key: 'host', type: 'string' },
   FLIGHTGATE_PORT: { key: 'port', type: 'number' },
   FLIGHTGATE_DATA_DIR: { key: 'dataDir', type: 'string' },
@@ -21,9 +24,44 @@ const ENV_KEYS: Record<string, { key: keyof ConfigInput; type: 'string' | 'numbe
   FLIGHTGATE_DURABLE_WRITES: { key: 'durableWrites', type: 'boolean' },
   FLIGHTGATE_SHUTDOWN_GRACE_SECONDS: { key: 'shutdownGraceSeconds', type: 'number' },
   FLIGHTGATE_DEMO_NUMBERS_ROWS: { key: 'demoNumbersRows', type: 'number' },
+  FLIGHTGATE_DATABASE_URL: { key: 'databaseUrl', type: 'string' },
+  FLIGHTGATE_REDIS_URL: { key: 'redisUrl', type: 'string' },
+  FLIGHTGATE_AUDIT_FILE: { key: 'audit.file', type: 'string' },
+  FLIGHTGATE_SESSION_LIFETIME_SECONDS: { key: 'auth.sessionLifetimeSeconds', type: 'number' },
+  FLIGHTGATE_SESSION_IDLE_SECONDS: { key: 'auth.sessionIdleSeconds', type: 'number' },
+  FLIGHTGATE_SESSION_ROTATE_AFTER: { key: 'auth.sessionRotateAfter', type: 'number' },
+  FLIGHTGATE_SESSION_ROTATION_GRACE_SECONDS: { key: 'auth.sessionRotationGraceSeconds', type: 'number' },
+  FLIGHTGATE_REGISTRY_CACHE_MS: { key: 'auth.registryCacheMs', type: 'number' },
+  FLIGHTGATE_THROTTLE_FREE_FAILURES: { key: 'auth.throttle.freeFailures', type: 'number' },
+  FLIGHTGATE_THROTTLE_LOCKOUT_FAILURES: { key: 'auth.throttle.lockoutFailures', type: 'number' },
+  FLIGHTGATE_THROTTLE_LOCKOUT_SECONDS: { key: 'auth.throttle.lockoutSeconds', type: 'number' },
+  FLIGHTGATE_THROTTLE_PEER_LOCKOUT_FAILURES: { key: 'auth.throttle.peerLockoutFailures', type: 'number' },
 };
 
-function parseEnvValue(name: string, raw: string, type: 'string' | 'number' | 'boolean'): unknown {
+type Tree = Record<string, unknown>;
+const isTree = (v: unknown): v is Tree => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function setPath(tree: Tree, dotted: string, value: unknown): void {
+  const keys = dotted.split('.');
+  let node = tree;
+  for (const k of keys.slice(0, -1)) {
+    if (!isTree(node[k])) node[k] = {};
+    node = node[k] as Tree;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+/** Merges `over` into `base` key by key, so an env variable for `auth.x` keeps the file's `auth.y`. */
+function deepMerge(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    out[k] = isTree(v) && isTree(out[k]) ? deepMerge(out[k] as Tree, v) : v;
+  }
+  return out;
+}
+
+function parseEnvValue(name: string, raw: string, type: EnvType): unknown {
   if (type === 'string') return raw;
   if (type === 'number') {
     const n = Number(raw);
@@ -35,11 +73,11 @@ function parseEnvValue(name: string, raw: string, type: 'string' | 'number' | 'b
   throw new ConfigError(`${name}: expected true or false, got ${JSON.stringify(raw)}`);
 }
 
-function fromEnv(env: NodeJS.ProcessEnv): Partial<Record<keyof ConfigInput, unknown>> {
-  const out: Partial<Record<keyof ConfigInput, unknown>> = {};
+function fromEnv(env: NodeJS.ProcessEnv): Tree {
+  const out: Tree = {};
   for (const [name, { key, type }] of Object.entries(ENV_KEYS)) {
     const raw = env[name];
-    if (raw !== undefined) out[key] = parseEnvValue(name, raw, type);
+    if (raw !== undefined && raw !== '') setPath(out, key, parseEnvValue(name, raw, type));
   }
   return out;
 }
@@ -77,7 +115,7 @@ export interface LoadOptions {
 
 export function loadConfig(options: LoadOptions = {}): Config {
   const fileValues = options.file ? readConfigFile(options.file) : {};
-  const merged = { ...fileValues, ...fromEnv(options.env ?? process.env), ...stripUndefined(options.overrides ?? {}) };
+  const merged = deepMerge(deepMerge(fileValues, fromEnv(options.env ?? process.env)), stripUndefined(options.overrides ?? {}) as Tree);
   const env = options.env ?? process.env;
   if (env.FLIGHTGATE_TLS_CERT_FILE || env.FLIGHTGATE_TLS_KEY_FILE) {
     (merged as Record<string, unknown>).tls = { certFile: env.FLIGHTGATE_TLS_CERT_FILE, keyFile: env.FLIGHTGATE_TLS_KEY_FILE };

@@ -1,6 +1,28 @@
 /** Every setting flightgate reads, with defaults that work embedded (no other service). */
 import { z } from 'zod';
 
+const throttleSchema = z
+  .object({
+    freeFailures: z.number().int().min(0).default(3).describe('failed logins per account or address before delays start'),
+    baseDelayMs: z.number().int().min(0).default(250).describe('first delay; it doubles with each further failure'),
+    maxDelayMs: z.number().int().min(0).default(4000),
+    lockoutFailures: z.number().int().positive().default(10).describe('consecutive failures that lock an account'),
+    lockoutSeconds: z.number().positive().default(360).describe('lockout length (10 per 6 min keeps an account under 100 failures an hour)'),
+    peerLockoutFailures: z.number().int().positive().default(50).describe('consecutive failures that lock a client address'),
+  })
+  .strict();
+
+const authSchema = z
+  .object({
+    sessionLifetimeSeconds: z.number().positive().default(8 * 3600).describe('absolute lifetime of a session token'),
+    sessionIdleSeconds: z.number().positive().default(30 * 60).describe('a session unused this long ends'),
+    sessionRotateAfter: z.number().min(0).max(1).default(0.5).describe('share of the lifetime after which a call returns a fresh token'),
+    sessionRotationGraceSeconds: z.number().min(0).default(30).describe('how long a rotated token keeps working'),
+    registryCacheMs: z.number().int().min(0).default(1000).describe('how long a user\'s state and the grants are cached'),
+    throttle: throttleSchema.default(throttleSchema.parse({})),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1').describe('address the Flight server binds to'),
@@ -38,8 +60,25 @@ export const configSchema = z
       })
       .strict()
       .default({ maxMessageBytes: 1024 * 1024 * 1024, receiveWindowBytes: 32 * 1024 * 1024, maxConcurrentStreams: 1000 }),
+    databaseUrl: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+      .optional()
+      .describe('PostgreSQL registry of users and roles (default: the SQLite file flightgate.db in dataDir)'),
+    redisUrl: z
+      .string()
+      .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
+      .optional()
+      .describe('Redis session store shared by replicas (default: sessions in this process)'),
+    audit: z
+      .object({ file: z.string().min(1).default('-').describe("audit log file; '-' is stdout") })
+      .strict()
+      .default({ file: '-' }),
+    auth: authSchema.default(authSchema.parse({})),
   })
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
+export type AuthConfig = z.infer<typeof authSchema>;
+export type ThrottleConfig = z.infer<typeof throttleSchema>;

@@ -33,3 +33,8 @@ export function toFlightgateError(err: unknown): FlightgateError {
   if (err instanceof FlightgateError) return err;
   return internal('internal error', err);
 }
+export const unauthenticated = (message: string): FlightgateError => new FlightgateError(Status.UNAUTHENTICATED, message);
+export const permissionDenied = (message: string): FlightgateError => new FlightgateError(Status.PERMISSION_DENIED, message);
+/** A backing service (registry, session store) cannot be reached: fail closed, never allow. */
+export const unavailable = (message: string, cause?: unknown): FlightgateError =>
+  new FlightgateError(Status.UNAVAILABLE, message, { cause });

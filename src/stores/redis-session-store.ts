@@ -1,0 +1,169 @@
+/**
+ * Sessions in Redis, shared by every replica: one hash per session that Redis expires at the
+ * session's end (absolute, idle or grace, whichever first), plus a set per user for revocation.
+ * Commands never queue while Redis is away: they fail at once and the call gets UNAVAILABLE.
+ */
+import { Redis } from 'ioredis';
+import { FlightgateError, unavailable } from '../core/errors.js';
+import { sessionEnd, type SessionRecord, type SessionStore } from './session-store.js';
+
+const SESSION = (id: string): string => `fg:session:${id}`;
+const USER = (user: string): string => `fg:user-sessions:${user}`;
+
+// Atomic, so two replicas rotating the same token at once agree on a single winner.
+const MARK_ROTATED = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('HSETNX', KEYS[1], 'rotatedAt', ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'graceUntil', ARGV[2])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 or tonumber(ARGV[2]) - tonumber(ARGV[1]) < ttl then redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end
+return 1`;
+
+// Pushes the idle deadline out, but never past the absolute end or a rotation's grace.
+const TOUCH = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local v = redis.call('HMGET', KEYS[1], 'expiresAt', 'idleMs', 'graceUntil')
+local finish = math.min(tonumber(v[1]), tonumber(ARGV[1]) + tonumber(v[2]))
+if v[3] then finish = math.min(finish, tonumber(v[3])) end
+redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[1])
+redis.call('PEXPIREAT', KEYS[1], finish)
+return 1`;
+
+export interface RedisSessionStoreOptions {
+  url: string;
+  onConnectionError?: (err: Error) => void;
+}
+
+export class RedisSessionStore implements SessionStore {
+  readonly kind = 'redis';
+  private readonly redis: Redis;
+
+  constructor(options: RedisSessionStoreOptions) {
+    this.redis = new Redis(options.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 2000,
+      connectTimeout: 2000,
+      // Keep trying to come back, quickly at first, so service resumes by itself.
+      retryStrategy: (attempt) => Math.min(100 * attempt, 1000),
+    });
+    this.redis.on('error', (err: Error) => options.onConnectionError?.(err));
+  }
+
+  /** Waits until Redis answers (start-up), or throws UNAVAILABLE after `timeoutMs`. */
+  async ready(timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.redis.ping();
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw unavailable('the session store (Redis) is unavailable', err);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof FlightgateError) throw err;
+      throw unavailable('the session store (Redis) is unavailable', err);
+    }
+  }
+
+  put(id: string, r: SessionRecord): Promise<void> {
+    return this.guard(async () => {
+      const fields: Record<string, string> = {
+        user: r.user,
+        roles: JSON.stringify(r.roles),
+        createdAt: String(r.createdAt),
+        expiresAt: String(r.expiresAt),
+        idleMs: String(r.idleMs),
+        lastSeenAt: String(r.lastSeenAt),
+      };
+      await this.redis
+        .multi()
+        .hset(SESSION(id), fields)
+        .pexpireat(SESSION(id), sessionEnd(r))
+        .sadd(USER(r.user), id)
+        .pexpireat(USER(r.user), r.expiresAt)
+        .exec()
+        .then(throwOnFailedStep);
+    });
+  }
+
+  get(id: string, now: number): Promise<SessionRecord | undefined> {
+    return this.guard(async () => {
+      const h = await this.redis.hgetall(SESSION(id));
+      if (!h.user || !h.expiresAt) return undefined;
+      const r: SessionRecord = {
+        user: h.user,
+        roles: parseRoles(h.roles),
+        createdAt: Number(h.createdAt),
+        expiresAt: Number(h.expiresAt),
+        idleMs: Number(h.idleMs),
+        lastSeenAt: Number(h.lastSeenAt),
+        ...(h.rotatedAt ? { rotatedAt: Number(h.rotatedAt) } : {}),
+        ...(h.graceUntil ? { graceUntil: Number(h.graceUntil) } : {}),
+      };
+      return sessionEnd(r) <= now ? undefined : r;
+    });
+  }
+
+  touch(id: string, now: number): Promise<void> {
+    return this.guard(async () => {
+      await this.redis.eval(TOUCH, 1, SESSION(id), String(now));
+    });
+  }
+
+  markRotated(id: string, now: number, graceUntil: number): Promise<boolean> {
+    return this.guard(async () => (await this.redis.eval(MARK_ROTATED, 1, SESSION(id), String(now), String(graceUntil))) === 1);
+  }
+
+  delete(id: string): Promise<boolean> {
+    return this.guard(async () => (await this.redis.del(SESSION(id))) > 0);
+  }
+
+  deleteUser(user: string): Promise<number> {
+    return this.guard(async () => {
+      const ids = await this.redis.smembers(USER(user));
+      if (ids.length === 0) return 0;
+      const deleted = await this.redis.del(...ids.map(SESSION));
+      await this.redis.del(USER(user));
+      return deleted;
+    });
+  }
+
+  count(): Promise<number> {
+    return this.guard(async () => {
+      let n = 0;
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', 'fg:session:*', 'COUNT', 1000);
+        n += keys.length;
+        cursor = next;
+      } while (cursor !== '0');
+      return n;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+}
+
+function parseRoles(raw: string | undefined): string[] {
+  try {
+    const v: unknown = JSON.parse(raw ?? '[]');
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function throwOnFailedStep(results: [Error | null, unknown][] | null): void {
+  if (!results) throw new Error('Redis transaction was aborted');
+  for (const [err] of results) if (err) throw err;
+}
