@@ -9,9 +9,11 @@ import { Catalog } from './catalog/catalog.js';
 import { seedDemo } from './catalog/demo.js';
 import { fileSources } from './catalog/sources/index.js';
 import type { Config } from './config/schema.js';
-import { allowAll, type AccessControl } from './flight/access.js';
+import type { AccessControl } from './flight/access.js';
 import { FlightService } from './flight/service.js';
 import { GrpcServer } from './flight/transport/server.js';
+import { buildSecurity, type Security } from './security.js';
+import { TicketCodec } from './flight/ticket.js';
 
 export interface Logger {
   info(message: string): void;
@@ -45,6 +47,10 @@ export interface RunningServer {
 
 export interface StartOptions {
   logger?: Logger;
+  /**
+   * Replaces authentication and authorization altogether (e.g. `allowAll` to embed the bare data
+   * plane in tests and benchmarks). Without it, the registry and session store from the config are used.
+   */
   access?: AccessControl;
 }
 
@@ -64,6 +70,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await seedDemo(catalog, dataDir, config.demoNumbersRows);
     await catalog.load();
   }
+  let security: Security | undefined;
+  if (!options.access) {
+    security = await buildSecurity(config, logger);
+  }
+  const closeSecurity = async (): Promise<void> => {
+    await security?.close().catch((err: unknown) => logger.error('closing the registry and session store failed', err));
+  };
   const tls = config.tls && { cert: readTlsFile(config.tls.certFile, 'certificate'), key: readTlsFile(config.tls.keyFile, 'key') };
   const grpc = new GrpcServer({
     tls,
@@ -72,13 +85,24 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     maxConcurrentStreams: config.transport.maxConcurrentStreams,
     onInternalError: (method, err) => logger.error(`${method} failed`, err),
   });
+  const audit = security?.audit;
   new FlightService({
     catalog,
-    access: options.access ?? allowAll,
+    access: options.access ?? security!.access,
     advertisedUri: config.advertisedUri,
     ticketTtlMs: config.ticketTtlSeconds * 1000,
+    tickets: security?.tickets ?? new TicketCodec(),
+    onDataAccess: audit
+      ? (e) => audit.record({ event: 'data.access', outcome: e.outcome === 'ok' ? 'ok' : 'error', principal: e.principal.id, method: e.principal.method, peer: e.peer, rpc: e.rpc, dataset: e.dataset, rows: e.rows, bytes: e.bytes, ...(e.mode ? { action: e.mode } : {}) })
+      : undefined,
   }).bind(grpc);
-  const address = await grpc.listen(config.host, config.port);
+  let address;
+  try {
+    address = await grpc.listen(config.host, config.port);
+  } catch (err) {
+    await closeSecurity();
+    throw err;
+  }
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     host: address.address,
@@ -86,6 +110,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     uri: `${tls ? 'grpc+tls' : 'grpc'}://${host}:${address.port}`,
     catalog,
     activeCalls: () => grpc.activeCalls,
-    close: (graceMs = config.shutdownGraceSeconds * 1000) => grpc.close(graceMs),
+    close: async (graceMs = config.shutdownGraceSeconds * 1000) => {
+      await grpc.close(graceMs);
+      await closeSecurity();
+    },
   };
 }

@@ -1,25 +1,53 @@
 /**
  * The seam through which every Flight RPC passes: who is calling, and may they do this?
  * The data plane only ever talks to this interface; authentication and authorization modules
- * plug in behind it.
+ * plug in behind it (see secured-access.ts).
  */
+import type { DatasetAction } from '../core/actions.js';
+import { unimplemented } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
 import { ANONYMOUS } from '../core/principal.js';
 import type { ServerCall } from './transport/server.js';
 
-export type DatasetAction = 'list' | 'read' | 'write' | 'admin';
+export type { DatasetAction };
+
+export interface HandshakeOutcome {
+  principal: Principal;
+  /** The HandshakeResponse payload to answer the first request with, if any. */
+  response?: Uint8Array;
+}
+
+export interface RefreshedSession {
+  token: string;
+  expiresIn: number;
+}
 
 export interface AccessControl {
   /** Establishes the caller of `call`, or throws UNAUTHENTICATED. */
   authenticate(call: ServerCall, rpc: string): Promise<Principal>;
   /** Throws PERMISSION_DENIED unless `principal` may do `action` on `dataset`. */
   authorize(principal: Principal, action: DatasetAction, dataset: string): Promise<void>;
+  /** Handshake: a login from the headers or from the first request's payload (undefined if none came). */
+  handshake(call: ServerCall, payload: Uint8Array | undefined): Promise<HandshakeOutcome>;
+  /** Ends the session the call was made in; false when there is none to close. */
+  closeSession(principal: Principal, call: ServerCall): Promise<boolean>;
+  /** A fresh session token in place of the one the call used. */
+  refreshSession(principal: Principal, call: ServerCall): Promise<RefreshedSession>;
 }
 
-/** Lets everyone do everything: the data plane's default until authentication is configured. */
+/** Lets everyone do everything: for embedding the data plane without authentication (tests, benchmarks). */
 export const allowAll: AccessControl = {
   async authenticate(): Promise<Principal> {
     return ANONYMOUS;
   },
   async authorize(): Promise<void> {},
+  async handshake(_call, payload): Promise<HandshakeOutcome> {
+    return { principal: ANONYMOUS, response: payload };
+  },
+  async closeSession(): Promise<boolean> {
+    return false;
+  },
+  async refreshSession(): Promise<RefreshedSession> {
+    throw unimplemented('this server has no sessions (authentication is not configured)');
+  },
 };

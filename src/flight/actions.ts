@@ -8,6 +8,8 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { AccessControl } from './access.js';
 import {
   CancelStatus,
+  CloseSessionStatus,
+  encodeCloseSessionResult,
   decodeCancelFlightInfoRequest,
   decodeRenewFlightEndpointRequest,
   encodeCancelFlightInfoResult,
@@ -17,7 +19,8 @@ import {
   type ActionType,
   type FlightInfo,
 } from './proto/messages.js';
-import { decodeTicket, encodeTicket } from './ticket.js';
+import type { TicketCodec } from './ticket.js';
+import { permissionDenied } from '../core/errors.js';
 import type { ServerCall } from './transport/server.js';
 import { checkDatasetName } from '../catalog/names.js';
 
@@ -25,6 +28,7 @@ interface ActionContext {
   catalog: Catalog;
   access: AccessControl;
   ticketTtlMs: number;
+  tickets: TicketCodec;
 }
 
 interface ActionDefinition extends ActionType {
@@ -57,7 +61,7 @@ export class ActionRegistry {
     private readonly ctx: ActionContext,
     describeFlight: (name: string, principal: Principal) => Promise<FlightInfo>,
   ) {
-    const { catalog, access } = ctx;
+    const { catalog, access, tickets } = ctx;
     const builtins: ActionDefinition[] = [
       {
         type: 'CancelFlightInfo',
@@ -75,17 +79,37 @@ export class ActionRegistry {
         run: async (body, principal) => {
           const endpoint = decodeRenewFlightEndpointRequest(body);
           if (!endpoint) throw invalidArgument('RenewFlightEndpoint needs a RenewFlightEndpointRequest with an endpoint');
-          const ticket = decodeTicket(endpoint.ticket);
+          const ticket = tickets.decode(endpoint.ticket);
+          if (ticket.principal !== undefined && ticket.principal !== principal.id) {
+            throw permissionDenied('this ticket was issued to another principal');
+          }
           await access.authorize(principal, 'read', ticket.dataset);
           await catalog.get(ticket.dataset);
           const expiresAt = Date.now() + this.ctx.ticketTtlMs;
           return [
             encodeEndpoint({
               ...endpoint,
-              ticket: encodeTicket({ dataset: ticket.dataset, expiresAt }),
+              ticket: tickets.encode({ dataset: ticket.dataset, expiresAt, principal: principal.id }),
               expirationTime: timestampFromDate(new Date(expiresAt)),
             }),
           ];
+        },
+      },
+      {
+        type: 'CloseSession',
+        description: 'Standard Flight action: end the session whose token this call carries. Returns CloseSessionResult.',
+        run: async (_body, principal, call) => {
+          const closed = await access.closeSession(principal, call);
+          return [encodeCloseSessionResult(closed ? CloseSessionStatus.CLOSED : CloseSessionStatus.NOT_CLOSEABLE)];
+        },
+      },
+      {
+        type: 'refresh',
+        description:
+          'Returns a fresh session token for the valid one this call carries: JSON {"token_type": "Bearer", "access_token", "expires_in"}. The old token then works only for the rotation grace period.',
+        run: async (_body, principal, call) => {
+          const s = await access.refreshSession(principal, call);
+          return [json({ token_type: 'Bearer', access_token: s.token, expires_in: s.expiresIn })];
         },
       },
       {

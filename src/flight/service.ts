@@ -30,7 +30,8 @@ import {
   type FlightDescriptor,
   type FlightInfo,
 } from './proto/messages.js';
-import { decodeTicket, encodeTicket } from './ticket.js';
+import { TicketCodec, type TicketContent } from './ticket.js';
+import { permissionDenied } from '../core/errors.js';
 import type { GrpcServer, Handler, MessageSink, ServerCall } from './transport/server.js';
 
 export const FLIGHT_SERVICE = 'arrow.flight.protocol.FlightService';
@@ -43,6 +44,8 @@ export interface FlightServiceOptions {
   advertisedUri?: string;
   /** How long tickets from GetFlightInfo stay valid. */
   ticketTtlMs: number;
+  /** Signs and checks tickets; replicas must share its key. A random key when unset. */
+  tickets?: TicketCodec;
   /** Observer of data access, for audit and metrics. */
   onDataAccess?: (event: DataAccessEvent) => void;
 }
@@ -72,9 +75,11 @@ async function single(requests: AsyncIterable<Uint8Array>, what: string): Promis
 export class FlightService {
   readonly actions: ActionRegistry;
   private readonly bodies = new BufferPool();
+  private readonly tickets: TicketCodec;
 
   constructor(private readonly options: FlightServiceOptions) {
-    this.actions = new ActionRegistry(options, (name, principal) => this.flightInfo(name, principal));
+    this.tickets = options.tickets ?? new TicketCodec();
+    this.actions = new ActionRegistry({ ...options, tickets: this.tickets }, (name, principal) => this.flightInfo(name, principal));
   }
 
   bind(server: GrpcServer): void {
@@ -97,13 +102,31 @@ export class FlightService {
     return this.options.access;
   }
 
-  /** Without authentication configured, Handshake answers each request with its own payload. */
+  /**
+   * Handshake: a login with Basic credentials in the headers (the token comes back in the
+   * `authorization` response header and trailer) or a BasicAuth payload (the token comes back as
+   * the response payload). Requests after the first are echoed.
+   */
   private async handshake(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
-    await this.access.authenticate(call, 'Handshake');
-    for await (const raw of requests) {
-      const req = decodeHandshake(raw);
-      await out.send(encodeHandshake({ protocolVersion: req.protocolVersion, payload: req.payload }));
+    const iterator = requests[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    const req = first.done ? undefined : decodeHandshake(first.value);
+    const { response } = await this.access.handshake(call, req?.payload);
+    if (response !== undefined) await out.send(encodeHandshake({ protocolVersion: req?.protocolVersion ?? 0, payload: response }));
+    else call.flushHeaders();
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      const r = decodeHandshake(next.value);
+      await out.send(encodeHandshake({ protocolVersion: r.protocolVersion, payload: r.payload }));
     }
+  }
+
+  /** A ticket from the request, refused if it was issued to someone else. */
+  private ticketOf(bytes: Uint8Array, principal: Principal): TicketContent {
+    const ticket = this.tickets.decode(bytes);
+    if (ticket.principal !== undefined && ticket.principal !== principal.id) {
+      throw permissionDenied('this ticket was issued to another principal; call GetFlightInfo for your own');
+    }
+    return ticket;
   }
 
   /** Looks a dataset up for `principal`, hiding whether it exists from those who may not read it. */
@@ -114,10 +137,10 @@ export class FlightService {
 
   async flightInfo(name: string, principal: Principal, descriptor?: FlightDescriptor): Promise<FlightInfo> {
     const ds = await this.readable(name, principal);
-    return this.describe(ds, descriptor);
+    return this.describe(ds, principal, descriptor);
   }
 
-  private async describe(ds: Dataset, descriptor?: FlightDescriptor): Promise<FlightInfo> {
+  private async describe(ds: Dataset, principal: Principal, descriptor?: FlightDescriptor): Promise<FlightInfo> {
     const [schema, stats] = await Promise.all([ds.schema(), ds.stats()]);
     const expiresAt = Date.now() + this.options.ticketTtlMs;
     return {
@@ -125,7 +148,7 @@ export class FlightService {
       descriptor: descriptor ?? { type: DescriptorType.PATH, cmd: new Uint8Array(0), path: [ds.name] },
       endpoints: [
         {
-          ticket: encodeTicket({ dataset: ds.name, expiresAt }),
+          ticket: this.tickets.encode({ dataset: ds.name, expiresAt, principal: principal.id }),
           locations: [{ uri: this.options.advertisedUri ?? REUSE_CONNECTION_URI }],
           expirationTime: timestampFromDate(new Date(expiresAt)),
           appMetadata: new Uint8Array(0),
@@ -147,7 +170,7 @@ export class FlightService {
       let info: FlightInfo;
       try {
         await this.access.authorize(principal, 'list', ds.name);
-        info = await this.describe(ds);
+        info = await this.describe(ds, principal);
       } catch (err) {
         // Not listable, or its file vanished since the catalog looked: leave it out.
         if (err instanceof FlightgateError && (err.status === Status.PERMISSION_DENIED || err.status === Status.NOT_FOUND)) continue;
@@ -182,7 +205,7 @@ export class FlightService {
 
   private async doGet(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
     const principal = await this.access.authenticate(call, 'DoGet');
-    const ticket = decodeTicket(decodeTicketMessage(await single(requests, 'DoGet')));
+    const ticket = this.ticketOf(decodeTicketMessage(await single(requests, 'DoGet')), principal);
     const ds = await this.readable(ticket.dataset, principal);
     let rows = 0;
     let bytes = 0;

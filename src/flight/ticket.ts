@@ -1,8 +1,10 @@
 /**
- * Tickets name what a DoGet will stream. Ours are JSON with a version and an expiry, so they
- * can be renewed (RenewFlightEndpoint) and later signed without changing the wire shape.
- * A bare dataset name is accepted too, as many Flight examples build tickets that way.
+ * Tickets name what a DoGet will stream. Ours are signed (HMAC-SHA256 with a key shared by the
+ * replicas through the registry), expire, and are bound to the principal they were issued to:
+ * `fgt2.<base64url JSON {d, e, p}>.<base64url MAC>`. A bare dataset name is accepted too, as many
+ * Flight examples build tickets that way; the caller's read permission is checked either way.
  */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { invalidArgument } from '../core/errors.js';
 import { isValidDatasetName } from '../catalog/names.js';
 
@@ -10,34 +12,50 @@ export interface TicketContent {
   dataset: string;
   /** Expiry, ms since the epoch. */
   expiresAt?: number;
+  /** The principal it was issued to; only that principal may use it. */
+  principal?: string;
 }
 
-const PREFIX = 'fgt1:';
+const PREFIX = 'fgt2.';
+const NOT_OURS = 'ticket is not one this server issued (get one from GetFlightInfo)';
 
-export function encodeTicket(t: TicketContent): Uint8Array {
-  return Buffer.from(PREFIX + JSON.stringify({ d: t.dataset, e: t.expiresAt }), 'utf8');
-}
+export class TicketCodec {
+  constructor(private readonly key: Buffer = randomBytes(32)) {}
 
-export function decodeTicket(bytes: Uint8Array, now = Date.now()): TicketContent {
-  if (bytes.length === 0) throw invalidArgument('empty ticket');
-  if (bytes.length > 4096) throw invalidArgument('ticket is too long');
-  const text = Buffer.from(bytes).toString('utf8');
-  if (!text.startsWith(PREFIX)) {
-    if (isValidDatasetName(text)) return { dataset: text };
-    throw invalidArgument('ticket is not one this server issued (get one from GetFlightInfo)');
+  private mac(payload: string): Buffer {
+    return createHmac('sha256', this.key).update(PREFIX).update(payload).digest();
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text.slice(PREFIX.length));
-  } catch {
-    throw invalidArgument('ticket is corrupt');
+
+  encode(t: TicketContent): Uint8Array {
+    const payload = Buffer.from(JSON.stringify({ d: t.dataset, e: t.expiresAt, p: t.principal })).toString('base64url');
+    return Buffer.from(`${PREFIX}${payload}.${this.mac(payload).toString('base64url')}`, 'utf8');
   }
-  const p = parsed as { d?: unknown; e?: unknown };
-  if (typeof p.d !== 'string' || !isValidDatasetName(p.d) || (p.e !== undefined && typeof p.e !== 'number')) {
-    throw invalidArgument('ticket is corrupt');
+
+  decode(bytes: Uint8Array, now = Date.now()): TicketContent {
+    if (bytes.length === 0) throw invalidArgument('empty ticket');
+    if (bytes.length > 4096) throw invalidArgument('ticket is too long');
+    const text = Buffer.from(bytes).toString('utf8');
+    if (!text.startsWith(PREFIX)) {
+      if (isValidDatasetName(text)) return { dataset: text };
+      throw invalidArgument(NOT_OURS);
+    }
+    const [payload = '', signature = '', ...rest] = text.slice(PREFIX.length).split('.');
+    const given = Buffer.from(signature, 'base64url');
+    const expected = this.mac(payload);
+    if (rest.length || given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalidArgument(NOT_OURS);
+    let parsed: { d?: unknown; e?: unknown; p?: unknown };
+    try {
+      parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof parsed;
+    } catch {
+      throw invalidArgument('ticket is corrupt');
+    }
+    const { d, e, p } = parsed;
+    if (typeof d !== 'string' || !isValidDatasetName(d) || (e !== undefined && typeof e !== 'number') || (p !== undefined && typeof p !== 'string')) {
+      throw invalidArgument('ticket is corrupt');
+    }
+    if (typeof e === 'number' && e < now) {
+      throw invalidArgument('ticket has expired; call GetFlightInfo (or RenewFlightEndpoint) for a fresh one');
+    }
+    return { dataset: d, expiresAt: e, principal: p };
   }
-  if (typeof p.e === 'number' && p.e < now) {
-    throw invalidArgument('ticket has expired; call GetFlightInfo (or RenewFlightEndpoint) for a fresh one');
-  }
-  return { dataset: p.d, expiresAt: p.e as number | undefined };
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { startServer, type Logger, type RunningServer } from '../../src/server.js';
+import { allowAll } from '../../src/flight/access.js';
 
 export interface TestServer extends RunningServer {
   dataDir: string;
@@ -17,7 +18,12 @@ export function tempDir(prefix = 'fg-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export async function startTestServer(overrides: Partial<ConfigInput> = {}): Promise<TestServer> {
+export interface TestServerOptions {
+  /** With authentication and authorization from the config (registry, sessions); otherwise everyone may do everything. */
+  secure?: boolean;
+}
+
+export async function startTestServer(overrides: Partial<ConfigInput> = {}, options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? tempDir();
   const logs: string[] = [];
   const logger: Logger = {
@@ -29,7 +35,7 @@ export async function startTestServer(overrides: Partial<ConfigInput> = {}): Pro
     env: {},
     overrides: { host: '127.0.0.1', port: 0, durableWrites: false, demoNumbersRows: 100_000, shutdownGraceSeconds: 2, ...overrides, dataDir },
   });
-  const server = await startServer(config, { logger });
+  const server = await startServer(config, options.secure ? { logger } : { logger, access: allowAll });
   return {
     ...server,
     dataDir,

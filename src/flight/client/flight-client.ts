@@ -201,7 +201,32 @@ export class FlightClient {
     const md = new Metadata();
     for (const [k, v] of Object.entries(this.defaultHeaders)) md.set(k, v);
     for (const [k, v] of Object.entries(options.headers ?? {})) md.set(k, v);
-    return this.channel.call(SERVICE, method, { metadata: md, timeoutMs: options.timeoutMs, signal: options.signal });
+    const call = this.channel.call(SERVICE, method, { metadata: md, timeoutMs: options.timeoutMs, signal: options.signal });
+    if (this.defaultHeaders.authorization?.startsWith('Bearer ')) {
+      // The server rotates session tokens by answering with a fresh one: keep using the newest.
+      call.headers.then((h) => this.adoptBearer(h), () => undefined);
+    }
+    return call;
+  }
+
+  private adoptBearer(headers: Metadata): void {
+    const value = headers.get('authorization');
+    if (value?.startsWith('Bearer ') && this.defaultHeaders.authorization?.startsWith('Bearer ')) {
+      this.defaultHeaders.authorization = value;
+    }
+  }
+
+  /**
+   * Logs in with a user name and password (Handshake with `authorization: Basic`) and sends the
+   * session token it returns on every later call. Returns the token.
+   */
+  async login(user: string, password: string, options?: CallOptions): Promise<string> {
+    const basic = Buffer.from(`${user}:${password}`, 'utf8').toString('base64');
+    const result = await this.handshake([], { ...options, headers: { ...options?.headers, authorization: `Basic ${basic}` } });
+    const bearer = result.headers.get('authorization') ?? result.trailers.get('authorization');
+    if (!bearer?.startsWith('Bearer ')) throw invalidArgument('the server did not return a session token after login');
+    this.defaultHeaders.authorization = bearer;
+    return bearer.slice('Bearer '.length);
   }
 
   private async unary(method: string, request: Uint8Array, options?: CallOptions): Promise<Uint8Array> {

@@ -335,3 +335,9 @@ export function decodeFlightData(buf: Uint8Array): FlightDataMessage {
   });
   return d;
 }
+
+// ---- CloseSessionResult (status = 1) ----
+export const CloseSessionStatus = { UNSPECIFIED: 0, CLOSED: 1, CLOSING: 2, NOT_CLOSEABLE: 3 } as const;
+export function encodeCloseSessionResult(status: number): Uint8Array {
+  return new ProtoWriter().uint(1, status).finish();
+}

@@ -36,6 +36,8 @@ export interface ServerCall {
   /** Adds a response header; effective until the first message is sent. */
   setHeader(key: string, value: MetadataValue): void;
   setTrailer(key: string, value: MetadataValue): void;
+  /** Sends the response headers now, so they arrive as initial metadata even if no message follows. */
+  flushHeaders(): void;
   /** Hands a received message back for reuse once the handler is done with it (an optimisation). */
   release(message: Uint8Array): void;
 }
@@ -111,6 +113,10 @@ class CallState implements ServerCall {
 
   release(message: Uint8Array): void {
     this.pool.release(message);
+  }
+
+  flushHeaders(): void {
+    if (!this.headersSent && !this.finished && !this.stream.destroyed) this.sendHeaders();
   }
 
   private sendHeaders(extra: OutgoingHttpHeaders = {}, endStream = false): void {

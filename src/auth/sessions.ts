@@ -1,0 +1,117 @@
+/**
+ * Session tokens: issued at login, checked on every call, ended by absolute lifetime, idle
+ * timeout, revocation, or a change to the user (disabled, deleted, new password). Past a share
+ * of its lifetime a token is rotated: the call's response carries a fresh one and the old one
+ * keeps working only for a short grace period.
+ */
+import type { AuditSink } from '../audit/audit-log.js';
+import type { AuthConfig } from '../config/schema.js';
+import { unauthenticated } from '../core/errors.js';
+import type { Principal } from '../core/principal.js';
+import type { UserRecord } from '../stores/registry.js';
+import type { SessionRecord, SessionStore } from '../stores/session-store.js';
+import type { AuthOutcome, CallContext, IssuedToken } from './authenticator.js';
+import { newOpaqueToken, SESSION_TOKEN_PREFIX, tokenId } from './opaque-token.js';
+import type { UserDirectory } from './user-directory.js';
+
+export const SESSION_ENDED_MESSAGE = 'session token is invalid, expired or revoked; log in again';
+
+export type SessionTimings = Pick<
+  AuthConfig,
+  'sessionLifetimeSeconds' | 'sessionIdleSeconds' | 'sessionRotateAfter' | 'sessionRotationGraceSeconds'
+>;
+
+export class SessionManager {
+  private readonly lifetimeMs: number;
+  private readonly idleMs: number;
+  private readonly rotateAtMs: number;
+  private readonly graceMs: number;
+  /** Writing the last-use time on every call would cost a store write per call; this bounds the error instead. */
+  private readonly touchEveryMs: number;
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly directory: UserDirectory,
+    timings: SessionTimings,
+    private readonly audit: AuditSink,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.lifetimeMs = timings.sessionLifetimeSeconds * 1000;
+    this.idleMs = timings.sessionIdleSeconds * 1000;
+    this.rotateAtMs = timings.sessionRotateAfter >= 1 ? Infinity : timings.sessionRotateAfter * this.lifetimeMs;
+    this.graceMs = timings.sessionRotationGraceSeconds * 1000;
+    this.touchEveryMs = Math.min(this.idleMs / 20, 5000);
+  }
+
+  get storeKind(): string {
+    return this.store.kind;
+  }
+
+  async create(user: UserRecord, ctx: CallContext, event: 'session.created' | 'session.rotated' = 'session.created'): Promise<IssuedToken> {
+    const token = newOpaqueToken(SESSION_TOKEN_PREFIX);
+    const id = tokenId(token);
+    const now = this.now();
+    const record: SessionRecord = {
+      user: user.name,
+      roles: user.roles,
+      createdAt: now,
+      expiresAt: now + this.lifetimeMs,
+      idleMs: this.idleMs,
+      lastSeenAt: now,
+    };
+    await this.store.put(id, record);
+    this.audit.record({ event, outcome: 'ok', principal: user.name, peer: ctx.peer, rpc: ctx.rpc, session: id.slice(0, 12) });
+    return { token, expiresIn: Math.floor(this.lifetimeMs / 1000) };
+  }
+
+  isSessionToken(token: string): boolean {
+    return token.startsWith(SESSION_TOKEN_PREFIX);
+  }
+
+  /** Checks a presented token; throws UNAUTHENTICATED if it is not a live session of an enabled user. */
+  async validate(token: string, ctx: CallContext): Promise<AuthOutcome> {
+    if (!this.isSessionToken(token) || token.length > 256) throw unauthenticated(SESSION_ENDED_MESSAGE);
+    const id = tokenId(token);
+    const now = this.now();
+    const record = await this.store.get(id, now);
+    if (!record) throw unauthenticated(SESSION_ENDED_MESSAGE);
+    const user = await this.directory.user(record.user, now);
+    if (!user || user.disabled || record.createdAt < user.sessionsNotBefore) {
+      await this.store.delete(id);
+      this.audit.record({ event: 'session.revoked', outcome: 'ok', principal: record.user, peer: ctx.peer, rpc: ctx.rpc, session: id.slice(0, 12), reason: !user ? 'user deleted' : user.disabled ? 'user disabled' : 'credentials changed or sessions revoked' });
+      throw unauthenticated(SESSION_ENDED_MESSAGE);
+    }
+    if (now - record.lastSeenAt >= this.touchEveryMs) await this.store.touch(id, now);
+    const principal: Principal = { id: user.name, method: 'session', roles: user.roles, sessionId: id };
+    if (record.rotatedAt === undefined && now - record.createdAt >= this.rotateAtMs) {
+      if (await this.store.markRotated(id, now, now + this.graceMs)) {
+        const issued = await this.create(user, ctx, 'session.rotated');
+        return { principal, issued };
+      }
+    }
+    return { principal };
+  }
+
+  /** A fresh token for a live session; the old one is then rotated out with the usual grace. */
+  async refresh(principal: Principal, ctx: CallContext): Promise<IssuedToken> {
+    const user = await this.directory.user(principal.id);
+    if (!principal.sessionId || !user) throw unauthenticated('refresh needs a session token (log in with Handshake first)');
+    const now = this.now();
+    await this.store.markRotated(principal.sessionId, now, now + this.graceMs);
+    return this.create(user, ctx, 'session.rotated');
+  }
+
+  /** Ends one session (CloseSession, logout). */
+  async revoke(sessionId: string, principal: string, ctx: CallContext): Promise<boolean> {
+    const deleted = await this.store.delete(sessionId);
+    this.audit.record({ event: 'session.revoked', outcome: 'ok', principal, peer: ctx.peer, rpc: ctx.rpc, session: sessionId.slice(0, 12), reason: 'closed by the client' });
+    return deleted;
+  }
+
+  /** Ends every session of a user in this store (the registry's sessions-not-before covers the rest). */
+  async revokeUser(user: string, ctx: CallContext): Promise<number> {
+    const n = await this.store.deleteUser(user);
+    this.audit.record({ event: 'session.revoked', outcome: 'ok', principal: user, peer: ctx.peer, rpc: ctx.rpc, reason: `all sessions of the user (${n} in the store)` });
+    return n;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Wires authentication and authorization from the configuration: the registry (SQLite or
+ * PostgreSQL), the session store (memory or Redis), the audit log, and the Flight access control
+ * built on them. Part of the composition root; the only place these adapters are chosen.
+ */
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { AuditLog } from './audit/audit-log.js';
+import { AuthGate } from './auth/auth-gate.js';
+import { BasicAuthenticator } from './auth/basic-authenticator.js';
+import { DEMO_USERS, seedDemoUsers } from './auth/demo-users.js';
+import { PasswordLogin } from './auth/password-login.js';
+import { SessionAuthenticator } from './auth/session-authenticator.js';
+import { SessionManager } from './auth/sessions.js';
+import { LoginThrottle } from './auth/throttle.js';
+import { UserDirectory } from './auth/user-directory.js';
+import type { Config } from './config/schema.js';
+import { SecuredAccess } from './flight/secured-access.js';
+import { TicketCodec } from './flight/ticket.js';
+import { MemorySessionStore } from './stores/memory-session-store.js';
+import { RedisSessionStore } from './stores/redis-session-store.js';
+import type { Registry } from './stores/registry.js';
+import type { SessionStore } from './stores/session-store.js';
+import { openRegistry } from './stores/sql/open.js';
+
+export interface SecurityLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface Security {
+  registry: Registry;
+  sessionStore: SessionStore;
+  audit: AuditLog;
+  access: SecuredAccess;
+  sessions: SessionManager;
+  tickets: TicketCodec;
+  close(): Promise<void>;
+}
+
+/** Logs a backend's connection errors once per outage window instead of once per retry. */
+function throttledWarning(logger: SecurityLogger, what: string, everyMs = 10_000): (err: Error) => void {
+  let last = 0;
+  return (err) => {
+    const now = Date.now();
+    if (now - last < everyMs) return;
+    last = now;
+    logger.warn(`${what}: ${err.message} (calls needing it fail with UNAVAILABLE until it is back)`);
+  };
+}
+
+export function openSessionStore(config: Config, logger: SecurityLogger): SessionStore {
+  return config.redisUrl
+    ? new RedisSessionStore({ url: config.redisUrl, onConnectionError: throttledWarning(logger, 'session store (Redis)') })
+    : new MemorySessionStore();
+}
+
+export function openConfiguredRegistry(config: Config, logger: SecurityLogger): Promise<Registry> {
+  return openRegistry({
+    databaseUrl: config.databaseUrl,
+    dataDir: resolve(config.dataDir),
+    onBackendError: throttledWarning(logger, 'user registry (PostgreSQL)'),
+  });
+}
+
+export async function buildSecurity(config: Config, logger: SecurityLogger): Promise<Security> {
+  const registry = await openConfiguredRegistry(config, logger);
+  const sessionStore = openSessionStore(config, logger);
+  if (sessionStore instanceof RedisSessionStore) {
+    await sessionStore.ready().catch(() => logger.warn('the session store (Redis) does not answer yet; calls get UNAVAILABLE until it does'));
+  }
+  const audit = new AuditLog(config.audit.file);
+  const directory = new UserDirectory(registry, config.auth.registryCacheMs);
+  const throttle = new LoginThrottle(config.auth.throttle);
+  const passwords = new PasswordLogin(directory, throttle, audit);
+  const sessions = new SessionManager(sessionStore, directory, config.auth, audit);
+  const gate = new AuthGate(sessions, passwords, audit, [new BasicAuthenticator(passwords), new SessionAuthenticator(sessions)]);
+  const access = new SecuredAccess(gate, directory, audit);
+  const key = await registry.secret('ticket-hmac-key', () => randomBytes(32).toString('base64'));
+  const tickets = new TicketCodec(Buffer.from(key, 'base64'));
+
+  if (config.demo) {
+    const created = await seedDemoUsers(registry);
+    const list = DEMO_USERS.map((u) => `${u.name}/${u.password}`).join(', ');
+    logger.warn(
+      `DEMO MODE: the demo users ${list} exist in this registry with PUBLIC passwords${created.length ? ` (created now: ${created.join(', ')})` : ''}. Never expose a demo server.`,
+    );
+  } else if ((await registry.countUsers()) === 0) {
+    logger.warn(
+      'the user registry is empty, so nobody can log in. Create the first administrator:\n' +
+        '  flightgate roles create admins\n' +
+        "  flightgate roles grant admins --dataset '*' --action admin\n" +
+        '  flightgate users add alice --role admins        (prompts for the password)\n' +
+        `(with the same --data-dir${config.databaseUrl ? ' and FLIGHTGATE_DATABASE_URL' : ''} as the server)`,
+    );
+  }
+  logger.info(`users and roles in ${registry.kind}; sessions in ${sessionStore.kind}`);
+
+  return {
+    registry,
+    sessionStore,
+    audit,
+    access,
+    sessions,
+    tickets,
+    async close() {
+      await sessionStore.close();
+      await registry.close();
+      await audit.close();
+    },
+  };
+}
