@@ -2,11 +2,19 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { consoleLogger, startServer } from '../server.js';
+import { FlightgateError } from '../core/errors.js';
+import { rolesCommand } from './roles.js';
+import { sessionsCommand } from './sessions.js';
+import { UsageError } from './usage-error.js';
+import { usersCommand } from './users.js';
 
 const USAGE = `usage: flightgate <command> [options]
 
 commands:
   serve     run the Flight server
+  users     add, list, change and remove users
+  roles     create roles and grant them actions on datasets
+  sessions  revoke sessions
 
 run 'flightgate <command> --help' for a command's options`;
 
@@ -19,7 +27,6 @@ const SERVE_USAGE = `usage: flightgate serve [--demo] [--host H] [--port N] [--d
   --config FILE    JSON configuration file; FLIGHTGATE_* environment variables override it,
                    and these flags override both`;
 
-class UsageError extends Error {}
 
 async function serve(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -78,6 +85,12 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'serve':
         return await serve(rest);
+      case 'users':
+        return await usersCommand(rest);
+      case 'roles':
+        return await rolesCommand(rest);
+      case 'sessions':
+        return await sessionsCommand(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -92,7 +105,11 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`flightgate: ${err.message}`);
       return 2;
     }
-    if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (err instanceof FlightgateError) {
+      console.error(`flightgate: ${err.message}`);
+      return err.statusName === 'INVALID_ARGUMENT' ? 2 : 1;
+    }
+    if (err instanceof Error && String((err as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) {
       console.error(`flightgate: ${err.message}`);
       return 2;
     }

@@ -1,0 +1,131 @@
+/**
+ * Administration of users and roles (what the CLI's users/roles/sessions commands do): input
+ * validation, password hashing, and ending sessions when an account changes.
+ */
+import { isDatasetAction, type DatasetAction } from '../core/actions.js';
+import { invalidArgument } from '../core/errors.js';
+import { isValidPattern } from '../authz/pattern.js';
+import type { Registry, RoleRecord, UserRecord } from '../stores/registry.js';
+import type { SessionStore } from '../stores/session-store.js';
+import { hashPassword, MAX_PASSWORD_BYTES } from './passwords.js';
+
+export const MIN_PASSWORD_LENGTH = 8;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,127}$/;
+
+export function checkName(kind: 'user' | 'role', name: string): string {
+  if (!NAME.test(name)) {
+    throw invalidArgument(`invalid ${kind} name ${JSON.stringify(name.slice(0, 140))}: use 1-128 letters, digits and _ . @ + - (starting with a letter or digit)`);
+  }
+  return name;
+}
+
+export function checkPassword(password: string): string {
+  if ([...password].length < MIN_PASSWORD_LENGTH) throw invalidArgument(`the password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+  if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) throw invalidArgument(`the password must be at most ${MAX_PASSWORD_BYTES} bytes`);
+  return password;
+}
+
+export function checkActions(actions: readonly string[]): DatasetAction[] {
+  if (actions.length === 0) throw invalidArgument('name at least one action: list, read, write or admin');
+  return actions.map((a) => {
+    if (!isDatasetAction(a)) throw invalidArgument(`unknown action "${a}": use list, read, write or admin`);
+    return a;
+  });
+}
+
+/** A user as shown to administrators: never the password hash. */
+export interface UserView {
+  name: string;
+  disabled: boolean;
+  roles: readonly string[];
+  createdAt: string;
+}
+
+export const viewUser = (u: UserRecord): UserView => ({
+  name: u.name,
+  disabled: u.disabled,
+  roles: u.roles,
+  createdAt: new Date(u.createdAt).toISOString(),
+});
+
+export class UserAdmin {
+  /** `sessions` is the shared session store, when there is one, so its sessions end at once. */
+  constructor(
+    private readonly registry: Registry,
+    private readonly sessions?: SessionStore,
+  ) {}
+
+  private async endSessions(name: string): Promise<void> {
+    await this.sessions?.deleteUser(name);
+  }
+
+  async addUser(name: string, password: string, roles: readonly string[]): Promise<UserView> {
+    checkName('user', name);
+    for (const r of roles) checkName('role', r);
+    await this.registry.addUser({ name, passwordHash: await hashPassword(checkPassword(password)), roles });
+    const user = await this.registry.getUser(name);
+    return viewUser(user!);
+  }
+
+  async listUsers(): Promise<UserView[]> {
+    return (await this.registry.listUsers()).map(viewUser);
+  }
+
+  async setPassword(name: string, password: string): Promise<void> {
+    await this.registry.setPassword(name, await hashPassword(checkPassword(password)));
+    await this.endSessions(name);
+  }
+
+  async setDisabled(name: string, disabled: boolean): Promise<void> {
+    await this.registry.setDisabled(name, disabled);
+    if (disabled) await this.endSessions(name);
+  }
+
+  async deleteUser(name: string): Promise<void> {
+    await this.registry.deleteUser(name);
+    await this.endSessions(name);
+  }
+
+  /** Ends the sessions of one user, or of all users. */
+  async revokeSessions(name: string | undefined): Promise<void> {
+    await this.registry.revokeSessions(name, Date.now());
+    if (name !== undefined) await this.endSessions(name);
+  }
+
+  createRole(name: string): Promise<void> {
+    return this.registry.createRole(checkName('role', name));
+  }
+
+  deleteRole(name: string): Promise<void> {
+    return this.registry.deleteRole(name);
+  }
+
+  async grant(role: string, patterns: readonly string[], actions: readonly string[]): Promise<void> {
+    const checked = checkActions(actions);
+    if (patterns.length === 0) throw invalidArgument('name at least one --dataset pattern');
+    for (const p of patterns) {
+      if (!isValidPattern(p)) throw invalidArgument(`invalid dataset pattern ${JSON.stringify(p)}: dataset name characters plus * and ?`);
+      await this.registry.grant(role, p, checked);
+    }
+  }
+
+  async revoke(role: string, patterns: readonly string[], actions: readonly string[]): Promise<number> {
+    const checked = actions.length ? checkActions(actions) : [];
+    if (patterns.length === 0) throw invalidArgument('name at least one --dataset pattern');
+    let n = 0;
+    for (const p of patterns) n += await this.registry.revoke(role, p, checked);
+    return n;
+  }
+
+  assignRole(user: string, role: string): Promise<void> {
+    return this.registry.assignRole(user, role);
+  }
+
+  unassignRole(user: string, role: string): Promise<void> {
+    return this.registry.unassignRole(user, role);
+  }
+
+  listRoles(): Promise<RoleRecord[]> {
+    return this.registry.listRoles();
+  }
+}

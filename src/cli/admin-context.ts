@@ -1,0 +1,54 @@
+/**
+ * What the administration commands share: the configuration (the same --config, --data-dir and
+ * FLIGHTGATE_* environment as `serve`), the registry, and the session store when it is shared
+ * (Redis), so that changes end sessions on every server at once.
+ */
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { UserAdmin } from '../auth/user-admin.js';
+import { openConfiguredRegistry, openSessionStore } from '../security.js';
+import type { Registry } from '../stores/registry.js';
+import type { SessionStore } from '../stores/session-store.js';
+
+export const COMMON_OPTIONS = {
+  config: { type: 'string' },
+  'data-dir': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const COMMON_HELP = `  --data-dir DIR   the data directory holding the SQLite registry (default ./flightgate-data)
+  --config FILE    the server's configuration file
+  --json           machine-readable output
+  FLIGHTGATE_DATABASE_URL and FLIGHTGATE_REDIS_URL select PostgreSQL and Redis, as for 'serve'.`;
+
+export interface AdminContext {
+  config: Config;
+  registry: Registry;
+  admin: UserAdmin;
+  close(): Promise<void>;
+}
+
+const quietLogger = { info: () => undefined, warn: (m: string) => console.error(`warning: ${m}`) };
+
+export async function openAdmin(values: { config?: string; 'data-dir'?: string }): Promise<AdminContext> {
+  const config = loadConfig({ file: values.config, overrides: { dataDir: values['data-dir'] } });
+  const registry = await openConfiguredRegistry(config, quietLogger);
+  // Sessions kept in a server's memory cannot be reached from here; the registry's
+  // sessions-not-before stamp ends those within the server's cache time instead.
+  const sessions: SessionStore | undefined = config.redisUrl ? openSessionStore(config, quietLogger) : undefined;
+  return {
+    config,
+    registry,
+    admin: new UserAdmin(registry, sessions),
+    async close() {
+      await sessions?.close();
+      await registry.close();
+    },
+  };
+}
+
+/** Prints `value` as JSON with --json, else the human text. */
+export function output(json: boolean | undefined, value: unknown, text: string): void {
+  console.log(json ? JSON.stringify(value) : text);
+}
