@@ -28,18 +28,18 @@ def emit(**kw):
     print(json.dumps(kw), flush=True)
 
 
-def do_get(client):
+def do_get(client, options):
     # flightgate accepts a dataset name as a ticket, which is what the reference server expects.
     nbytes = rows = 0
     for _ in range(GET_REPEAT):
-        for chunk in client.do_get(flight.Ticket(b"numbers")):
+        for chunk in client.do_get(flight.Ticket(b"numbers"), options):
             nbytes += chunk.data.nbytes
             rows += chunk.data.num_rows
     return nbytes, rows
 
 
-def do_put(client, table, descriptor):
-    writer, _ = client.do_put(descriptor, table.schema)
+def do_put(client, table, descriptor, options):
+    writer, _ = client.do_put(descriptor, table.schema, options)
     writer.write_table(table)
     writer.close()
     return table.nbytes, table.num_rows
@@ -51,6 +51,10 @@ def main():
         port = int(ref.stdout.readline().split()[-1])
         servers = {name: (flight.FlightClient(uri), int(pid)) for name, (uri, pid) in FLIGHTGATES}
         servers["pyarrow"] = (flight.FlightClient(f"grpc://127.0.0.1:{port}"), ref.pid)
+        # flightgate needs a login (the demo admin); the reference server has no authentication.
+        options = {name: flight.FlightCallOptions(headers=[servers[name][0].authenticate_basic_token(b"admin", b"admin123")])
+                   for name, _ in FLIGHTGATES}
+        options["pyarrow"] = flight.FlightCallOptions()
         with pa.memory_map(NUMBERS) as source:
             table = pa.ipc.open_stream(source).read_all()
         put_descriptors = {
@@ -62,14 +66,14 @@ def main():
         cpu = {k: 0.0 for k in results}
         # One warm-up of each, not measured (page cache, JIT, connection set-up).
         for name, (client, _) in servers.items():
-            do_get(client)
+            do_get(client, options[name])
         for run in range(RUNS):
             for rpc in ("doget", "doput"):
                 order = list(servers)[run % len(servers):] + list(servers)[:run % len(servers)]
                 for name in order:
                     client, pid = servers[name]
                     c0, t0 = cpu_seconds(pid), time.perf_counter()
-                    nbytes, rows = do_get(client) if rpc == "doget" else do_put(client, table, put_descriptors[name])
+                    nbytes, rows = do_get(client, options[name]) if rpc == "doget" else do_put(client, table, put_descriptors[name], options[name])
                     elapsed = time.perf_counter() - t0
                     used = cpu_seconds(pid) - c0
                     mbs = nbytes / elapsed / 1e6

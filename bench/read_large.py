@@ -25,9 +25,11 @@ def sample():
 t = threading.Thread(target=sample)
 t.start()
 client = flight.FlightClient(uri)
+# The bench user that scripts/bench-rss.sh creates.
+options = flight.FlightCallOptions(headers=[client.authenticate_basic_token(b"bench", b"bench-password")])
 start = time.perf_counter()
 nbytes = rows = 0
-for chunk in client.do_get(flight.Ticket(name.encode())):
+for chunk in client.do_get(flight.Ticket(name.encode()), options):
     nbytes += chunk.data.nbytes
     rows += chunk.data.num_rows
 elapsed = time.perf_counter() - start

@@ -30,7 +30,8 @@ const ignoreExisting = (err: unknown): void => {
 export async function seedDemoUsers(registry: Registry): Promise<string[]> {
   for (const role of ROLES) {
     await registry.createRole(role.name).catch(ignoreExisting);
-    for (const g of role.grants) await registry.grant(role.name, g.pattern, g.actions);
+    // Two demo servers starting on one registry race here; the loser's inserts already exist.
+    for (const g of role.grants) await registry.grant(role.name, g.pattern, g.actions).catch(ignoreExisting);
   }
   const created: string[] = [];
   for (const u of DEMO_USERS) {
