@@ -45,6 +45,7 @@ test('serve --demo prints the ready line, serves db1/db2/numbers and drains on S
   });
   const client = new FlightClient(cli.uri);
   try {
+    await client.login('admin', 'admin123');
     assert.deepEqual([...(await client.readTable('db1')).getChild('name')!.toArray()], ['a', 'b', 'c']);
     assert.deepEqual([...(await client.readTable('db2')).getChild('id')!.toArray()].map(Number), [4, 5, 6]);
     const info = await client.getFlightInfo('numbers');
