@@ -50,6 +50,9 @@ export function redact(text: string): string {
 export class AuditLog implements AuditSink {
   private readonly out: NodeJS.WritableStream;
   private readonly file: WriteStream | undefined;
+  /** Lines of this turn of the event loop, written together: one write per turn, not one per call. */
+  private pending: string[] = [];
+  private flushScheduled = false;
 
   /** `target` is a file path (appended to) or `-` for stdout. */
   constructor(target: string) {
@@ -63,10 +66,23 @@ export class AuditLog implements AuditSink {
   }
 
   record(event: AuditEvent): void {
-    this.out.write(redact(JSON.stringify({ time: new Date().toISOString(), ...event })) + '\n');
+    this.pending.push(redact(JSON.stringify({ time: new Date().toISOString(), ...event })));
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0) return;
+    const text = this.pending.join('\n') + '\n';
+    this.pending = [];
+    this.out.write(text);
   }
 
   async close(): Promise<void> {
+    this.flush();
     const file = this.file;
     if (file) await new Promise<void>((resolve) => file.end(() => resolve()));
   }
