@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules/apache-arrow ] || npm install --no-audit --no-fund
 bash scripts/setup-python.sh
+bash scripts/setup-services.sh
 npx tsc -p tsconfig.json --noEmit
 npx tsc -p tsconfig.build.json
 shopt -s globstar nullglob

@@ -9,6 +9,7 @@ import { UserAdmin } from '../auth/user-admin.js';
 import { openConfiguredRegistry, openSessionStore } from '../security.js';
 import type { Registry } from '../stores/registry.js';
 import type { SessionStore } from '../stores/session-store.js';
+import { RedisSessionStore } from '../stores/redis-session-store.js';
 
 export const COMMON_OPTIONS = {
   config: { type: 'string' },
@@ -37,6 +38,14 @@ export async function openAdmin(values: { config?: string; 'data-dir'?: string }
   // Sessions kept in a server's memory cannot be reached from here; the registry's
   // sessions-not-before stamp ends those within the server's cache time instead.
   const sessions: SessionStore | undefined = config.redisUrl ? openSessionStore(config, quietLogger) : undefined;
+  // Connect before changing anything, so a change never lands in the registry but not in Redis.
+  if (sessions instanceof RedisSessionStore) {
+    await sessions.ready().catch(async (err: unknown) => {
+      await sessions.close();
+      await registry.close();
+      throw err;
+    });
+  }
   return {
     config,
     registry,
