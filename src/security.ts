@@ -81,9 +81,10 @@ export async function buildSecurity(config: Config, logger: SecurityLogger): Pro
 
   if (config.demo) {
     const created = await seedDemoUsers(registry);
-    const list = DEMO_USERS.map((u) => `${u.name}/${u.password}`).join(', ');
+    const list = DEMO_USERS.map((u) => u.name).join(', ');
+    // The passwords are in the README; even public ones stay out of logs.
     logger.warn(
-      `DEMO MODE: the demo users ${list} exist in this registry with PUBLIC passwords${created.length ? ` (created now: ${created.join(', ')})` : ''}. Never expose a demo server.`,
+      `DEMO MODE: the demo users ${list} exist in this registry with PUBLIC passwords (see the README)${created.length ? `; created now: ${created.join(', ')}` : ''}. Never expose a demo server.`,
     );
   } else if ((await registry.countUsers()) === 0) {
     logger.warn(
