@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Authenticated small calls, logins and the cost of bearer validation: flightgate vs a pyarrow
+# Flight server with Basic→Bearer middleware, driven by the pyarrow client (bench/auth_calls_bench.py).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d node_modules/apache-arrow ] || npm install --no-audit --no-fund
+bash scripts/setup-python.sh >/dev/null
+npx tsc -p tsconfig.build.json
+WORK=$(mktemp -d)
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill $p 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+wait_line() { # log file, pattern, pid
+  for _ in $(seq 1 300); do
+    grep -q "$2" "$1" && return 0
+    kill -0 "$3" 2>/dev/null || { cat "$1" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "timed out waiting for $2" >&2; cat "$1" >&2; exit 1
+}
+
+mkdir -p "$WORK/fg" "$WORK/open"
+# The audit log goes to a real file: writing it is part of what an authenticated call costs.
+FLIGHTGATE_AUDIT_FILE="$WORK/audit.log" FLIGHTGATE_DEMO_NUMBERS_ROWS=1000 \
+  node bin/flightgate.js serve --demo --port 0 --data-dir "$WORK/fg" >"$WORK/fg.log" 2>&1 &
+PIDS+=($!); wait_line "$WORK/fg.log" '^flightgate listening on' $!
+node bench/unauthenticated_server.mjs "$WORK/open" >"$WORK/open.log" 2>&1 &
+PIDS+=($!); wait_line "$WORK/open.log" '^flightgate listening on' $!
+.venv/bin/python bench/pyarrow_basic_bearer_server.py >"$WORK/py.log" 2>&1 &
+PIDS+=($!); wait_line "$WORK/py.log" '^listening on' $!
+
+FG=$(sed -n 's/^flightgate listening on //p' "$WORK/fg.log")
+OPEN=$(sed -n 's/^flightgate listening on //p' "$WORK/open.log")
+PY="grpc://127.0.0.1:$(sed -n 's/^listening on //p' "$WORK/py.log")"
+.venv/bin/python bench/auth_calls_bench.py "$FG" "$OPEN" "$PY"
