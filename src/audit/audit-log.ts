@@ -3,7 +3,7 @@
  * and data access. Events carry names, never secrets; as a second guard, anything shaped like one
  * of our tokens or a Basic/Bearer credential is masked before the line is written.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, writeSync, type WriteStream } from 'node:fs';
 
 export type AuditEventName =
   | 'auth.success'
@@ -47,15 +47,34 @@ export function redact(text: string): string {
   return text.replace(TOKENISH, '$1_…').replace(CREDENTIALISH, '$1 …');
 }
 
+const openLogs = new Set<AuditLog>();
+let exitHooked = false;
+
+function watchExit(log: AuditLog): void {
+  openLogs.add(log);
+  if (exitHooked) return;
+  exitHooked = true;
+  process.once('exit', () => {
+    for (const l of openLogs) l.exitFlush();
+  });
+}
+
+const FLUSH_MS = 50;
+const FLUSH_LINES = 512;
+
 export class AuditLog implements AuditSink {
   private readonly out: NodeJS.WritableStream;
   private readonly file: WriteStream | undefined;
-  /** Lines of this turn of the event loop, written together: one write per turn, not one per call. */
+  /**
+   * Lines wait here up to FLUSH_MS (or FLUSH_LINES lines) and go out in one write: a write per
+   * event would cost a system call on every Flight call.
+   */
   private pending: string[] = [];
-  private flushScheduled = false;
+  private timer: NodeJS.Timeout | undefined;
 
   /** `target` is a file path (appended to) or `-` for stdout. */
   constructor(target: string) {
+    watchExit(this);
     if (target === '-') {
       this.out = process.stdout;
     } else {
@@ -67,22 +86,39 @@ export class AuditLog implements AuditSink {
 
   record(event: AuditEvent): void {
     this.pending.push(redact(JSON.stringify({ time: new Date().toISOString(), ...event })));
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
+    if (this.pending.length >= FLUSH_LINES) this.flush();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), FLUSH_MS);
+      this.timer.unref();
     }
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
+  /** Writes what is pending now. Also runs at exit, so a stopping server loses no event. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.pending.length === 0) return;
     const text = this.pending.join('\n') + '\n';
     this.pending = [];
     this.out.write(text);
   }
 
+  /** At exit only synchronous writes still happen; stdout and files accept them. */
+  exitFlush(): void {
+    if (this.pending.length === 0) return;
+    const text = this.pending.join('\n') + '\n';
+    this.pending = [];
+    try {
+      const fd = this.file ? (this.file as unknown as { fd: number | null }).fd : 1;
+      if (fd !== null) writeSync(fd, text);
+    } catch {
+      // nothing more can be done while exiting
+    }
+  }
+
   async close(): Promise<void> {
     this.flush();
+    openLogs.delete(this);
     const file = this.file;
     if (file) await new Promise<void>((resolve) => file.end(() => resolve()));
   }

@@ -3,6 +3,7 @@
  * transport. Each handler authenticates through the AccessControl seam first, then authorizes
  * the dataset it touches; it holds no auth logic of its own.
  */
+import type { Schema } from 'apache-arrow';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Dataset } from '../catalog/dataset.js';
 import { FlightgateError, invalidArgument, unimplemented } from '../core/errors.js';
@@ -76,6 +77,7 @@ export class FlightService {
   readonly actions: ActionRegistry;
   private readonly bodies = new BufferPool();
   private readonly tickets: TicketCodec;
+  private readonly schemas = new WeakMap<Schema, Uint8Array>();
 
   constructor(private readonly options: FlightServiceOptions) {
     this.tickets = options.tickets ?? new TicketCodec();
@@ -140,11 +142,21 @@ export class FlightService {
     return this.describe(ds, principal, descriptor);
   }
 
+  /** Schemas are immutable objects, so each is encoded once (it is most of a GetFlightInfo's work). */
+  private encodedSchema(schema: Schema): Uint8Array {
+    let bytes = this.schemas.get(schema);
+    if (!bytes) {
+      bytes = encapsulate(schemaMessage(schema));
+      this.schemas.set(schema, bytes);
+    }
+    return bytes;
+  }
+
   private async describe(ds: Dataset, principal: Principal, descriptor?: FlightDescriptor): Promise<FlightInfo> {
     const [schema, stats] = await Promise.all([ds.schema(), ds.stats()]);
     const expiresAt = Date.now() + this.options.ticketTtlMs;
     return {
-      schema: encapsulate(schemaMessage(schema)),
+      schema: this.encodedSchema(schema),
       descriptor: descriptor ?? { type: DescriptorType.PATH, cmd: new Uint8Array(0), path: [ds.name] },
       endpoints: [
         {
@@ -200,7 +212,7 @@ export class FlightService {
     const principal = await this.access.authenticate(call, 'GetSchema');
     const { dataset } = datasetRequest(decodeDescriptor(await single(requests, 'GetSchema')));
     const ds = await this.readable(dataset, principal);
-    await out.send(encodeSingleBytes(encapsulate(schemaMessage(await ds.schema()))));
+    await out.send(encodeSingleBytes(this.encodedSchema(await ds.schema())));
   }
 
   private async doGet(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
