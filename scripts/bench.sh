@@ -31,3 +31,5 @@ start() { # name, extra env; prints name=uri,pid
 FG=$(start flightgate FLIGHTGATE_DURABLE_WRITES=true)
 FG_NOSYNC=$(start flightgate-nofsync FLIGHTGATE_DURABLE_WRITES=false)
 .venv/bin/python bench/flight_bench.py "$DATA/numbers.arrows" "$FG" "$FG_NOSYNC"
+# Authenticated small calls, logins and bearer-validation cost (flightgate vs pyarrow with Basic→Bearer middleware).
+bash scripts/bench-auth.sh
