@@ -97,7 +97,10 @@ export class FlightService {
       DoAction: (c, r, o) => this.doAction(c, r, o),
       ListActions: (c, r, o) => this.listActions(c, r, o),
     };
-    for (const [method, handler] of Object.entries(rpcs)) server.register(FLIGHT_SERVICE, method, handler);
+    const streamingRequests = new Set(['Handshake', 'DoPut', 'DoExchange']);
+    for (const [method, handler] of Object.entries(rpcs)) {
+      server.register(FLIGHT_SERVICE, method, handler, { unaryRequest: !streamingRequests.has(method) });
+    }
   }
 
   private get access(): AccessControl {

@@ -18,7 +18,7 @@ import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { FlightgateError, toFlightgateError } from '../../core/errors.js';
 import { Status } from '../../core/status.js';
-import { chunksOf, deframe, encodeGrpcMessage, parseGrpcTimeout, prefixed, PREFIX_LENGTH } from './framing.js';
+import { chunksOf, deframe, encodeGrpcMessage, parseGrpcTimeout, prefixed, PREFIX_LENGTH, unaryRequest } from './framing.js';
 import { Metadata, type MetadataValue } from './metadata.js';
 import { BufferPool } from '../../core/buffer-pool.js';
 
@@ -217,7 +217,7 @@ class CallState implements ServerCall {
 
 export class GrpcServer {
   private server: Http2Server | Http2SecureServer | undefined;
-  private readonly handlers = new Map<string, Handler>();
+  private readonly handlers = new Map<string, { handler: Handler; unaryRequest: boolean }>();
   private readonly calls = new Set<CallState>();
   private readonly sessions = new Set<Http2Session>();
   private readonly options: TransportOptions;
@@ -231,9 +231,12 @@ export class GrpcServer {
     this.options = { ...DEFAULT_TRANSPORT_OPTIONS, ...options };
   }
 
-  /** Registers `handler` for `/service/method`. */
-  register(service: string, method: string, handler: Handler): void {
-    this.handlers.set(`/${service}/${method}`, handler);
+  /**
+   * Registers `handler` for `/service/method`. `unaryRequest`: the client sends exactly one
+   * message (unary and server-streaming RPCs), which takes a cheaper reading path.
+   */
+  register(service: string, method: string, handler: Handler, options: { unaryRequest?: boolean } = {}): void {
+    this.handlers.set(`/${service}/${method}`, { handler, unaryRequest: options.unaryRequest ?? false });
   }
 
   get activeCalls(): number {
@@ -295,8 +298,8 @@ export class GrpcServer {
       call.setHeader('grpc-accept-encoding', 'identity');
       return refuse(Status.UNIMPLEMENTED, `message encoding "${String(encoding)}" is not supported; use identity`);
     }
-    const handler = this.handlers.get(path);
-    if (!handler) return refuse(Status.UNIMPLEMENTED, `unknown method ${path}`);
+    const entry = this.handlers.get(path);
+    if (!entry) return refuse(Status.UNIMPLEMENTED, `unknown method ${path}`);
 
     this.calls.add(call);
     stream.on('close', () => {
@@ -308,8 +311,10 @@ export class GrpcServer {
     });
     // A handler that stops reading early (e.g. on a bad request) must still get its status out:
     // the default iterator would destroy the stream, and the client would see a bare RST_STREAM.
-    const requests = deframe(chunksOf(stream), this.options.maxReceiveMessageBytes, (n) => this.messageBuffers.acquire(n));
-    handler(call, requests, call).then(
+    const requests = entry.unaryRequest
+      ? unaryRequest(stream, this.options.maxReceiveMessageBytes)
+      : deframe(chunksOf(stream), this.options.maxReceiveMessageBytes, (n) => this.messageBuffers.acquire(n));
+    entry.handler(call, requests, call).then(
       () => call.finish(Status.OK, ''),
       (err: unknown) => {
         const e = toFlightgateError(err);
