@@ -33,3 +33,5 @@ FG=$(sed -n 's/^flightgate listening on //p' "$WORK/fg.log")
 OPEN=$(sed -n 's/^flightgate listening on //p' "$WORK/open.log")
 PY="grpc://127.0.0.1:$(sed -n 's/^listening on //p' "$WORK/py.log")"
 .venv/bin/python bench/auth_calls_bench.py "$FG" "$OPEN" "$PY"
+# The same check measured in-process, free of network and client noise.
+node --import tsx bench/bearer-validation.mts
