@@ -32,7 +32,12 @@ export class PasswordLogin {
       );
     }
     // The password hash is always read fresh: a login must see a changed password at once.
-    const record = Buffer.byteLength(user) <= 128 ? await this.directory.registry.getUser(user) : undefined;
+    const record = Buffer.byteLength(user) <= 128
+      ? await this.directory.registry.getUser(user).catch((err: unknown) => {
+          this.directory.invalidateAll();
+          throw err;
+        })
+      : undefined;
     const tooLong = Buffer.byteLength(password) > MAX_PASSWORD_BYTES;
     const matches = await verifyPassword(record?.passwordHash ?? (await dummyPasswordHash()), tooLong ? '' : password);
     if (record && matches && !record.disabled && !tooLong) {

@@ -33,9 +33,7 @@ export class UserDirectory {
     const entry = { at: now, value };
     if (this.users.size > 10_000) this.users.clear();
     this.users.set(name, entry);
-    value.catch(() => {
-      if (this.users.get(name) === entry) this.users.delete(name);
-    });
+    value.catch(() => this.invalidateAll());
     return value;
   }
 
@@ -44,10 +42,17 @@ export class UserDirectory {
     const value = this.registry.grants().then((grants) => new Policy(grants));
     const entry = { at: now, value };
     this.policyEntry = entry;
-    value.catch(() => {
-      if (this.policyEntry === entry) this.policyEntry = undefined;
-    });
+    value.catch(() => this.invalidateAll());
     return value;
+  }
+
+  /**
+   * The registry failed to answer: drop everything cached, so that every later call asks it again
+   * and fails closed (UNAVAILABLE) until it is back, rather than living on cached answers.
+   */
+  invalidateAll(): void {
+    this.users.clear();
+    this.policyEntry = undefined;
   }
 
   /** Forgets what is cached about `name` (after a change made in this process). */

@@ -128,8 +128,12 @@ test('PostgreSQL stopped: logins and (after the registry cache time) session cal
   await pg.stop();
   try {
     await assert.rejects(client(a).login('user1', 'pass1'), status('UNAVAILABLE'));
-    await new Promise((r) => setTimeout(r, 300));
+    // That failure dropped A's registry cache: the session call right after it is refused too.
     await assert.rejects(onA.getFlightInfo('db1'), status('UNAVAILABLE'));
+    // B never saw a failure; within its cache time (200 ms here) it must fail closed as well.
+    const onB = client(b);
+    await new Promise((r) => setTimeout(r, 300));
+    for (let i = 0; i < 3; i++) await assert.rejects(onB.login('user1', 'pass1'), status('UNAVAILABLE'));
   } finally {
     await pg.start();
   }
