@@ -8,3 +8,5 @@ const quiet = { info() {}, warn() {}, error() {} };
 const config = loadConfig({ env: {}, overrides: { host: '127.0.0.1', port: 0, demo: true, dataDir, demoNumbersRows: 1000 } });
 const server = await startServer(config, { access: allowAll, logger: quiet });
 console.log(`flightgate listening on ${server.uri}`);
+process.once('SIGINT', () => server.close(0).then(() => process.exit(0)));
+process.once('SIGTERM', () => server.close(0).then(() => process.exit(0)));

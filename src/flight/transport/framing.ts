@@ -223,8 +223,10 @@ export function unaryRequest(stream: NodeJS.ReadableStream, maxMessageBytes: num
     const chunks: Buffer[] = [];
     let total = 0;
     let failed = false;
+    let settled = false;
     const fail = (err: FlightgateError): void => {
       failed = true;
+      settled = true;
       chunks.length = 0;
       reject(err);
     };
@@ -246,14 +248,16 @@ export function unaryRequest(stream: NodeJS.ReadableStream, maxMessageBytes: num
     });
     stream.once('end', () => {
       if (failed) return;
+      settled = true;
       try {
         resolve(splitMessages(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), maxMessageBytes));
       } catch (err) {
         reject(err);
       }
     });
+    // An error object captures a stack, which is costly: build one only for a real cancellation.
     stream.once('close', () => {
-      if (!failed) fail(new FlightgateError(Status.CANCELLED, 'call cancelled by the client'));
+      if (!settled) fail(new FlightgateError(Status.CANCELLED, 'call cancelled by the client'));
     });
   });
   // The handler may fail (e.g. authentication) without ever reading: that is not an unhandled error.
