@@ -73,6 +73,27 @@ def rate(uri, kind, threads, seconds, authenticated=True):
     return sum(counts) / elapsed
 
 
+def interleaved_latency(kind, calls=4000):
+    """Median latency of `kind` on authenticated flightgate and on the unauthenticated one, calls
+    alternating between the two so that drift in the machine's speed hits both alike."""
+    auth, open_ = session(FG), session(OPEN, authenticated=False)
+    for _ in range(200):
+        call(kind, *auth)
+        call(kind, *open_)
+    a, o = [], []
+    for _ in range(calls):
+        t0 = time.perf_counter()
+        call(kind, *auth)
+        t1 = time.perf_counter()
+        call(kind, *open_)
+        t2 = time.perf_counter()
+        a.append(t1 - t0)
+        o.append(t2 - t1)
+    auth[0].close()
+    open_[0].close()
+    return statistics.median(a), statistics.median(o)
+
+
 def main():
     figures = {}
     plan = [(kind, threads) for kind in ("GetFlightInfo", "DoAction") for threads in (1, 2)] + [("Handshake", 1), ("Handshake", 2)]
@@ -94,7 +115,7 @@ def main():
         summary = dict(bench="auth_calls", summary=True, rpc=kind, threads=threads, runs=RUNS,
                        flightgate_per_s=round(fg, 1), pyarrow_per_s=round(py, 1), ratio=round(fg / py, 3))
         if kind == "Handshake":
-            summary["note"] = ("flightgate verifies an argon2id hash per login (~40-60 ms of CPU by design); "
+            summary["note"] = ("flightgate verifies an argon2id hash (m=19456 KiB, t=2, p=1) on every login by design; "
                                "the reference compares plain strings, so this ratio is expected to be far below 1")
         else:
             summary["goal"] = ">= 1.5"
@@ -102,12 +123,14 @@ def main():
         emit(**summary)
         if (kind, threads, "flightgate-no-auth") in figures:
             open_rate = statistics.median(figures[(kind, threads, "flightgate-no-auth")])
-            # Latency per call is 1/rate; the share of it that bearer validation adds:
-            share = (1 / fg - 1 / open_rate) / (1 / fg)
-            emit(bench="bearer_validation_cost", summary=True, rpc=kind, threads=threads,
-                 authenticated_us_per_call=round(1e6 / fg, 1), unauthenticated_us_per_call=round(1e6 / open_rate, 1),
-                 share_of_latency=round(share, 3), goal="<= 0.10", met=share <= 0.10)
-
+            emit(bench="auth_calls", summary=True, rpc=kind, threads=threads, server="flightgate-no-auth",
+                 calls_per_s=round(open_rate, 1), authenticated_ratio=round(fg / open_rate, 3))
+    for kind in ("GetFlightInfo", "DoAction"):
+        auth, open_ = interleaved_latency(kind)
+        share = (auth - open_) / auth
+        emit(bench="bearer_validation_cost", summary=True, rpc=kind, threads=1,
+             authenticated_median_us=round(auth * 1e6, 1), unauthenticated_median_us=round(open_ * 1e6, 1),
+             share_of_latency=round(share, 3), goal="<= 0.10", met=share <= 0.10)
 
 if __name__ == "__main__":
     main()
