@@ -157,7 +157,8 @@ export class FlightService {
 
   private async describe(ds: Dataset, principal: Principal, descriptor?: FlightDescriptor): Promise<FlightInfo> {
     const [schema, stats] = await Promise.all([ds.schema(), ds.stats()]);
-    const expiresAt = Date.now() + this.options.ticketTtlMs;
+    // Whole seconds, so that repeated requests within a second get the same (cached) ticket.
+    const expiresAt = Math.floor((Date.now() + this.options.ticketTtlMs) / 1000) * 1000;
     return {
       schema: this.encodedSchema(schema),
       descriptor: descriptor ?? { type: DescriptorType.PATH, cmd: new Uint8Array(0), path: [ds.name] },

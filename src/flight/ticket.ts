@@ -26,9 +26,21 @@ export class TicketCodec {
     return createHmac('sha256', this.key).update(PREFIX).update(payload).digest();
   }
 
+  /**
+   * Signed tickets for the same content are identical, so recent ones are kept: a client asking
+   * for the same flight again (with expiries rounded to the second) costs no new MAC.
+   */
+  private readonly recent = new Map<string, Uint8Array>();
+
   encode(t: TicketContent): Uint8Array {
-    const payload = Buffer.from(JSON.stringify({ d: t.dataset, e: t.expiresAt, p: t.principal })).toString('base64url');
-    return Buffer.from(`${PREFIX}${payload}.${this.mac(payload).toString('base64url')}`, 'utf8');
+    const json = JSON.stringify({ d: t.dataset, e: t.expiresAt, p: t.principal });
+    const hit = this.recent.get(json);
+    if (hit) return hit;
+    const payload = Buffer.from(json).toString('base64url');
+    const ticket = Buffer.from(`${PREFIX}${payload}.${this.mac(payload).toString('base64url')}`, 'utf8');
+    if (this.recent.size >= 4096) this.recent.clear();
+    this.recent.set(json, ticket);
+    return ticket;
   }
 
   decode(bytes: Uint8Array, now = Date.now()): TicketContent {

@@ -13,18 +13,36 @@ const RESERVED = new Set([
 export type MetadataValue = string | Uint8Array;
 
 export class Metadata {
-  private readonly entries = new Map<string, MetadataValue[]>();
+  private parsedEntries: Map<string, MetadataValue[]> | undefined;
+  /** Received headers not parsed yet: most calls only ever read one or two of them. */
+  private raw: IncomingHttpHeaders | undefined;
 
-  /** Reads metadata from received headers, decoding `-bin` values. */
+  /** Reads metadata from received headers, decoding `-bin` values (when first needed). */
   static fromHeaders(headers: IncomingHttpHeaders): Metadata {
     const md = new Metadata();
-    for (const [rawKey, value] of Object.entries(headers)) {
+    md.raw = headers;
+    return md;
+  }
+
+  private get entries(): Map<string, MetadataValue[]> {
+    if (this.parsedEntries) return this.parsedEntries;
+    this.parsedEntries = new Map();
+    const raw = this.raw;
+    this.raw = undefined;
+    for (const [rawKey, value] of Object.entries(raw ?? {})) {
       const key = rawKey.toLowerCase();
       if (key.startsWith(':') || RESERVED.has(key) || value === undefined) continue;
-      const values = Array.isArray(value) ? value : String(value).split(key.endsWith('-bin') ? ',' : '\u0000');
-      for (const v of values) md.add(key, key.endsWith('-bin') ? Buffer.from(v.trim(), 'base64') : v);
+      for (const v of splitValues(key, value)) this.add(key, key.endsWith('-bin') ? Buffer.from(v.trim(), 'base64') : v);
     }
-    return md;
+    return this.parsedEntries;
+  }
+
+  /** The first raw value of `key` while the headers are still unparsed (node gives lower-case names). */
+  private firstRaw(key: string): string | undefined {
+    const k = key.toLowerCase();
+    if (k.startsWith(':') || RESERVED.has(k)) return undefined;
+    const value = this.raw![k];
+    return value === undefined ? undefined : splitValues(k, value)[0];
   }
 
   add(key: string, value: MetadataValue): this {
@@ -42,12 +60,22 @@ export class Metadata {
 
   /** The first value of a text entry. */
   get(key: string): string | undefined {
+    if (this.raw) {
+      const v = this.firstRaw(key);
+      if (v === undefined) return undefined;
+      return key.toLowerCase().endsWith('-bin') ? Buffer.from(v.trim(), 'base64').toString('utf8') : v;
+    }
     const v = this.entries.get(key.toLowerCase())?.[0];
     if (v === undefined) return undefined;
     return typeof v === 'string' ? v : Buffer.from(v).toString('utf8');
   }
 
   getBinary(key: string): Uint8Array | undefined {
+    if (this.raw) {
+      const v = this.firstRaw(key);
+      if (v === undefined) return undefined;
+      return key.toLowerCase().endsWith('-bin') ? Buffer.from(v.trim(), 'base64') : Buffer.from(v, 'utf8');
+    }
     const v = this.entries.get(key.toLowerCase())?.[0];
     if (v === undefined) return undefined;
     return typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
@@ -87,6 +115,10 @@ export class Metadata {
     for (const key of this.entries.keys()) out[key] = this.get(key) ?? '';
     return out;
   }
+}
+
+function splitValues(key: string, value: string | string[]): string[] {
+  return Array.isArray(value) ? value : String(value).split(key.endsWith('-bin') ? ',' : '\u0000');
 }
 
 /** Whether `key` may be sent as custom metadata. */
