@@ -17,7 +17,11 @@ import { UserDirectory } from './auth/user-directory.js';
 import type { Config } from './config/schema.js';
 import { SecuredAccess } from './flight/secured-access.js';
 import { TicketCodec } from './flight/ticket.js';
+import type { AttemptCounter } from './stores/attempt-counter.js';
+import { MemoryAttemptCounter } from './stores/memory-attempt-counter.js';
 import { MemorySessionStore } from './stores/memory-session-store.js';
+import { RedisAttemptCounter } from './stores/redis-attempt-counter.js';
+import { openRedis, redisReady } from './stores/redis-client.js';
 import { RedisSessionStore } from './stores/redis-session-store.js';
 import type { Registry } from './stores/registry.js';
 import type { SessionStore } from './stores/session-store.js';
@@ -49,10 +53,38 @@ function throttledWarning(logger: SecurityLogger, what: string, everyMs = 10_000
   };
 }
 
-export function openSessionStore(config: Config, logger: SecurityLogger): SessionStore {
-  return config.redisUrl
-    ? new RedisSessionStore({ url: config.redisUrl, onConnectionError: throttledWarning(logger, 'session store (Redis)') })
-    : new MemorySessionStore();
+/** The shared stores: sessions and login-throttle counters, in Redis when configured, else in memory. */
+export interface SharedStores {
+  sessions: SessionStore;
+  attempts: AttemptCounter;
+  /** Waits until the backend answers; throws UNAVAILABLE if it does not. */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function openSharedStores(config: Config, logger: SecurityLogger): SharedStores {
+  if (!config.redisUrl) {
+    const sessions = new MemorySessionStore();
+    const attempts = new MemoryAttemptCounter();
+    return {
+      sessions,
+      attempts,
+      ready: async () => undefined,
+      close: async () => {
+        await sessions.close();
+        await attempts.close();
+      },
+    };
+  }
+  const redis = openRedis(config.redisUrl, throttledWarning(logger, 'Redis (sessions, login throttle)'));
+  return {
+    sessions: new RedisSessionStore(redis),
+    attempts: new RedisAttemptCounter(redis),
+    ready: () => redisReady(redis),
+    close: async () => {
+      redis.disconnect();
+    },
+  };
 }
 
 export function openConfiguredRegistry(config: Config, logger: SecurityLogger): Promise<Registry> {
@@ -65,13 +97,14 @@ export function openConfiguredRegistry(config: Config, logger: SecurityLogger): 
 
 export async function buildSecurity(config: Config, logger: SecurityLogger): Promise<Security> {
   const registry = await openConfiguredRegistry(config, logger);
-  const sessionStore = openSessionStore(config, logger);
-  if (sessionStore instanceof RedisSessionStore) {
-    await sessionStore.ready().catch(() => logger.warn('the session store (Redis) does not answer yet; calls get UNAVAILABLE until it does'));
+  const shared = openSharedStores(config, logger);
+  const sessionStore = shared.sessions;
+  if (config.redisUrl) {
+    await shared.ready().catch(() => logger.warn('Redis does not answer yet; calls get UNAVAILABLE until it does'));
   }
   const audit = new AuditLog(config.audit.file);
   const directory = new UserDirectory(registry, config.auth.registryCacheMs);
-  const throttle = new LoginThrottle(config.auth.throttle);
+  const throttle = new LoginThrottle(config.auth.throttle, shared.attempts);
   const passwords = new PasswordLogin(directory, throttle, audit);
   const sessions = new SessionManager(sessionStore, directory, config.auth, audit);
   const gate = new AuthGate(sessions, passwords, audit, [new BasicAuthenticator(passwords), new SessionAuthenticator(sessions)]);
@@ -95,7 +128,7 @@ export async function buildSecurity(config: Config, logger: SecurityLogger): Pro
         `(with the same --data-dir${config.databaseUrl ? ' and FLIGHTGATE_DATABASE_URL' : ''} as the server)`,
     );
   }
-  logger.info(`users and roles in ${registry.kind}; sessions in ${sessionStore.kind}`);
+  logger.info(`users and roles in ${registry.kind}; sessions and login throttle in ${sessionStore.kind}`);
 
   return {
     registry,
@@ -105,7 +138,7 @@ export async function buildSecurity(config: Config, logger: SecurityLogger): Pro
     sessions,
     tickets,
     async close() {
-      await sessionStore.close();
+      await shared.close();
       await registry.close();
       await audit.close();
     },

@@ -23,7 +23,7 @@ export class PasswordLogin {
 
   async verify(user: string, password: string, ctx: CallContext): Promise<UserRecord> {
     const address = peerAddress(ctx.peer);
-    const lockedMs = this.throttle.lockedFor(user, address);
+    const lockedMs = await this.throttle.lockedFor(user, address);
     if (lockedMs > 0) {
       throw new AuthenticationFailure(
         `too many failed logins for this account or address; try again in ${Math.ceil(lockedMs / 1000)} s`,
@@ -41,10 +41,10 @@ export class PasswordLogin {
     const tooLong = Buffer.byteLength(password) > MAX_PASSWORD_BYTES;
     const matches = await verifyPassword(record?.passwordHash ?? (await dummyPasswordHash()), tooLong ? '' : password);
     if (record && matches && !record.disabled && !tooLong) {
-      this.throttle.success(user, address);
+      await this.throttle.success(user, address);
       return record;
     }
-    const verdict = this.throttle.failure(user, address);
+    const verdict = await this.throttle.failure(user, address);
     const reason = !record ? 'unknown user' : record.disabled ? 'account disabled' : 'wrong password';
     if (verdict.lockedOut) {
       this.audit.record({

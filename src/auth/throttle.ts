@@ -2,14 +2,11 @@
  * Brute-force throttle for password logins, per account and per client address: after a few
  * free failures each further one is delayed (doubling), and a run of failures locks the account
  * or address for a while. With the defaults (10 failures, 6 min lockout) an account sees at most
- * 100 failed guesses an hour. Kept in this process; unknown accounts are throttled like known ones.
+ * 100 failed guesses an hour. The counts live in an AttemptCounter: this process's memory, or Redis
+ * shared by the replicas. Unknown accounts are throttled like known ones.
  */
 import type { ThrottleConfig } from '../config/schema.js';
-
-interface Counter {
-  consecutive: number;
-  lockedUntil: number;
-}
+import type { AttemptCounter } from '../stores/attempt-counter.js';
 
 export interface FailureVerdict {
   /** How long to hold the failed answer back. */
@@ -18,63 +15,41 @@ export interface FailureVerdict {
   lockedOut?: 'account' | 'address';
 }
 
-const MAX_TRACKED = 100_000;
+/** Failures are counted in a row: a success clears them, and so does an hour without failures. */
+const COUNT_WINDOW_MS = 3_600_000;
 
 export class LoginThrottle {
-  private readonly counters = new Map<string, Counter>();
-
   constructor(
     private readonly config: ThrottleConfig,
-    private readonly now: () => number = Date.now,
+    private readonly counter: AttemptCounter,
   ) {}
 
   /** Milliseconds until the account or address may try again, or 0. */
-  lockedFor(user: string, address: string): number {
-    const t = this.now();
-    const until = Math.max(this.counters.get(`u:${user}`)?.lockedUntil ?? 0, this.counters.get(`a:${address}`)?.lockedUntil ?? 0);
-    return until > t ? until - t : 0;
+  lockedFor(user: string, address: string): Promise<number> {
+    return this.counter.lockedFor([`u:${user}`, `a:${address}`]);
   }
 
-  failure(user: string, address: string): FailureVerdict {
-    const account = this.bump(`u:${user}`, this.config.lockoutFailures);
-    const peer = this.bump(`a:${address}`, this.config.peerLockoutFailures);
-    const n = Math.max(account.consecutive, peer.consecutive);
-    const extra = n - this.config.freeFailures;
+  async failure(user: string, address: string): Promise<FailureVerdict> {
+    const [account = 0, peer = 0] = await this.counter.increment([`u:${user}`, `a:${address}`], COUNT_WINDOW_MS);
+    let lockedOut: FailureVerdict['lockedOut'];
+    const lockMs = this.config.lockoutSeconds * 1000;
+    if (account >= this.config.lockoutFailures) {
+      await this.counter.lock(`u:${user}`, lockMs);
+      await this.counter.clear([`u:${user}`]);
+      lockedOut = 'account';
+    }
+    if (peer >= this.config.peerLockoutFailures) {
+      await this.counter.lock(`a:${address}`, lockMs);
+      await this.counter.clear([`a:${address}`]);
+      lockedOut ??= 'address';
+    }
+    const extra = Math.max(account, peer) - this.config.freeFailures;
     const delayMs = extra > 0 ? Math.min(this.config.maxDelayMs, this.config.baseDelayMs * 2 ** (extra - 1)) : 0;
-    const lockedOut = account.locked ? 'account' : peer.locked ? 'address' : undefined;
     return lockedOut ? { delayMs, lockedOut } : { delayMs };
   }
 
-  success(user: string, address: string): void {
-    this.counters.delete(`u:${user}`);
-    this.counters.delete(`a:${address}`);
-  }
-
-  private bump(key: string, lockAfter: number): { consecutive: number; locked: boolean } {
-    const t = this.now();
-    let c = this.counters.get(key);
-    if (!c) {
-      if (this.counters.size >= MAX_TRACKED) this.prune(t);
-      c = { consecutive: 0, lockedUntil: 0 };
-      this.counters.set(key, c);
-    }
-    c.consecutive++;
-    const consecutive = c.consecutive;
-    if (c.consecutive >= lockAfter) {
-      c.lockedUntil = t + this.config.lockoutSeconds * 1000;
-      c.consecutive = 0;
-      return { consecutive, locked: true };
-    }
-    return { consecutive, locked: false };
-  }
-
-  private prune(t: number): void {
-    for (const [k, c] of this.counters) if (c.lockedUntil <= t) this.counters.delete(k);
-    // Still full of live lockouts: forget the oldest entries rather than grow without bound.
-    for (const k of this.counters.keys()) {
-      if (this.counters.size < MAX_TRACKED) break;
-      this.counters.delete(k);
-    }
+  success(user: string, address: string): Promise<void> {
+    return this.counter.clear([`u:${user}`, `a:${address}`]);
   }
 }
 

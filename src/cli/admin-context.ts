@@ -6,10 +6,9 @@
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { UserAdmin } from '../auth/user-admin.js';
-import { openConfiguredRegistry, openSessionStore } from '../security.js';
+import { openConfiguredRegistry, openSharedStores } from '../security.js';
 import type { Registry } from '../stores/registry.js';
 import type { SessionStore } from '../stores/session-store.js';
-import { RedisSessionStore } from '../stores/redis-session-store.js';
 
 export const COMMON_OPTIONS = {
   config: { type: 'string' },
@@ -37,21 +36,22 @@ export async function openAdmin(values: { config?: string; 'data-dir'?: string }
   const registry = await openConfiguredRegistry(config, quietLogger);
   // Sessions kept in a server's memory cannot be reached from here; the registry's
   // sessions-not-before stamp ends those within the server's cache time instead.
-  const sessions: SessionStore | undefined = config.redisUrl ? openSessionStore(config, quietLogger) : undefined;
+  const shared = config.redisUrl ? openSharedStores(config, quietLogger) : undefined;
   // Connect before changing anything, so a change never lands in the registry but not in Redis.
-  if (sessions instanceof RedisSessionStore) {
-    await sessions.ready().catch(async (err: unknown) => {
-      await sessions.close();
+  if (shared) {
+    await shared.ready().catch(async (err: unknown) => {
+      await shared.close();
       await registry.close();
       throw err;
     });
   }
+  const sessions: SessionStore | undefined = shared?.sessions;
   return {
     config,
     registry,
     admin: new UserAdmin(registry, sessions),
     async close() {
-      await sessions?.close();
+      await shared?.close();
       await registry.close();
     },
   };

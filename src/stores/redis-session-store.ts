@@ -1,10 +1,9 @@
 /**
  * Sessions in Redis, shared by every replica: one hash per session that Redis expires at the
  * session's end (absolute, idle or grace, whichever first), plus a set per user for revocation.
- * Commands never queue while Redis is away: they fail at once and the call gets UNAVAILABLE.
  */
-import { Redis } from 'ioredis';
-import { FlightgateError, unavailable } from '../core/errors.js';
+import type { Redis } from 'ioredis';
+import { guardRedis } from './redis-client.js';
 import { sessionEnd, type SessionRecord, type SessionStore } from './session-store.js';
 
 const SESSION = (id: string): string => `fg:session:${id}`;
@@ -29,48 +28,17 @@ redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[1])
 redis.call('PEXPIREAT', KEYS[1], finish)
 return 1`;
 
-export interface RedisSessionStoreOptions {
-  url: string;
-  onConnectionError?: (err: Error) => void;
-}
-
 export class RedisSessionStore implements SessionStore {
   readonly kind = 'redis';
-  private readonly redis: Redis;
 
-  constructor(options: RedisSessionStoreOptions) {
-    this.redis = new Redis(options.url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: 2000,
-      connectTimeout: 2000,
-      // Keep trying to come back, quickly at first, so service resumes by itself.
-      retryStrategy: (attempt) => Math.min(100 * attempt, 1000),
-    });
-    this.redis.on('error', (err: Error) => options.onConnectionError?.(err));
-  }
+  /** `ownsConnection`: close the client with the store (the CLI); a server closes its shared client itself. */
+  constructor(
+    private readonly redis: Redis,
+    private readonly ownsConnection = false,
+  ) {}
 
-  /** Waits until Redis answers (start-up), or throws UNAVAILABLE after `timeoutMs`. */
-  async ready(timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        await this.redis.ping();
-        return;
-      } catch (err) {
-        if (Date.now() > deadline) throw unavailable('the session store (Redis) is unavailable', err);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  }
-
-  private async guard<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      if (err instanceof FlightgateError) throw err;
-      throw unavailable('the session store (Redis) is unavailable', err);
-    }
+  private guard<T>(work: () => Promise<T>): Promise<T> {
+    return guardRedis('session store', work);
   }
 
   put(id: string, r: SessionRecord): Promise<void> {
@@ -150,7 +118,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {
-    this.redis.disconnect();
+    if (this.ownsConnection) this.redis.disconnect();
   }
 }
 

@@ -9,6 +9,7 @@ import type { AuditEvent } from '../../src/audit/audit-log.js';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { BAD_LOGIN_MESSAGE, PasswordLogin } from '../../src/auth/password-login.js';
 import { LoginThrottle } from '../../src/auth/throttle.js';
+import { MemoryAttemptCounter } from '../../src/stores/memory-attempt-counter.js';
 import { UserDirectory } from '../../src/auth/user-directory.js';
 import { FlightgateError } from '../../src/core/errors.js';
 import type { Registry } from '../../src/stores/registry.js';
@@ -49,7 +50,7 @@ async function failure(login: PasswordLogin, user: string, password: string): Pr
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 test('unknown user, wrong password and disabled account: same message, comparable time (a hash is always verified)', async () => {
-  const login = new PasswordLogin(new UserDirectory(registry, 0), new LoginThrottle(noDelays), audit);
+  const login = new PasswordLogin(new UserDirectory(registry, 0), new LoginThrottle(noDelays, new MemoryAttemptCounter()), audit);
   const unknown: number[] = [];
   const wrong: number[] = [];
   for (let i = 0; i < 6; i++) {
@@ -70,7 +71,7 @@ test('unknown user, wrong password and disabled account: same message, comparabl
 
 test('a lockout refuses even the right password, is audited, and names no one who does not exist', async () => {
   events.length = 0;
-  const throttle = new LoginThrottle({ ...noDelays, lockoutFailures: 3, lockoutSeconds: 60 });
+  const throttle = new LoginThrottle({ ...noDelays, lockoutFailures: 3, lockoutSeconds: 60 }, new MemoryAttemptCounter());
   const login = new PasswordLogin(new UserDirectory(registry, 0), throttle, audit);
   for (let i = 0; i < 3; i++) await failure(login, 'alice', 'wrong horse');
   const locked = await failure(login, 'alice', 'correct horse');

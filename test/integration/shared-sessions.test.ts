@@ -50,6 +50,7 @@ before(async () => {
     FLIGHTGATE_REDIS_URL: redis.url,
     FLIGHTGATE_REGISTRY_CACHE_MS: '200',
     FLIGHTGATE_AUDIT_FILE: '/dev/null',
+    FLIGHTGATE_THROTTLE_LOCKOUT_FAILURES: '4',
   };
   dirs.push(tempDir(), tempDir());
   a = await startCliServer(['--demo', '--data-dir', dirs[0]!], env);
@@ -99,6 +100,20 @@ test('disabling a user from the CLI ends their sessions on both servers at once'
   await assert.rejects(onA.getFlightInfo('db1'), status('UNAUTHENTICATED'));
   await assert.rejects(onB.getFlightInfo('db1'), status('UNAUTHENTICATED'));
   await assert.rejects(client(b).login('carol', 'carol-secret-1'), status('UNAUTHENTICATED'));
+});
+
+test('failed logins count on every server sharing Redis: guesses spread over replicas lock the account', async () => {
+  assert.equal((await runCli(['users', 'add', 'erin', '--role', 'shared-readers', '--password-stdin'], env, 'erin-secret-1\n')).code, 0);
+  const servers = [a, b, a, b];
+  for (const server of servers) await assert.rejects(client(server).login('erin', 'not-her-password'), status('UNAUTHENTICATED'));
+  for (const server of [a, b]) {
+    await assert.rejects(client(server).login('erin', 'erin-secret-1'), (e: unknown) => {
+      assert.ok(e instanceof FlightgateError && e.statusName === 'UNAUTHENTICATED');
+      assert.match(e.message, /too many failed logins/);
+      return true;
+    });
+  }
+  assert.ok((await client(b).login('user1', 'pass1')).startsWith('fgs_'), 'other accounts still log in');
 });
 
 test('Redis stopped: calls fail UNAVAILABLE, never succeed; logins resume by themselves when it is back', async () => {
