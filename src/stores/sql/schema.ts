@@ -1,6 +1,4 @@
 /** The registry's tables as kysely sees them. Times are ms since the epoch; flags are 0/1 integers so SQLite and PostgreSQL agree. */
-import type { Generated } from 'kysely';
-
 export interface UsersTable {
   name: string;
   password_hash: string;
@@ -37,5 +35,4 @@ export interface RegistryDatabase {
   fg_user_roles: UserRolesTable;
   fg_grants: GrantsTable;
   fg_secrets: SecretsTable;
-  fg_unused?: { id: Generated<number> };
 }
