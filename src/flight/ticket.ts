@@ -5,7 +5,7 @@
  * Flight examples build tickets that way; the caller's read permission is checked either way.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { invalidArgument } from '../core/errors.js';
+import { invalidArgument, permissionDenied } from '../core/errors.js';
 import { isValidDatasetName } from '../catalog/names.js';
 
 export interface TicketContent {
@@ -43,7 +43,11 @@ export class TicketCodec {
     return ticket;
   }
 
-  decode(bytes: Uint8Array, now = Date.now()): TicketContent {
+  /**
+   * Checks a ticket presented by `principal`: ours, unaltered, unexpired, and issued to them
+   * (PERMISSION_DENIED otherwise). A bare dataset name belongs to no one.
+   */
+  decode(bytes: Uint8Array, principal: string, now = Date.now()): TicketContent {
     if (bytes.length === 0) throw invalidArgument('empty ticket');
     if (bytes.length > 4096) throw invalidArgument('ticket is too long');
     const text = Buffer.from(bytes).toString('utf8');
@@ -67,6 +71,9 @@ export class TicketCodec {
     }
     if (typeof e === 'number' && e < now) {
       throw invalidArgument('ticket has expired; call GetFlightInfo (or RenewFlightEndpoint) for a fresh one');
+    }
+    if (p !== undefined && p !== principal) {
+      throw permissionDenied('this ticket was issued to another principal; call GetFlightInfo for your own');
     }
     return { dataset: d, expiresAt: e, principal: p };
   }

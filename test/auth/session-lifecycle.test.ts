@@ -122,3 +122,23 @@ test('the audit log records logins, denials and data access, and no secret', asy
   }
   for (const line of server.logs) assert.ok(!line.includes(token.slice(4, 24)));
 });
+
+test('CloseSession without a session (stateless Basic) answers NOT_CLOSEABLE and ends nothing', async () => {
+  const basic = { headers: { authorization: `Basic ${Buffer.from('user1:pass1').toString('base64')}` } };
+  const c = client();
+  const [result] = await c.doAction('CloseSession', '', basic);
+  assert.deepEqual([...result!], [0x08, 0x03]);
+  assert.equal((await c.getFlightInfo('db1', basic)).totalRecords, 3);
+});
+
+test('RenewFlightEndpoint renews only tickets issued to the caller', async () => {
+  const { encodeRenewFlightEndpointRequest, decodeEndpoint } = await import('../../src/flight/proto/messages.js');
+  const owner = client();
+  await owner.login('user1', 'pass1');
+  const endpoint = (await owner.getFlightInfo('db1')).endpoints[0]!;
+  const [renewed] = await owner.doAction('RenewFlightEndpoint', encodeRenewFlightEndpointRequest(endpoint));
+  assert.equal((await owner.doGet(decodeEndpoint(renewed!).ticket).readAll()).numRows, 3);
+  const admin = client();
+  await admin.login('admin', 'admin123');
+  await assert.rejects(admin.doAction('RenewFlightEndpoint', encodeRenewFlightEndpointRequest(endpoint)), status('PERMISSION_DENIED'));
+});

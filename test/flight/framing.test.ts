@@ -52,3 +52,64 @@ test('grpc-message percent-encoding round-trips and grpc-timeout parses', () => 
   assert.equal(parseGrpcTimeout('bogus'), undefined);
   assert.equal(parseGrpcTimeout('123456789m'), undefined);
 });
+
+test('single-request reading: the message whatever the chunking, limits at the first prefix, cancellation', async () => {
+  const { PassThrough } = await import('node:stream');
+  const { unaryRequest } = await import('../../src/flight/transport/framing.js');
+  const read = async (it: AsyncIterable<Uint8Array>): Promise<string[]> => {
+    const out: string[] = [];
+    for await (const m of it) out.push(Buffer.from(m).toString());
+    return out;
+  };
+  const wire = frame(Buffer.from('hello'));
+  for (let cut = 0; cut <= wire.length; cut++) {
+    const s = new PassThrough();
+    const it = unaryRequest(s, 1 << 20);
+    s.write(wire.subarray(0, cut));
+    s.end(wire.subarray(cut));
+    assert.deepEqual(await read(it), ['hello']);
+  }
+
+  // The prefix announcing too much fails at once, before the client has finished sending.
+  const big = new PassThrough();
+  const tooBig = read(unaryRequest(big, 50));
+  big.write(prefixed(new Uint8Array(0), 100));
+  await assert.rejects(tooBig, (e: unknown) => e instanceof FlightgateError && e.status === Status.RESOURCE_EXHAUSTED && /larger than max/.test(e.message));
+
+  const flood = new PassThrough();
+  const flooded = read(unaryRequest(flood, 50));
+  for (let i = 0; i < 40; i++) flood.write(Buffer.from([0, 0]));
+  await assert.rejects(flooded, (e: unknown) => e instanceof FlightgateError && e.status === Status.RESOURCE_EXHAUSTED);
+
+  const compressed = new PassThrough();
+  const zipped = read(unaryRequest(compressed, 1 << 20));
+  compressed.end(Buffer.from([1, 0, 0, 0, 1, 7]));
+  await assert.rejects(zipped, (e: unknown) => e instanceof FlightgateError && e.status === Status.UNIMPLEMENTED);
+
+  const gone = new PassThrough();
+  const cancelled = read(unaryRequest(gone, 1 << 20));
+  gone.write(wire.subarray(0, 3));
+  gone.destroy();
+  await assert.rejects(cancelled, (e: unknown) => e instanceof FlightgateError && e.status === Status.CANCELLED);
+});
+
+test('received metadata: lookups before and after full parsing agree, -bin values decoded', async () => {
+  const { Metadata } = await import('../../src/flight/transport/metadata.js');
+  const headers = {
+    ':path': '/x', 'content-type': 'application/grpc', authorization: 'Bearer abc',
+    'auth-token-bin': Buffer.from('fgs_token').toString('base64'), 'x-multi': ['one', 'two'],
+  };
+  const lazy = Metadata.fromHeaders(headers);
+  assert.equal(lazy.get('Authorization'), 'Bearer abc');
+  assert.equal(Buffer.from(lazy.getBinary('auth-token-bin')!).toString(), 'fgs_token');
+  assert.equal(lazy.get('auth-token-bin'), 'fgs_token');
+  assert.equal(lazy.get('content-type'), undefined, 'reserved headers are not metadata');
+  assert.equal(lazy.get(':path'), undefined);
+  assert.equal(lazy.get('x-multi'), 'one');
+  assert.equal(lazy.get('missing'), undefined);
+  const parsed = Metadata.fromHeaders(headers);
+  assert.deepEqual(parsed.getAll('x-multi'), ['one', 'two']);
+  assert.equal(parsed.get('authorization'), 'Bearer abc');
+  assert.equal(Buffer.from(parsed.getBinary('auth-token-bin')!).toString(), 'fgs_token');
+  assert.equal(parsed.has('content-type'), false);
+});

@@ -4,47 +4,60 @@ import { test } from 'node:test';
 import { FlightgateError } from '../../src/core/errors.js';
 import { TicketCodec } from '../../src/flight/ticket.js';
 
-const refused = (fn: () => unknown, pattern: RegExp): void =>
-  assert.throws(fn, (e: unknown) => e instanceof FlightgateError && e.statusName === 'INVALID_ARGUMENT' && pattern.test(e.message));
+const refused = (fn: () => unknown, status: string, pattern: RegExp): void =>
+  assert.throws(fn, (e: unknown) => e instanceof FlightgateError && e.statusName === status && pattern.test(e.message));
 
 test('a ticket round-trips with its dataset, expiry and principal', () => {
   const codec = new TicketCodec();
   const t = codec.encode({ dataset: 'db1', expiresAt: Date.now() + 1000, principal: 'alice' });
-  assert.deepEqual({ ...codec.decode(t), expiresAt: undefined }, { dataset: 'db1', expiresAt: undefined, principal: 'alice' });
+  assert.deepEqual({ ...codec.decode(t, 'alice'), expiresAt: undefined }, { dataset: 'db1', expiresAt: undefined, principal: 'alice' });
+});
+
+test('a ticket presented by another principal is PERMISSION_DENIED', () => {
+  const codec = new TicketCodec();
+  const t = codec.encode({ dataset: 'db1', principal: 'alice' });
+  refused(() => codec.decode(t, 'bob'), 'PERMISSION_DENIED', /another principal/);
 });
 
 test('an expired ticket is refused', () => {
   const codec = new TicketCodec();
   const t = codec.encode({ dataset: 'db1', expiresAt: 1000, principal: 'alice' });
-  refused(() => codec.decode(t), /expired/);
-  assert.equal(codec.decode(t, 999).dataset, 'db1');
+  refused(() => codec.decode(t, 'alice'), 'INVALID_ARGUMENT', /expired/);
+  assert.equal(codec.decode(t, 'alice', 999).dataset, 'db1');
 });
 
 test('a ticket signed with another key, or altered anywhere, is refused', () => {
   const codec = new TicketCodec();
   const other = new TicketCodec();
   const t = Buffer.from(codec.encode({ dataset: 'db1', principal: 'alice' }));
-  refused(() => other.decode(t), /not one this server issued/);
+  refused(() => other.decode(t, 'alice'), 'INVALID_ARGUMENT', /not one this server issued/);
   for (let i = 5; i < t.length; i++) {
     const altered = Buffer.from(t);
     altered[i] = altered[i] === 0x41 ? 0x42 : 0x41;
-    assert.throws(() => codec.decode(altered), FlightgateError, `byte ${i}`);
+    assert.throws(() => codec.decode(altered, 'alice'), FlightgateError, `byte ${i}`);
   }
   // Re-signing another principal's payload needs the key: swapping the payload breaks the MAC.
   const mine = Buffer.from(codec.encode({ dataset: 'db1', principal: 'mallory' })).toString().split('.');
   const theirs = t.toString().split('.');
-  refused(() => codec.decode(Buffer.from(`${mine[0]}.${theirs[1]}.${mine[2]}`)), /not one this server issued/);
+  refused(() => codec.decode(Buffer.from(`${mine[0]}.${theirs[1]}.${mine[2]}`), 'mallory'), 'INVALID_ARGUMENT', /not one this server issued/);
 });
 
-test('the same key on two replicas accepts each other\'s tickets', () => {
+test('the same content gives the same ticket; a different expiry a different one', () => {
+  const codec = new TicketCodec();
+  const a = codec.encode({ dataset: 'db1', expiresAt: 5000, principal: 'alice' });
+  assert.deepEqual(codec.encode({ dataset: 'db1', expiresAt: 5000, principal: 'alice' }), a);
+  assert.notDeepEqual(codec.encode({ dataset: 'db1', expiresAt: 6000, principal: 'alice' }), a);
+});
+
+test("the same key on two replicas accepts each other's tickets", () => {
   const key = Buffer.alloc(32, 7);
   const t = new TicketCodec(key).encode({ dataset: 'db2', principal: 'bob' });
-  assert.equal(new TicketCodec(key).decode(t).principal, 'bob');
+  assert.equal(new TicketCodec(key).decode(t, 'bob').principal, 'bob');
 });
 
 test('a bare dataset name is accepted; garbage is not', () => {
   const codec = new TicketCodec();
-  assert.deepEqual(codec.decode(Buffer.from('db1')), { dataset: 'db1' });
-  refused(() => codec.decode(Buffer.from('fgt2.garbage')), /not one this server issued/);
-  refused(() => codec.decode(new Uint8Array(0)), /empty/);
+  assert.deepEqual(codec.decode(Buffer.from('db1'), 'anyone'), { dataset: 'db1' });
+  refused(() => codec.decode(Buffer.from('fgt2.garbage'), 'anyone'), 'INVALID_ARGUMENT', /not one this server issued/);
+  refused(() => codec.decode(new Uint8Array(0), 'anyone'), 'INVALID_ARGUMENT', /empty/);
 });

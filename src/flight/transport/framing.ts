@@ -60,20 +60,7 @@ export async function* deframe(
     for (;;) {
       if (need < 0) {
         if (pendingBytes < PREFIX_LENGTH) break;
-        const prefix = take(PREFIX_LENGTH);
-        if (prefix[0] !== 0) {
-          throw new FlightgateError(
-            prefix[0] === 1 ? Status.UNIMPLEMENTED : Status.INTERNAL,
-            prefix[0] === 1 ? 'compressed gRPC messages are not supported; send uncompressed (identity)' : 'invalid gRPC message prefix',
-          );
-        }
-        need = ((prefix[1]! << 24) >>> 0) + (prefix[2]! << 16) + (prefix[3]! << 8) + prefix[4]!;
-        if (need > maxMessageBytes) {
-          throw new FlightgateError(
-            Status.RESOURCE_EXHAUSTED,
-            `received message larger than max (${need} vs. ${maxMessageBytes} bytes)`,
-          );
-        }
+        need = messageLength(take(PREFIX_LENGTH), 0, maxMessageBytes);
       }
       if (pendingBytes < need) break;
       const msg = need === 0 ? new Uint8Array(0) : take(need);
