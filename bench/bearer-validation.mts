@@ -13,7 +13,7 @@ import type { ServerCall } from '../src/flight/transport/server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fg-bench-'));
 const config = loadConfig({ env: {}, overrides: { dataDir: dir, demo: true, audit: { file: join(dir, 'audit.log') } } });
-const security = await buildSecurity(config, { info: () => undefined, warn: () => undefined });
+const security = await buildSecurity(config, { info: () => undefined, warn: () => undefined }, 'http://127.0.0.1:1');
 
 function call(headers: Record<string, string>): ServerCall {
   const metadata = new Metadata();

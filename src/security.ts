@@ -4,7 +4,26 @@
  * built on them. Part of the composition root; the only place these adapters are chosen.
  */
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ApiKeyAuthenticator } from './auth/api-key-authenticator.js';
+import { BearerRouter } from './auth/bearer-router.js';
+import { JwtAuthenticator } from './auth/jwt-authenticator.js';
+import { ConfigError } from './config/load.js';
+import { MemoryRevocationList } from './stores/memory-revocation-list.js';
+import { RedisRevocationList } from './stores/redis-revocation-list.js';
+import type { RevocationList } from './stores/revocation-list.js';
+import { AccessTokenIssuer } from './tokens/access-token-issuer.js';
+import { ClientAuthenticator } from './tokens/client-authentication.js';
+import { ClientDirectory } from './tokens/client-directory.js';
+import { ExternalIssuer } from './tokens/external-issuer.js';
+import type { GrantUsers } from './tokens/grants/grant.js';
+import { JwtBearerVerifier } from './tokens/jwt-bearer-verifier.js';
+import { KeyEncryptionKey } from './tokens/key-encryption.js';
+import { RefreshTokens } from './tokens/refresh-tokens.js';
+import { SigningKeyRing } from './tokens/signing-keys.js';
+import { PUBLIC_EXCHANGE_CLIENT } from './tokens/token-response.js';
+import { TokenService } from './tokens/token-service.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AuthGate } from './auth/auth-gate.js';
 import { BasicAuthenticator } from './auth/basic-authenticator.js';
@@ -39,6 +58,10 @@ export interface Security {
   access: SecuredAccess;
   sessions: SessionManager;
   tickets: TicketCodec;
+  gate: AuthGate;
+  tokenService: TokenService;
+  keyRing: SigningKeyRing;
+  issuer: string;
   close(): Promise<void>;
 }
 
@@ -57,6 +80,7 @@ function throttledWarning(logger: SecurityLogger, what: string, everyMs = 10_000
 export interface SharedStores {
   sessions: SessionStore;
   attempts: AttemptCounter;
+  revocations: RevocationList;
   /** Waits until the backend answers; throws UNAVAILABLE if it does not. */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -66,9 +90,11 @@ export function openSharedStores(config: Config, logger: SecurityLogger): Shared
   if (!config.redisUrl) {
     const sessions = new MemorySessionStore();
     const attempts = new MemoryAttemptCounter();
+    const revocations = new MemoryRevocationList();
     return {
       sessions,
       attempts,
+      revocations,
       ready: async () => undefined,
       close: async () => {
         await sessions.close();
@@ -80,6 +106,7 @@ export function openSharedStores(config: Config, logger: SecurityLogger): Shared
   return {
     sessions: new RedisSessionStore(redis),
     attempts: new RedisAttemptCounter(redis),
+    revocations: new RedisRevocationList(redis),
     ready: () => redisReady(redis),
     close: async () => {
       redis.disconnect();
@@ -95,7 +122,31 @@ export function openConfiguredRegistry(config: Config, logger: SecurityLogger): 
   });
 }
 
-export async function buildSecurity(config: Config, logger: SecurityLogger): Promise<Security> {
+/**
+ * The key that encrypts signing keys at rest: from the configuration, or (embedded SQLite only)
+ * a file next to the registry created on first start. Replicas sharing PostgreSQL must share it,
+ * so there it has to be configured.
+ */
+export function keyEncryptionKey(config: Config): KeyEncryptionKey {
+  if (config.tokens.keyEncryptionKey) {
+    const kek = Buffer.from(config.tokens.keyEncryptionKey, 'base64');
+    if (kek.length !== 32) throw new ConfigError('tokens.keyEncryptionKey (FLIGHTGATE_KEY_ENCRYPTION_KEY): expected base64 of 32 bytes, e.g. from: openssl rand -base64 32');
+    return new KeyEncryptionKey(kek);
+  }
+  if (config.databaseUrl) {
+    throw new ConfigError(
+      'tokens.keyEncryptionKey (FLIGHTGATE_KEY_ENCRYPTION_KEY) is required with a PostgreSQL registry: every replica must decrypt the same signing keys. Generate one with: openssl rand -base64 32',
+    );
+  }
+  const file = join(resolve(config.dataDir), 'key-encryption.key');
+  if (!existsSync(file)) {
+    writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  }
+  chmodSync(file, 0o600);
+  return KeyEncryptionKey.fromBase64(readFileSync(file, 'utf8'));
+}
+
+export async function buildSecurity(config: Config, logger: SecurityLogger, issuer: string): Promise<Security> {
   const registry = await openConfiguredRegistry(config, logger);
   const shared = openSharedStores(config, logger);
   const sessionStore = shared.sessions;
@@ -107,7 +158,49 @@ export async function buildSecurity(config: Config, logger: SecurityLogger): Pro
   const throttle = new LoginThrottle(config.auth.throttle, shared.attempts);
   const passwords = new PasswordLogin(directory, throttle, audit);
   const sessions = new SessionManager(sessionStore, directory, config.auth, audit);
-  const gate = new AuthGate(sessions, passwords, audit, [new BasicAuthenticator(passwords), new SessionAuthenticator(sessions)]);
+  const keyRing = new SigningKeyRing(registry.signingKeys, keyEncryptionKey(config), {
+    algorithm: config.tokens.signingAlgorithm,
+    reloadMs: config.tokens.keyReloadSeconds * 1000,
+    onReloadError: ((warn) => (err: unknown) => warn(err instanceof Error ? err : new Error(String(err))))(throttledWarning(logger, 'signing keys (registry)')),
+  });
+  await keyRing.start();
+  const externals = config.oidc.issuers.map(
+    (c) => new ExternalIssuer(c, (outcome, detail) => (outcome === 'failed' ? logger.warn(`keys of issuer ${c.issuer}: ${detail}`) : undefined)),
+  );
+  const jwt = new JwtBearerVerifier(
+    { issuer, audience: config.tokens.audience, leewaySeconds: config.tokens.clockLeewaySeconds, keys: keyRing },
+    externals,
+    shared.revocations,
+    config.tokens.verifiedCacheEntries,
+  );
+  const bearer = new BearerRouter([
+    new SessionAuthenticator(sessions),
+    new ApiKeyAuthenticator(registry.apiKeys, config.tokens.apiKeyCacheMs),
+    new JwtAuthenticator(jwt),
+  ]);
+  const gate = new AuthGate(sessions, passwords, audit, [new BasicAuthenticator(passwords), bearer]);
+  const grantUsers: GrantUsers = {
+    verifyPassword: (user, password, peer) => passwords.verify(user, password, { rpc: 'HTTP /oauth2/token', peer }),
+    current: async (name) => {
+      const user = await directory.user(name);
+      return user && !user.disabled ? user : undefined;
+    },
+  };
+  const tokenService = new TokenService(
+    {
+      issuer: new AccessTokenIssuer(keyRing, issuer, config.tokens.audience, config.tokens.accessTokenLifetimeSeconds),
+      clients: new ClientAuthenticator(new ClientDirectory(registry.clients, config.auth.registryCacheMs)),
+      refresh: new RefreshTokens(registry.refreshTokens, config.tokens, (family) =>
+        audit.record({ event: 'token.reuse_detected', outcome: 'denied', principal: family.subject, client: family.clientId, reason: 'a rotated refresh token was presented again: its family is revoked' }),
+      ),
+      jwt,
+      users: grantUsers,
+      audit,
+      passwordGrant: config.tokens.passwordGrant,
+      publicClientId: PUBLIC_EXCHANGE_CLIENT,
+    },
+    shared.revocations,
+  );
   const access = new SecuredAccess(gate, directory, audit);
   const key = await registry.secret('ticket-hmac-key', () => randomBytes(32).toString('base64'));
   const tickets = new TicketCodec(Buffer.from(key, 'base64'));
@@ -129,6 +222,8 @@ export async function buildSecurity(config: Config, logger: SecurityLogger): Pro
     );
   }
   logger.info(`users and roles in ${registry.kind}; sessions and login throttle in ${sessionStore.kind}`);
+  if (config.tokens.passwordGrant) logger.warn('the OAuth password grant is enabled (tokens.passwordGrant); RFC 9700 advises against it');
+  for (const e of externals) logger.info(`accepting access tokens from ${e.issuer} (audience ${e.config.audience})`);
 
   return {
     registry,
@@ -137,7 +232,12 @@ export async function buildSecurity(config: Config, logger: SecurityLogger): Pro
     access,
     sessions,
     tickets,
+    gate,
+    tokenService,
+    keyRing,
+    issuer,
     async close() {
+      keyRing.stop();
       await shared.close();
       await registry.close();
       await audit.close();

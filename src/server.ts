@@ -3,7 +3,11 @@
  * place that chooses implementations.
  */
 import { readFileSync } from 'node:fs';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import type Fastify from 'fastify';
+import { buildHttpApp } from './http/app.js';
 import { ConfigError } from './config/load.js';
 import { Catalog } from './catalog/catalog.js';
 import { seedDemo } from './catalog/demo.js';
@@ -39,6 +43,8 @@ export interface RunningServer {
   readonly host: string;
   readonly port: number;
   readonly uri: string;
+  /** The token service's base URL (also our tokens' issuer unless configured), when security is on. */
+  readonly httpUri?: string;
   readonly catalog: Catalog;
   /** Calls in progress (for health checks and tests). */
   activeCalls(): number;
@@ -71,10 +77,22 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await catalog.load();
   }
   let security: Security | undefined;
+  let http: HttpListener | undefined;
   if (!options.access) {
-    security = await buildSecurity(config, logger);
+    // The HTTP port is bound first: with port 0, our tokens' issuer URL depends on the port we get.
+    http = await listenHttp(config.host, config.httpPort);
+    const issuer = config.tokens.issuer ?? http.uri;
+    try {
+      security = await buildSecurity(config, logger, issuer);
+      await http.serve(security, config, logger);
+    } catch (err) {
+      await security?.close().catch(() => undefined);
+      await http.close();
+      throw err;
+    }
   }
   const closeSecurity = async (): Promise<void> => {
+    await http?.close().catch((err: unknown) => logger.error('closing the HTTP service failed', err));
     await security?.close().catch((err: unknown) => logger.error('closing the registry and session store failed', err));
   };
   const tls = config.tls && { cert: readTlsFile(config.tls.certFile, 'certificate'), key: readTlsFile(config.tls.keyFile, 'key') };
@@ -108,11 +126,65 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     host: address.address,
     port: address.port,
     uri: `${tls ? 'grpc+tls' : 'grpc'}://${host}:${address.port}`,
+    httpUri: http?.uri,
     catalog,
     activeCalls: () => grpc.activeCalls,
     close: async (graceMs = config.shutdownGraceSeconds * 1000) => {
       await grpc.close(graceMs);
       await closeSecurity();
+    },
+  };
+}
+
+interface HttpListener {
+  server: Server;
+  uri: string;
+  serve(security: Security, config: Config, logger: Logger): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Binds the HTTP port now and attaches the fastify app once it is built. */
+async function listenHttp(host: string, port: number): Promise<HttpListener> {
+  let handler: RequestListener = (_req, res) => {
+    res.statusCode = 503;
+    res.end();
+  };
+  const server = createServer((req, res) => handler(req, res));
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const wildcard = address.address === '0.0.0.0' || address.address === '::';
+  const urlHost = wildcard ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let app: ReturnType<typeof Fastify> | undefined;
+  return {
+    server,
+    uri: `http://${urlHost}:${address.port}`,
+    async serve(security, config, logger) {
+      if (wildcard && !config.tokens.issuer) logger.warn(`the HTTP service listens on all interfaces; set tokens.issuer (FLIGHTGATE_TOKEN_ISSUER) to the URL clients use`);
+      app = buildHttpApp({
+        issuer: security.issuer,
+        tokens: security.tokenService,
+        keys: security.keyRing,
+        gate: security.gate,
+        passwordGrant: config.tokens.passwordGrant,
+        onInternalError: (err) => logger.error('HTTP request failed', err),
+        serverFactory: (h) => {
+          handler = h;
+          return server;
+        },
+      });
+      await app.ready();
+    },
+    async close() {
+      await app?.close().catch(() => undefined);
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
     },
   };
 }

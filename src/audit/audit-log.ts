@@ -13,7 +13,15 @@ export type AuditEventName =
   | 'session.created'
   | 'session.rotated'
   | 'session.revoked'
-  | 'data.access';
+  | 'data.access'
+  | 'token.issued'
+  | 'token.refreshed'
+  | 'token.revoked'
+  | 'token.reuse_detected'
+  | 'token.denied'
+  | 'client.changed'
+  | 'apikey.changed'
+  | 'keys.rotated';
 
 export interface AuditEvent {
   event: AuditEventName;
@@ -31,6 +39,11 @@ export interface AuditEvent {
   reason?: string;
   /** The first characters of a session's id (a hash), to correlate events. */
   session?: string;
+  /** The OAuth client, grant type and token id (jti) for token-service events. */
+  client?: string;
+  grant?: string;
+  jti?: string;
+  issuer?: string;
 }
 
 export interface AuditSink {
@@ -41,10 +54,11 @@ export const discardAudit: AuditSink = { record: () => undefined };
 
 const TOKENISH = /\b(fg[a-z])_[A-Za-z0-9_-]{8,}/g;
 const CREDENTIALISH = /\b(Basic|Bearer)\s+[A-Za-z0-9+/=._~-]{8,}/gi;
+const JWTISH = /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*/g;
 
 /** Masks anything that looks like a credential; applied to every line as a last line of defence. */
 export function redact(text: string): string {
-  return text.replace(TOKENISH, '$1_…').replace(CREDENTIALISH, '$1 …');
+  return text.replace(TOKENISH, '$1_…').replace(CREDENTIALISH, '$1 …').replace(JWTISH, 'eyJ…');
 }
 
 const openLogs = new Set<AuditLog>();

@@ -12,7 +12,7 @@ import { hashPassword, MAX_PASSWORD_BYTES } from './passwords.js';
 export const MIN_PASSWORD_LENGTH = 8;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,127}$/;
 
-export function checkName(kind: 'user' | 'role', name: string): string {
+export function checkName(kind: 'user' | 'role' | 'client' | 'API key', name: string): string {
   if (!NAME.test(name)) {
     throw invalidArgument(`invalid ${kind} name ${JSON.stringify(name.slice(0, 140))}: use 1-128 letters, digits and _ . @ + - (starting with a letter or digit)`);
   }

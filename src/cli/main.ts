@@ -3,6 +3,9 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { consoleLogger, startServer } from '../server.js';
 import { FlightgateError } from '../core/errors.js';
+import { apiKeysCommand } from './apikeys.js';
+import { clientsCommand } from './clients.js';
+import { keysCommand } from './keys.js';
 import { rolesCommand } from './roles.js';
 import { sessionsCommand } from './sessions.js';
 import { UsageError } from './usage-error.js';
@@ -15,18 +18,29 @@ commands:
   users     add, list, change and remove users
   roles     create roles and grant them actions on datasets
   sessions  revoke sessions
+  clients   OAuth clients for client_credentials (machines, jobs)
+  apikeys   API keys (fgk_…) for scripts
+  keys      token signing keys: list, rotate
 
 run 'flightgate <command> --help' for a command's options`;
 
-const SERVE_USAGE = `usage: flightgate serve [--demo] [--host H] [--port N] [--data-dir DIR] [--config FILE]
+const SERVE_USAGE = `usage: flightgate serve [--demo] [--host H] [--port N] [--http-port N] [--data-dir DIR] [--config FILE]
 
   --demo           seed and serve the demo datasets db1, db2 and numbers
   --host H         address to bind (default 127.0.0.1; 0.0.0.0 for all interfaces)
   --port N         Flight gRPC port (default 8815; 0 picks a free port)
+  --http-port N    token service, JWKS and health port (default 8080; 0 picks a free port)
   --data-dir DIR   where datasets are found and uploads kept (default ./flightgate-data)
   --config FILE    JSON configuration file; FLIGHTGATE_* environment variables override it,
                    and these flags override both`;
 
+
+function portOption(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${flag}: expected 0-65535, got ${value}`);
+  return port;
+}
 
 async function serve(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -35,6 +49,7 @@ async function serve(argv: string[]): Promise<number> {
       demo: { type: 'boolean' },
       host: { type: 'string' },
       port: { type: 'string' },
+      'http-port': { type: 'string' },
       'data-dir': { type: 'string' },
       config: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -46,16 +61,14 @@ async function serve(argv: string[]): Promise<number> {
     console.log(SERVE_USAGE);
     return 0;
   }
-  let port: number | undefined;
-  if (values.port !== undefined) {
-    port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: expected 0-65535, got ${values.port}`);
-  }
+  const port = portOption('--port', values.port);
+  const httpPort = portOption('--http-port', values['http-port']);
   const config = loadConfig({
     file: values.config,
-    overrides: { demo: values.demo, host: values.host, port, dataDir: values['data-dir'] },
+    overrides: { demo: values.demo, host: values.host, port, httpPort, dataDir: values['data-dir'] },
   });
   const server = await startServer(config);
+  if (server.httpUri) console.log(`flightgate token service on ${server.httpUri}`);
   console.log(`flightgate listening on ${server.uri}`);
 
   await new Promise<void>((resolve) => {
@@ -91,6 +104,12 @@ export async function main(argv: string[]): Promise<number> {
         return await rolesCommand(rest);
       case 'sessions':
         return await sessionsCommand(rest);
+      case 'clients':
+        return await clientsCommand(rest);
+      case 'apikeys':
+        return await apiKeysCommand(rest);
+      case 'keys':
+        return await keysCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -23,10 +23,46 @@ const authSchema = z
   })
   .strict();
 
+const JWS_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] as const;
+
+const oidcIssuerSchema = z
+  .object({
+    issuer: z.string().url().describe('the issuer exactly as its tokens name it in "iss" (discovery is read from it)'),
+    audience: z.string().min(1).describe('the "aud" its access tokens must carry for flightgate'),
+    jwksUri: z.string().url().optional().describe('skip discovery and fetch keys from here'),
+    algorithms: z.array(z.enum(JWS_ALGORITHMS)).min(1).default(['RS256', 'ES256']).describe('accepted signature algorithms'),
+    types: z.array(z.string()).default(['at+jwt']).describe('accepted "typ" headers; [] accepts any (e.g. Azure AD v1 tokens)'),
+    principalClaim: z.string().min(1).default('sub').describe('claim naming the caller'),
+    rolesClaim: z.string().min(1).default('groups').describe('claim holding the groups mapped to roles'),
+    roleMap: z.record(z.string(), z.array(z.string().min(1))).default({}).describe('group → flightgate roles; unmapped groups give nothing'),
+    clockLeewaySeconds: z.number().min(0).max(300).default(30),
+    jwksCacheSeconds: z.number().positive().default(600),
+    jwksCooldownSeconds: z.number().min(0).default(30).describe('least time between two JWKS fetches for unknown key ids'),
+  })
+  .strict();
+
+const tokensSchema = z
+  .object({
+    issuer: z.string().url().optional().describe('"iss" of our tokens (default http://HOST:HTTP_PORT); replicas must agree'),
+    audience: z.string().min(1).default('flightgate').describe('"aud" of our access tokens'),
+    accessTokenLifetimeSeconds: z.number().int().positive().max(86_400).default(600),
+    refreshTokenLifetimeSeconds: z.number().int().positive().default(14 * 86_400).describe('lifetime of a refresh-token family'),
+    refreshReuseGraceSeconds: z.number().min(0).max(300).default(10).describe('a used refresh token may come back this long (lost response) before reuse revokes its family'),
+    signingAlgorithm: z.enum(['ES256', 'EdDSA']).default('ES256'),
+    keyEncryptionKey: z.string().min(1).optional().describe('base64 of 32 random bytes encrypting signing keys at rest (required with PostgreSQL)'),
+    keyReloadSeconds: z.number().positive().default(30).describe('how often signing keys are re-read from the registry'),
+    clockLeewaySeconds: z.number().min(0).max(300).default(5),
+    verifiedCacheEntries: z.number().int().min(0).default(50_000).describe('verified bearer JWTs kept to skip re-verifying signatures'),
+    passwordGrant: z.boolean().default(false).describe('allow grant_type=password (off, as RFC 9700 advises)'),
+    apiKeyCacheMs: z.number().int().min(0).default(1000),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1').describe('address the Flight server binds to'),
     port: z.number().int().min(0).max(65535).default(8815).describe('Flight gRPC port'),
+    httpPort: z.number().int().min(0).max(65535).default(8080).describe('HTTP port of the token service, JWKS and health'),
     dataDir: z.string().min(1).default('./flightgate-data').describe('where datasets are discovered and uploads are kept'),
     demo: z.boolean().default(false).describe('seed the demo datasets db1, db2 and numbers'),
     demoNumbersRows: z.number().int().min(0).default(10_000_000).describe('rows in the generated demo numbers dataset'),
@@ -75,10 +111,17 @@ export const configSchema = z
       .strict()
       .default({ file: '-' }),
     auth: authSchema.default(authSchema.parse({})),
+    tokens: tokensSchema.default(tokensSchema.parse({})),
+    oidc: z
+      .object({ issuers: z.array(oidcIssuerSchema).default([]).describe('external identity providers whose JWTs Flight accepts') })
+      .strict()
+      .default({ issuers: [] }),
   })
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 export type AuthConfig = z.infer<typeof authSchema>;
+export type TokensConfig = z.infer<typeof tokensSchema>;
+export type OidcIssuerConfig = z.infer<typeof oidcIssuerSchema>;
 export type ThrottleConfig = z.infer<typeof throttleSchema>;

@@ -3,6 +3,10 @@
  * One SQL implementation serves both the embedded SQLite file and PostgreSQL.
  */
 import type { DatasetAction } from '../core/actions.js';
+import type { ApiKeyRegistry } from './api-key-registry.js';
+import type { ClientRegistry } from './client-registry.js';
+import type { RefreshTokenStore } from './refresh-token-store.js';
+import type { SigningKeyStore } from './signing-key-store.js';
 
 export interface UserRecord {
   readonly name: string;
@@ -31,6 +35,10 @@ export interface RoleRecord {
 export interface Registry {
   /** Which backend this is, for messages: `sqlite` or `postgres`. */
   readonly kind: string;
+  readonly clients: ClientRegistry;
+  readonly apiKeys: ApiKeyRegistry;
+  readonly signingKeys: SigningKeyStore;
+  readonly refreshTokens: RefreshTokenStore;
   getUser(name: string): Promise<UserRecord | undefined>;
   listUsers(): Promise<UserRecord[]>;
   countUsers(): Promise<number>;

@@ -41,6 +41,61 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_oauth_clients_keys_tokens': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('fg_clients')
+        .addColumn('client_id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('name', 'varchar(128)', (c) => c.notNull().unique())
+        .addColumn('secret_hash', 'varchar(128)', (c) => c.notNull())
+        .addColumn('roles', 'text', (c) => c.notNull())
+        .addColumn('scopes', 'text', (c) => c.notNull())
+        .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('secret_rotated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('fg_api_keys')
+        .addColumn('name', 'varchar(128)', (c) => c.primaryKey())
+        .addColumn('key_hash', 'varchar(64)', (c) => c.notNull().unique())
+        .addColumn('roles', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint')
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+      await db.schema
+        .createTable('fg_signing_keys')
+        .addColumn('kid', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('alg', 'varchar(16)', (c) => c.notNull())
+        .addColumn('public_jwk', 'text', (c) => c.notNull())
+        .addColumn('private_key', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('retire_at', 'bigint')
+        .execute();
+      await db.schema
+        .createTable('fg_refresh_families')
+        .addColumn('family_id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('client_id', 'varchar(64)')
+        .addColumn('subject', 'varchar(256)', (c) => c.notNull())
+        .addColumn('subject_kind', 'varchar(16)', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('roles', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .addColumn('revoked_reason', 'varchar(64)')
+        .execute();
+      await db.schema
+        .createTable('fg_refresh_tokens')
+        .addColumn('token_hash', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('family_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('parent_hash', 'varchar(64)')
+        .addColumn('issued_at', 'bigint', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('fg_refresh_tokens_family').on('fg_refresh_tokens').column('family_id').execute();
+    },
+  },
 };
 
 export const registryMigrations: MigrationProvider = {

@@ -29,7 +29,64 @@ export interface SecretsTable {
   created_at: number | string;
 }
 
+export interface ClientsTable {
+  client_id: string;
+  name: string;
+  secret_hash: string;
+  /** JSON arrays of strings. */
+  roles: string;
+  scopes: string;
+  disabled: number;
+  created_at: number | string;
+  secret_rotated_at: number | string;
+}
+
+export interface ApiKeysTable {
+  name: string;
+  key_hash: string;
+  roles: string;
+  created_at: number | string;
+  expires_at: number | string | null;
+  revoked_at: number | string | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  /** Encrypted with the key-encryption key; never stored in the clear. */
+  private_key: string;
+  created_at: number | string;
+  retire_at: number | string | null;
+}
+
+export interface RefreshFamiliesTable {
+  family_id: string;
+  client_id: string | null;
+  subject: string;
+  subject_kind: string;
+  scope: string;
+  roles: string;
+  created_at: number | string;
+  expires_at: number | string;
+  revoked_at: number | string | null;
+  revoked_reason: string | null;
+}
+
+export interface RefreshTokensTable {
+  token_hash: string;
+  family_id: string;
+  parent_hash: string | null;
+  issued_at: number | string;
+  used_at: number | string | null;
+}
+
 export interface RegistryDatabase {
+  fg_clients: ClientsTable;
+  fg_api_keys: ApiKeysTable;
+  fg_signing_keys: SigningKeysTable;
+  fg_refresh_families: RefreshFamiliesTable;
+  fg_refresh_tokens: RefreshTokensTable;
   fg_users: UsersTable;
   fg_roles: RolesTable;
   fg_user_roles: UserRolesTable;

@@ -5,25 +5,35 @@
 import { Migrator, type Kysely, type Transaction } from 'kysely';
 import type { DatasetAction } from '../../core/actions.js';
 import { isDatasetAction } from '../../core/actions.js';
-import { alreadyExists, FlightgateError, notFound, unavailable } from '../../core/errors.js';
+import { alreadyExists, notFound } from '../../core/errors.js';
 import type { Grant, Registry, RoleRecord, UserRecord } from '../registry.js';
+import { isUniqueViolation, num, sqlGuard, type SqlGuard } from './guard.js';
 import { registryMigrations } from './migrations.js';
 import type { RegistryDatabase } from './schema.js';
+import { SqlApiKeys } from './sql-api-keys.js';
+import { SqlClients } from './sql-clients.js';
+import { SqlRefreshTokens } from './sql-refresh-tokens.js';
+import { SqlSigningKeys } from './sql-signing-keys.js';
 
 type Db = Kysely<RegistryDatabase>;
 
-const num = (v: number | string): number => Number(v);
-
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string };
-  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
-
 export class SqlRegistry implements Registry {
+  private readonly guard: SqlGuard;
+  readonly clients: SqlClients;
+  readonly apiKeys: SqlApiKeys;
+  readonly signingKeys: SqlSigningKeys;
+  readonly refreshTokens: SqlRefreshTokens;
+
   private constructor(
     private readonly db: Db,
     readonly kind: string,
-  ) {}
+  ) {
+    this.guard = sqlGuard(kind);
+    this.clients = new SqlClients(db, this.guard);
+    this.apiKeys = new SqlApiKeys(db, this.guard);
+    this.signingKeys = new SqlSigningKeys(db, this.guard);
+    this.refreshTokens = new SqlRefreshTokens(db, this.guard);
+  }
 
   /** Opens the registry and brings its schema up to date. */
   static async open(db: Db, kind: string): Promise<SqlRegistry> {
@@ -34,17 +44,6 @@ export class SqlRegistry implements Registry {
       if (error || failed) throw error ?? new Error(`migration ${failed?.migrationName} failed`);
     });
     return registry;
-  }
-
-  /** Runs a query, turning backend failures into UNAVAILABLE (our own errors pass through). */
-  private async guard<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      if (err instanceof FlightgateError) throw err;
-      if (isUniqueViolation(err)) throw alreadyExists('already exists');
-      throw unavailable(`the user registry (${this.kind}) is unavailable`, err);
-    }
   }
 
   private async rolesOf(db: Db | Transaction<RegistryDatabase>, names: string[]): Promise<Map<string, string[]>> {

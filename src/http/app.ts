@@ -1,0 +1,50 @@
+/** The HTTP face of flightgate: OAuth 2 token service, discovery, JWKS, docs, health. */
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { AuthGate } from '../auth/auth-gate.js';
+import type { SigningKeyRing } from '../tokens/signing-keys.js';
+import type { TokenService } from '../tokens/token-service.js';
+import { DOCS_PAGE } from './docs-page.js';
+import { metadataRoutes } from './metadata-routes.js';
+import { FORM, oauthRoutes } from './oauth-routes.js';
+import { openApiDocument } from './openapi.js';
+import { whoamiRoute } from './whoami-route.js';
+
+export interface HttpAppOptions {
+  readonly issuer: string;
+  readonly tokens: TokenService;
+  readonly keys: SigningKeyRing;
+  readonly gate: AuthGate;
+  readonly passwordGrant: boolean;
+  readonly onInternalError: (err: unknown) => void;
+  /** Attach to a server that is already listening instead of creating one. */
+  readonly serverFactory?: (handler: RequestListener) => Server;
+}
+
+export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 64 * 1024,
+    trustProxy: false,
+    return503OnClosing: true,
+    ...(options.serverFactory ? { serverFactory: options.serverFactory as (h: (req: IncomingMessage, res: ServerResponse) => void) => Server } : {}),
+  });
+  app.addContentTypeParser(FORM, { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // Bodies of other types stay unparsed so the OAuth routes answer invalid_request themselves.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, _body, done) => done(null, undefined));
+  app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) options.onInternalError(err);
+    return reply.code(status).headers({ 'cache-control': 'no-store' }).send({ error: status === 500 ? 'server_error' : 'invalid_request', error_description: status === 500 ? 'internal error' : err.message });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', error_description: `no route ${req.method} ${req.url.split('?')[0]}` }));
+
+  oauthRoutes(app, options.tokens, options.onInternalError);
+  metadataRoutes(app, options.issuer, options.keys, options.passwordGrant);
+  whoamiRoute(app, options.gate, options.onInternalError);
+  const doc = openApiDocument(options.issuer);
+  app.get('/openapi.json', async () => doc);
+  app.get('/docs', async (_req, reply) => reply.type('text/html; charset=utf-8').send(DOCS_PAGE));
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  return app;
+}

@@ -1,0 +1,42 @@
+/** The OAuth 2 endpoints: token (RFC 6749), introspection (RFC 7662), revocation (RFC 7009). */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { GrantRequest } from '../tokens/grants/grant.js';
+import { parseFormParams } from '../tokens/form-params.js';
+import { invalidRequest } from '../tokens/oauth-error.js';
+import type { TokenService } from '../tokens/token-service.js';
+import { NO_STORE, sendOAuthError } from './errors.js';
+
+export const FORM = 'application/x-www-form-urlencoded';
+
+function grantRequest(req: FastifyRequest): GrantRequest {
+  if (typeof req.body !== 'string') throw invalidRequest(`the body must be ${FORM}`);
+  return { params: parseFormParams(req.body), authorization: req.headers.authorization, peer: `${req.socket.remoteAddress}:${req.socket.remotePort}` };
+}
+
+export function oauthRoutes(app: FastifyInstance, tokens: TokenService, onInternal: (err: unknown) => void): void {
+  app.post('/oauth2/token', async (req, reply) => {
+    try {
+      const response = await tokens.token(grantRequest(req));
+      return reply.headers(NO_STORE).send(response);
+    } catch (err) {
+      return sendOAuthError(reply, err, onInternal);
+    }
+  });
+
+  app.post('/oauth2/introspect', async (req, reply) => {
+    try {
+      return reply.headers(NO_STORE).send(await tokens.introspect(grantRequest(req)));
+    } catch (err) {
+      return sendOAuthError(reply, err, onInternal);
+    }
+  });
+
+  app.post('/oauth2/revoke', async (req, reply) => {
+    try {
+      await tokens.revoke(grantRequest(req));
+      return reply.headers(NO_STORE).code(200).send();
+    } catch (err) {
+      return sendOAuthError(reply, err, onInternal);
+    }
+  });
+}

@@ -1,0 +1,18 @@
+/** API keys: long-lived bearer secrets for scripts, scoped to roles. */
+export interface ApiKeyRecord {
+  readonly name: string;
+  /** SHA-256 (hex) of the key. */
+  readonly keyHash: string;
+  readonly roles: readonly string[];
+  readonly createdAt: number;
+  readonly expiresAt?: number;
+  readonly revokedAt?: number;
+}
+
+export interface ApiKeyRegistry {
+  /** Throws ALREADY_EXISTS for a taken name, NOT_FOUND for an unknown role. */
+  add(key: { name: string; keyHash: string; roles: readonly string[]; expiresAt?: number }): Promise<void>;
+  byHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
+  list(): Promise<ApiKeyRecord[]>;
+  revoke(name: string, at: number): Promise<void>;
+}

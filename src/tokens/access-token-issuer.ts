@@ -1,0 +1,53 @@
+/** Issues our access tokens: JWTs in the RFC 9068 shape, signed with the current key. */
+import { randomUUID } from 'node:crypto';
+import { signCompactJws } from './jws.js';
+import { ACCESS_TOKEN_TYPE } from './jwt-bearer-verifier.js';
+import type { SigningKeyRing } from './signing-keys.js';
+
+export interface AccessTokenRequest {
+  readonly subject: string;
+  readonly clientId: string;
+  readonly scope: string;
+  readonly roles: readonly string[];
+  /** Extra claims, e.g. `act` for a delegation. */
+  readonly extra?: Record<string, unknown>;
+}
+
+export interface IssuedAccessToken {
+  readonly token: string;
+  readonly jti: string;
+  readonly expiresIn: number;
+  /** Seconds since the epoch. */
+  readonly expiresAt: number;
+}
+
+export class AccessTokenIssuer {
+  constructor(
+    private readonly keys: SigningKeyRing,
+    readonly issuer: string,
+    readonly audience: string,
+    readonly lifetimeSeconds: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  issue(request: AccessTokenRequest): IssuedAccessToken {
+    const signer = this.keys.signer;
+    const iat = Math.floor(this.now() / 1000);
+    const exp = iat + this.lifetimeSeconds;
+    const jti = randomUUID();
+    const payload = {
+      iss: this.issuer,
+      sub: request.subject,
+      aud: this.audience,
+      exp,
+      iat,
+      jti,
+      client_id: request.clientId,
+      scope: request.scope,
+      roles: request.roles,
+      ...request.extra,
+    };
+    const token = signCompactJws({ alg: signer.alg, typ: ACCESS_TOKEN_TYPE, kid: signer.kid }, payload, signer.key);
+    return { token, jti, expiresIn: this.lifetimeSeconds, expiresAt: exp };
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * A trusted external OpenID provider (Okta, Keycloak, Azure AD, Auth0…): its metadata from
+ * discovery, its keys, the rules its access tokens must meet, and the mapping from a claim
+ * (such as `groups`) to flightgate roles.
+ */
+import type { OidcIssuerConfig } from '../config/schema.js';
+import type { VerifiedClaims } from './jwt-claims.js';
+import type { ParsedJws } from './jws.js';
+import { verifyJwt, type VerifierRules } from './jwt-verifier.js';
+import { fetchJson, RemoteKeySet } from './remote-key-set.js';
+import { invalidToken } from './token-error.js';
+
+export interface ExternalIdentity {
+  readonly subject: string;
+  readonly roles: readonly string[];
+  readonly claims: VerifiedClaims;
+  readonly issuer: string;
+}
+
+function claimValues(value: unknown): string[] {
+  if (typeof value === 'string') return value.split(/\s+/).filter(Boolean);
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
+  return [];
+}
+
+export class ExternalIssuer {
+  readonly keys: RemoteKeySet;
+  private readonly rules: VerifierRules;
+  private jwksUri: Promise<string> | undefined;
+
+  constructor(
+    readonly config: OidcIssuerConfig,
+    onFetch?: (outcome: 'ok' | 'failed', detail: string) => void,
+  ) {
+    this.rules = {
+      issuer: config.issuer,
+      audience: config.audience,
+      leewaySeconds: config.clockLeewaySeconds,
+      algorithms: config.algorithms,
+      types: config.types,
+    };
+    this.keys = new RemoteKeySet({
+      jwksUri: () => this.locateJwks(),
+      cacheSeconds: config.jwksCacheSeconds,
+      cooldownSeconds: config.jwksCooldownSeconds,
+      onFetch,
+    });
+  }
+
+  get issuer(): string {
+    return this.config.issuer;
+  }
+
+  /** The JWKS URI: configured, or from the issuer's discovery document (whose `issuer` must match exactly). */
+  private locateJwks(): Promise<string> {
+    if (this.config.jwksUri) return Promise.resolve(this.config.jwksUri);
+    this.jwksUri ??= (async () => {
+      const base = this.config.issuer.replace(/\/$/, '');
+      let meta: unknown;
+      try {
+        meta = await fetchJson(`${base}/.well-known/openid-configuration`, 3000);
+      } catch {
+        meta = await fetchJson(`${base}/.well-known/oauth-authorization-server`, 3000);
+      }
+      const m = meta as { issuer?: unknown; jwks_uri?: unknown };
+      if (m.issuer !== this.config.issuer) throw new Error(`discovery for ${this.config.issuer} names another issuer (${String(m.issuer)})`);
+      if (typeof m.jwks_uri !== 'string') throw new Error(`discovery for ${this.config.issuer} has no jwks_uri`);
+      const jwks = new URL(m.jwks_uri);
+      if (jwks.protocol !== 'https:' && new URL(this.config.issuer).protocol === 'https:') throw new Error('jwks_uri must use https');
+      return m.jwks_uri;
+    })().catch((err: unknown) => {
+      this.jwksUri = undefined;
+      throw err;
+    });
+    return this.jwksUri;
+  }
+
+  async verify(parsed: ParsedJws, nowSeconds: number): Promise<ExternalIdentity> {
+    const claims = await verifyJwt(parsed, this.keys, this.rules, nowSeconds);
+    const principalValue = claims[this.config.principalClaim];
+    if (typeof principalValue !== 'string' || principalValue.length === 0 || principalValue.length > 256) {
+      throw invalidToken(`token has no "${this.config.principalClaim}" claim to name the caller`);
+    }
+    const roles = new Set<string>();
+    for (const group of claimValues(claims[this.config.rolesClaim])) {
+      for (const role of this.config.roleMap[group] ?? []) roles.add(role);
+    }
+    return { subject: principalValue, roles: [...roles].sort(), claims, issuer: this.config.issuer };
+  }
+}
