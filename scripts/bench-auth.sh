@@ -22,7 +22,7 @@ wait_line() { # log file, pattern, pid
 mkdir -p "$WORK/fg" "$WORK/open"
 # The audit log goes to a real file: writing it is part of what an authenticated call costs.
 FLIGHTGATE_AUDIT_FILE="$WORK/audit.log" FLIGHTGATE_DEMO_NUMBERS_ROWS=1000 \
-  node bin/flightgate.js serve --demo --port 0 --data-dir "$WORK/fg" >"$WORK/fg.log" 2>&1 &
+  node bin/flightgate.js serve --demo --port 0 --http-port 0 --data-dir "$WORK/fg" >"$WORK/fg.log" 2>&1 &
 PIDS+=($!); wait_line "$WORK/fg.log" '^flightgate listening on' $!
 node bench/unauthenticated_server.mjs "$WORK/open" >"$WORK/open.log" 2>&1 &
 PIDS+=($!); wait_line "$WORK/open.log" '^flightgate listening on' $!

@@ -14,7 +14,7 @@ $FG_CLI roles create bench --data-dir "$DATA" >/dev/null 2>&1 || true
 $FG_CLI roles grant bench --dataset '*' --action read --data-dir "$DATA" >/dev/null
 printf 'bench-password\n' | $FG_CLI users add bench --role bench --password-stdin --data-dir "$DATA" >/dev/null 2>&1 || true
 LOG=$(mktemp)
-FLIGHTGATE_AUDIT_FILE=/dev/null node bin/flightgate.js serve --port 0 --data-dir "$DATA" >"$LOG" 2>&1 &
+FLIGHTGATE_AUDIT_FILE=/dev/null node bin/flightgate.js serve --port 0 --http-port 0 --data-dir "$DATA" >"$LOG" 2>&1 &
 FG=$!
 trap 'kill $FG 2>/dev/null || true; wait $FG 2>/dev/null || true; rm -f "$LOG"' EXIT
 until grep -q '^flightgate listening on' "$LOG"; do kill -0 $FG || { cat "$LOG"; exit 1; }; sleep 0.2; done

@@ -18,7 +18,7 @@ start() { # name, extra env; prints name=uri,pid
   local log
   log=$(mktemp)
   LOGS+=("$log")
-  env FLIGHTGATE_AUDIT_FILE="$DATA/audit-$1.log" "${@:2}" node bin/flightgate.js serve --demo --port 0 --data-dir "$DATA" >"$log" 2>&1 &
+  env FLIGHTGATE_AUDIT_FILE="$DATA/audit-$1.log" "${@:2}" node bin/flightgate.js serve --demo --port 0 --http-port 0 --data-dir "$DATA" >"$log" 2>&1 &
   local pid=$!
   PIDS+=("$pid")
   for _ in $(seq 1 900); do

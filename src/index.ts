@@ -1,5 +1,7 @@
 export { FlightClient, descriptors } from './flight/client/flight-client.js';
 export type { FlightClientOptions, CallOptions as FlightCallOptions } from './flight/client/flight-client.js';
+export { OAuthTokenSource, OAuthTokenError, requestToken } from './flight/client/oauth-token-source.js';
+export type { TokenSourceOptions, OAuthClientCredentials, TokenEndpointResponse } from './flight/client/oauth-token-source.js';
 export { FlightgateError } from './core/errors.js';
 export { Status, statusName } from './core/status.js';
 export { Metadata } from './flight/transport/metadata.js';

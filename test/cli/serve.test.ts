@@ -40,7 +40,7 @@ async function startCli(args: string[], env: Record<string, string> = {}): Promi
 
 test('serve --demo prints the ready line, serves db1/db2/numbers and drains on SIGTERM', async () => {
   const dir = tempDir();
-  const cli = await startCli(['serve', '--demo', '--host', '127.0.0.1', '--port', '0', '--data-dir', dir], {
+  const cli = await startCli(['serve', '--demo', '--host', '127.0.0.1', '--port', '0', '--http-port', '0', '--data-dir', dir], {
     FLIGHTGATE_DEMO_NUMBERS_ROWS: '400000',
   });
   const client = new FlightClient(cli.uri);

@@ -9,6 +9,8 @@ export const CLI = join(ROOT, 'bin', 'flightgate.js');
 
 export interface CliServer {
   uri: string;
+  /** The token service's base URL. */
+  httpUri: string;
   child: ChildProcess;
   /** Everything it printed, stdout and stderr. */
   output: string[];
@@ -16,17 +18,20 @@ export interface CliServer {
 }
 
 export async function startCliServer(args: string[], env: Record<string, string> = {}): Promise<CliServer> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', '0', ...args], {
+  const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--http-port', '0', ...args], {
     env: { ...process.env, FLIGHTGATE_DEMO_NUMBERS_ROWS: '1000', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
+  let httpUri = '';
   child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const uri = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`flightgate did not start: ${output.join('')}`)), 60_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       output.push(line + '\n');
+      const h = /^flightgate token service on (http:\/\/\S+)$/.exec(line);
+      if (h) httpUri = h[1]!;
       const m = /^flightgate listening on (grpc:\/\/\S+)$/.exec(line);
       if (m) {
         clearTimeout(timer);
@@ -37,6 +42,7 @@ export async function startCliServer(args: string[], env: Record<string, string>
   });
   return {
     uri,
+    httpUri,
     child,
     output,
     async stop() {

@@ -5,6 +5,7 @@
  * resumes by itself when they return.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { FlightgateError } from '../../src/core/errors.js';
@@ -47,6 +48,7 @@ before(async () => {
   [redis, pg] = await Promise.all([startRedis(), startPostgres()]);
   env = {
     FLIGHTGATE_DATABASE_URL: await pg.createDatabase(),
+    FLIGHTGATE_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     FLIGHTGATE_REDIS_URL: redis.url,
     FLIGHTGATE_REGISTRY_CACHE_MS: '2000',
     FLIGHTGATE_AUDIT_FILE: '/dev/null',

@@ -95,7 +95,7 @@ suite(
   'PostgreSQL registry + Redis sessions',
   {
     // Each server has its own database and Redis database number, as separate deployments would.
-    storeEnv: async (n) => ({ FLIGHTGATE_DATABASE_URL: await pg!.createDatabase(), FLIGHTGATE_REDIS_URL: `${redis!.url}/${n + 1}` }),
+    storeEnv: async (n) => ({ FLIGHTGATE_KEY_ENCRYPTION_KEY: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=', FLIGHTGATE_DATABASE_URL: await pg!.createDatabase(), FLIGHTGATE_REDIS_URL: `${redis!.url}/${n + 1}` }),
   },
   async () => {
     [redis, pg] = await Promise.all([startRedis(), startPostgres()]);

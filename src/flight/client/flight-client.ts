@@ -32,6 +32,8 @@ export interface FlightClientOptions {
   tls?: ChannelTlsOptions;
   /** Headers sent on every call, e.g. `{ authorization: 'Bearer …' }`. */
   headers?: Record<string, string>;
+  /** Where bearer tokens come from when they are renewed in the background (e.g. an OAuthTokenSource). */
+  tokenSource?: { readonly accessToken: string };
   maxReceiveMessageBytes?: number;
   receiveWindowBytes?: number;
 }
@@ -182,6 +184,7 @@ export interface HandshakeResult {
 export class FlightClient {
   private readonly channel: GrpcChannel;
   private readonly defaultHeaders: Record<string, string>;
+  private tokenSource: { readonly accessToken: string } | undefined;
 
   constructor(
     readonly uri: string,
@@ -189,6 +192,12 @@ export class FlightClient {
   ) {
     this.channel = new GrpcChannel(uri, options);
     this.defaultHeaders = { ...(options.headers ?? {}) };
+    this.tokenSource = options.tokenSource;
+  }
+
+  /** Sends `authorization: Bearer <source.accessToken>` on every later call, reading it anew each time. */
+  useTokenSource(source: { readonly accessToken: string } | undefined): void {
+    this.tokenSource = source;
   }
 
   /** Sets a header sent on every later call (e.g. a bearer token); undefined removes it. */
@@ -200,9 +209,10 @@ export class FlightClient {
   private start(method: string, options: CallOptions = {}): ClientCall {
     const md = new Metadata();
     for (const [k, v] of Object.entries(this.defaultHeaders)) md.set(k, v);
+    if (this.tokenSource) md.set('authorization', `Bearer ${this.tokenSource.accessToken}`);
     for (const [k, v] of Object.entries(options.headers ?? {})) md.set(k, v);
     const call = this.channel.call(SERVICE, method, { metadata: md, timeoutMs: options.timeoutMs, signal: options.signal });
-    if (this.defaultHeaders.authorization?.startsWith('Bearer ')) {
+    if (!this.tokenSource && this.defaultHeaders.authorization?.startsWith('Bearer ')) {
       // The server rotates session tokens by answering with a fresh one: keep using the newest.
       call.headers.then((h) => this.adoptBearer(h), () => undefined);
     }
