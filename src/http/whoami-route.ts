@@ -7,7 +7,7 @@ import type { AuthGate } from '../auth/auth-gate.js';
 import { FlightgateError } from '../core/errors.js';
 import { Status } from '../core/status.js';
 
-const quote = (s: string): string => s.replace(/["\\]/g, '');
+const quote = (s: string): string => s.replace(/[^\x20-\x7e]|["\\]/g, '');
 
 export function whoamiRoute(app: FastifyInstance, gate: AuthGate, onInternal: (err: unknown) => void): void {
   app.get('/whoami', async (req, reply) => {

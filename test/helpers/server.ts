@@ -33,7 +33,18 @@ export async function startTestServer(overrides: Partial<ConfigInput> = {}, opti
   };
   const config = loadConfig({
     env: {},
-    overrides: { host: '127.0.0.1', port: 0, httpPort: 0, durableWrites: false, demoNumbersRows: 100_000, shutdownGraceSeconds: 2, ...overrides, dataDir },
+    overrides: {
+      host: '127.0.0.1',
+      port: 0,
+      httpPort: 0,
+      durableWrites: false,
+      demoNumbersRows: 100_000,
+      shutdownGraceSeconds: 2,
+      // Audit lines go to a file the test can read, not into the test runner's output.
+      audit: { file: join(dataDir, 'audit.log') },
+      ...overrides,
+      dataDir,
+    },
   });
   const server = await startServer(config, options.secure ? { logger } : { logger, access: allowAll });
   return {

@@ -1,0 +1,2 @@
+// oidc-provider ships no type declarations; the test helper narrows what it uses itself.
+declare module 'oidc-provider';
