@@ -189,7 +189,7 @@ export async function buildSecurity(config: Config, logger: SecurityLogger, issu
   const tokenService = new TokenService(
     {
       issuer: new AccessTokenIssuer(keyRing, issuer, config.tokens.audience, config.tokens.accessTokenLifetimeSeconds),
-      clients: new ClientAuthenticator(new ClientDirectory(registry.clients, config.auth.registryCacheMs)),
+      clients: new ClientAuthenticator(new ClientDirectory(registry.clients, config.auth.registryCacheMs), config.auth.registryCacheMs),
       refresh: new RefreshTokens(registry.refreshTokens, config.tokens, (family) =>
         audit.record({ event: 'token.reuse_detected', outcome: 'denied', principal: family.subject, client: family.clientId, reason: 'a rotated refresh token was presented again: its family is revoked' }),
       ),

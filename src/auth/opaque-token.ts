@@ -1,5 +1,5 @@
 /** Opaque bearer secrets: a readable prefix and 256 CSPRNG bits; stored and looked up only by SHA-256. */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 export const SESSION_TOKEN_PREFIX = 'fgs_';
 
@@ -9,5 +9,5 @@ export function newOpaqueToken(prefix: string): string {
 
 /** The id a token is stored under: its SHA-256, hex. Knowing it does not let anyone use the token. */
 export function tokenId(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token, 'hex');
 }

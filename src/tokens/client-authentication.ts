@@ -48,11 +48,48 @@ export function presentedClient(authorization: string | undefined, params: FormP
   return undefined;
 }
 
+/**
+ * Credentials verified in the last moments, by their exact presented form: a machine calling the
+ * token or introspection endpoint again skips decoding and hashing. Entries live no longer than
+ * the client directory's cache, so a disabled client or rotated secret is refused as soon as
+ * it would be without this cache. Failures are never cached.
+ */
+class RecentCredentials {
+  private readonly entries = new Map<string, { client: ClientRecord; until: number }>();
+  constructor(private readonly ttlMs: number) {}
+
+  get(key: string, now: number): ClientRecord | undefined {
+    const hit = this.entries.get(key);
+    if (!hit) return undefined;
+    if (hit.until > now) return hit.client;
+    this.entries.delete(key);
+    return undefined;
+  }
+
+  set(key: string, client: ClientRecord, now: number): void {
+    if (this.ttlMs <= 0) return;
+    if (this.entries.size >= 1000) this.entries.clear();
+    this.entries.set(key, { client, until: now + this.ttlMs });
+  }
+}
+
 export class ClientAuthenticator {
-  constructor(private readonly directory: ClientDirectory) {}
+  private readonly recent: RecentCredentials;
+
+  constructor(
+    private readonly directory: ClientDirectory,
+    cacheMs = 1000,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.recent = new RecentCredentials(Math.min(cacheMs, 1000));
+  }
 
   /** Verifies presented credentials; every failure is the same `invalid_client` (401). */
   async authenticate(presented: PresentedClient): Promise<ClientRecord> {
+    const key = `${presented.method}\u0000${presented.clientId}\u0000${presented.secret}`;
+    const t = this.now();
+    const hit = this.recent.get(key, t);
+    if (hit) return hit;
     const fail = (): OAuthError =>
       new OAuthError('invalid_client', 'client authentication failed', 401, presented.method === 'client_secret_basic' ? BASIC_CHALLENGE : undefined);
     if (presented.clientId.length > 200 || presented.secret.length > 200) throw fail();
@@ -60,6 +97,7 @@ export class ClientAuthenticator {
     // Hash and compare even for an unknown client, so timing does not tell which ids exist.
     const ok = secretMatches(presented.secret, client?.secretHash ?? '0'.repeat(64));
     if (!client || !ok || client.disabled) throw fail();
+    this.recent.set(key, client, t);
     return client;
   }
 

@@ -3,7 +3,7 @@
  * long, they are stored as SHA-256 (a slow hash adds nothing against guessing 2^256) and
  * compared in constant time.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const CLIENT_SECRET_PREFIX = 'fgc_';
 
@@ -11,7 +11,7 @@ export const newClientSecret = (): string => CLIENT_SECRET_PREFIX + randomBytes(
 
 export const newClientId = (name: string): string => `${name}-${randomBytes(4).toString('hex')}`;
 
-export const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');
+export const hashSecret = (secret: string): string => hash('sha256', secret, 'hex');
 
 export function secretMatches(presented: string, storedHash: string): boolean {
   const a = Buffer.from(hashSecret(presented), 'hex');

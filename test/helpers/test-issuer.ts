@@ -30,7 +30,13 @@ interface ProviderLike {
 }
 type ProviderConstructor = new (issuer: string, configuration: Record<string, unknown>) => ProviderLike;
 
-export async function startTestIssuer(options: { clients: IssuerClient[]; audience?: string; accessTokenTtlSeconds?: number }): Promise<TestIssuer> {
+export async function startTestIssuer(options: {
+  clients: IssuerClient[];
+  audience?: string;
+  accessTokenTtlSeconds?: number;
+  /** `opaque` tokens can be introspected at the provider; JWTs (the default) cannot. */
+  accessTokenFormat?: 'jwt' | 'opaque';
+}): Promise<TestIssuer> {
   const audience = options.audience ?? 'api://flightgate';
   const kid = `idp-${randomBytes(4).toString('hex')}`;
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -84,7 +90,7 @@ export async function startTestIssuer(options: { clients: IssuerClient[]; audien
         getResourceServerInfo: () => ({
           scope: 'flight',
           audience,
-          accessTokenFormat: 'jwt',
+          accessTokenFormat: options.accessTokenFormat ?? 'jwt',
           accessTokenTTL: options.accessTokenTtlSeconds ?? 300,
           jwt: { sign: { alg: 'ES256' } },
         }),
