@@ -3,13 +3,13 @@
  * a no-op route of ours (the floor of what HTTP costs here), client_credentials tokens/s and
  * introspections/s, then the same two against oidc-provider configured alike, in turns.
  *
- * usage: node --import tsx bench/oauth_http_bench.mts FLIGHTGATE_HTTP CLIENT_ID CLIENT_SECRET
+ * usage: node --import tsx bench/oauth_http_bench.mts FLIGHTGATE_HTTP CLIENT_ID CLIENT_SECRET JWT_ISSUER OPAQUE_ISSUER
+ * (the issuers from bench/oidc_provider_server.mts, running in another process)
  * Prints one JSON line per round and one summary line per figure (medians).
  */
 import autocannon from 'autocannon';
-import { startTestIssuer } from '../test/helpers/test-issuer.js';
-
-const [fgHttp, clientId, clientSecret] = process.argv.slice(2) as [string, string, string];
+const [fgHttp, clientId, clientSecret, jwtIssuer, opaqueIssuer] = process.argv.slice(2) as [string, string, string, string, string];
+const AUDIENCE = 'api://flightgate';
 const ROUNDS = Number(process.env.BENCH_RUNS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -54,13 +54,10 @@ async function token(url: string, auth: string, extra: Record<string, string> = 
   return body.access_token;
 }
 
-const idp = await startTestIssuer({ clients: [{ clientId: 'bench', clientSecret: 'bench-secret-0123456789-abcdef', groups: ['user_role'] }], accessTokenTtlSeconds: 3600 });
-// A second provider issuing opaque tokens: oidc-provider introspects only those, not its JWTs.
-const opaqueIdp = await startTestIssuer({ clients: [{ clientId: 'bench', clientSecret: 'bench-secret-0123456789-abcdef', groups: ['user_role'] }], accessTokenTtlSeconds: 3600, accessTokenFormat: 'opaque' });
 const idpAuth = basic('bench', 'bench-secret-0123456789-abcdef');
 const fgAuth = basic(clientId, clientSecret);
 const fgToken = await token(`${fgHttp}/oauth2/token`, fgAuth);
-const idpToken = await token(`${opaqueIdp.issuer}/token`, idpAuth, { resource: idp.audience, scope: 'flight' });
+const idpToken = await token(`${opaqueIssuer}/token`, idpAuth, { resource: AUDIENCE, scope: 'flight' });
 const active = (s: number, b: string): boolean => s === 200 && b.includes('"active":true');
 const issued = (s: number, b: string): boolean => s === 200 && b.includes('access_token');
 
@@ -70,13 +67,13 @@ const targets: Target[] = [
   { name: 'flightgate introspection', url: `${fgHttp}/oauth2/introspect`, method: 'POST', headers: { ...form, authorization: fgAuth }, body: `token=${fgToken}`, expect: active },
   {
     name: 'oidc-provider client_credentials (ES256 JWT)',
-    url: `${idp.issuer}/token`,
+    url: `${jwtIssuer}/token`,
     method: 'POST',
     headers: { ...form, authorization: idpAuth },
-    body: `grant_type=client_credentials&resource=${encodeURIComponent(idp.audience)}&scope=flight`,
+    body: `grant_type=client_credentials&resource=${encodeURIComponent(AUDIENCE)}&scope=flight`,
     expect: issued,
   },
-  { name: 'oidc-provider introspection (opaque token)', url: `${opaqueIdp.issuer}/token/introspection`, method: 'POST', headers: { ...form, authorization: idpAuth }, body: `token=${idpToken}`, expect: active },
+  { name: 'oidc-provider introspection (opaque token)', url: `${opaqueIssuer}/token/introspection`, method: 'POST', headers: { ...form, authorization: idpAuth }, body: `token=${idpToken}`, expect: active },
 ];
 
 const results = new Map<string, { rps: number[]; p50: number[]; p99: number[]; errors: number }>();
@@ -103,6 +100,4 @@ const intro = rate(targets[2]!.name);
 console.log(JSON.stringify({ bench: 'oauth-http', figure: 'client_credentials vs oidc-provider', ratio: +(cc / rate(targets[3]!.name)).toFixed(2), goal: '>= 3 and >= 5000/s', tokens_per_s: Math.round(cc) }));
 console.log(JSON.stringify({ bench: 'oauth-http', figure: 'introspection vs no-op route', ratio: +(intro / noop).toFixed(2), goal: '>= 0.8' }));
 console.log(JSON.stringify({ bench: 'oauth-http', figure: 'introspection vs oidc-provider', ratio: +(intro / rate(targets[4]!.name)).toFixed(2) }));
-await idp.stop();
-await opaqueIdp.stop();
 process.exit(0);

@@ -33,3 +33,5 @@ FG_NOSYNC=$(start flightgate-nofsync FLIGHTGATE_DURABLE_WRITES=false)
 .venv/bin/python bench/flight_bench.py "$DATA/numbers.arrows" "$FG" "$FG_NOSYNC"
 # Authenticated small calls, logins and bearer-validation cost (flightgate vs pyarrow with Basic→Bearer middleware).
 bash scripts/bench-auth.sh
+# OAuth token service (tokens/s, introspections/s vs oidc-provider and our no-op route) and JWT vs session bearers on Flight.
+bash scripts/bench-oauth.sh

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Token service and bearer-kind figures: client_credentials tokens/s and introspections/s with
+# autocannon against our no-op route and oidc-provider (bench/oauth_http_bench.mts), then Flight
+# calls/s with a JWT bearer vs a session token with the pyarrow client (bench/jwt_calls_bench.py).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d node_modules/apache-arrow ] || npm install --no-audit --no-fund
+bash scripts/setup-python.sh >/dev/null
+npx tsc -p tsconfig.build.json
+WORK=$(mktemp -d)
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill $p 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+wait_line() { # log file, pattern, pid
+  for _ in $(seq 1 300); do
+    grep -q "$2" "$1" && return 0
+    kill -0 "$3" 2>/dev/null || { cat "$1" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "timed out waiting for $2" >&2; cat "$1" >&2; exit 1
+}
+
+mkdir -p "$WORK/fg"
+FLIGHTGATE_AUDIT_FILE="$WORK/audit.log" FLIGHTGATE_DEMO_NUMBERS_ROWS=1000 \
+  node bin/flightgate.js serve --demo --port 0 --http-port 0 --data-dir "$WORK/fg" >"$WORK/fg.log" 2>&1 &
+PIDS+=($!); wait_line "$WORK/fg.log" '^flightgate listening on' $!
+node --import tsx bench/oidc_provider_server.mts >"$WORK/idp.log" 2>&1 &
+PIDS+=($!); wait_line "$WORK/idp.log" '^issuers ' $!
+
+FG=$(sed -n 's/^flightgate listening on //p' "$WORK/fg.log")
+FG_HTTP=$(sed -n 's/^flightgate token service on //p' "$WORK/fg.log")
+read -r JWT_ISSUER OPAQUE_ISSUER < <(sed -n 's/^issuers //p' "$WORK/idp.log")
+CLIENT=$(node bin/flightgate.js clients add bench --role demo-db1-reader --data-dir "$WORK/fg" --json)
+ID=$(node -e 'console.log(JSON.parse(process.argv[1]).client_id)' "$CLIENT")
+SECRET=$(node -e 'console.log(JSON.parse(process.argv[1]).client_secret)' "$CLIENT")
+
+node --import tsx bench/oauth_http_bench.mts "$FG_HTTP" "$ID" "$SECRET" "$JWT_ISSUER" "$OPAQUE_ISSUER"
+.venv/bin/python bench/jwt_calls_bench.py "$FG" "$FG_HTTP/oauth2/token" "$ID" "$SECRET"
