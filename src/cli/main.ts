@@ -133,7 +133,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      console.error(`flightgate: ${err.message} (is another server running? pick another --port)`);
+      console.error(`flightgate: ${err.message} (is another server running? pick another --port or --http-port)`);
       return 1;
     }
     console.error(`flightgate: ${err instanceof Error ? err.message : String(err)}`);

@@ -443,6 +443,36 @@ describe('signing keys and the issuer\'s availability', () => {
     }
   });
 
+  test('the password grant only when enabled: throttled logins, refresh follows the user', async () => {
+    const server = await startTestServer({ demo: true, tokens: { passwordGrant: true, signingAlgorithm: 'EdDSA' } }, { secure: true });
+    try {
+      const ok = await post(server, '/oauth2/token', { grant_type: 'password', username: 'user1', password: 'pass1' });
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      const token = ok.body.access_token as string;
+      assert.equal(decodePart(token, 0).alg, 'EdDSA', 'signed with Ed25519 when configured');
+      assert.equal(decodePart(token, 1).sub, 'user1');
+      assert.deepEqual(await datasetsOf(server, token), ['db1']);
+      const bad = await post(server, '/oauth2/token', { grant_type: 'password', username: 'user1', password: 'wrong' });
+      assert.equal(bad.status, 400);
+      assert.equal(bad.body.error, 'invalid_grant');
+      const unknown = await post(server, '/oauth2/token', { grant_type: 'password', username: 'nobody', password: 'wrong' });
+      assert.deepEqual(unknown.body, bad.body, 'an unknown user and a wrong password look the same');
+      const meta = (await (await fetch(`${server.httpUri}/.well-known/oauth-authorization-server`)).json()) as { grant_types_supported: string[] };
+      assert.ok(meta.grant_types_supported.includes('password'));
+      const refreshed = await post(server, '/oauth2/token', { grant_type: 'refresh_token', refresh_token: ok.body.refresh_token as string });
+      assert.equal(refreshed.status, 200);
+      const registry = await openRegistry({ dataDir: server.dataDir });
+      try {
+        await registry.setDisabled('user1', true);
+      } finally {
+        await registry.close();
+      }
+      await eventually(async () => (await post(server, '/oauth2/token', { grant_type: 'refresh_token', refresh_token: refreshed.body.refresh_token as string })).body.error === 'invalid_grant');
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('discovery metadata, JWKS, OpenAPI, docs and health', async () => {
     const server = await startTestServer({ demo: true }, { secure: true });
     try {
