@@ -26,13 +26,16 @@ FLIGHTGATE_AUDIT_FILE="$WORK/audit.log" FLIGHTGATE_DEMO_NUMBERS_ROWS=1000 \
 PIDS+=($!); wait_line "$WORK/fg.log" '^flightgate listening on' $!
 node --import tsx bench/oidc_provider_server.mts >"$WORK/idp.log" 2>&1 &
 PIDS+=($!); wait_line "$WORK/idp.log" '^issuers ' $!
+node --import tsx bench/http_noop_server.mts >"$WORK/noop.log" 2>&1 &
+PIDS+=($!); wait_line "$WORK/noop.log" '^listening on ' $!
 
 FG=$(sed -n 's/^flightgate listening on //p' "$WORK/fg.log")
 FG_HTTP=$(sed -n 's/^flightgate token service on //p' "$WORK/fg.log")
 read -r JWT_ISSUER OPAQUE_ISSUER < <(sed -n 's/^issuers //p' "$WORK/idp.log")
+NOOP="$(sed -n 's/^listening on //p' "$WORK/noop.log")/noop"
 CLIENT=$(node bin/flightgate.js clients add bench --role demo-db1-reader --data-dir "$WORK/fg" --json)
 ID=$(node -e 'console.log(JSON.parse(process.argv[1]).client_id)' "$CLIENT")
 SECRET=$(node -e 'console.log(JSON.parse(process.argv[1]).client_secret)' "$CLIENT")
 
-node --import tsx bench/oauth_http_bench.mts "$FG_HTTP" "$ID" "$SECRET" "$JWT_ISSUER" "$OPAQUE_ISSUER"
+node --import tsx bench/oauth_http_bench.mts "$FG_HTTP" "$ID" "$SECRET" "$JWT_ISSUER" "$OPAQUE_ISSUER" "$NOOP"
 .venv/bin/python bench/jwt_calls_bench.py "$FG" "$FG_HTTP/oauth2/token" "$ID" "$SECRET"
