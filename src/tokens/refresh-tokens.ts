@@ -28,13 +28,17 @@ export class RefreshTokens {
     return token;
   }
 
-  /** Uses `token` and returns its successor; `clientId` is the authenticated client, if any. */
-  async rotate(token: string, clientId: string | undefined): Promise<{ token: string; family: RefreshFamily }> {
+  /**
+   * Uses `token` and returns its successor; `clientId` is the authenticated client, if any.
+   * `precheck` may refuse the family (its user was disabled, say) before the token is used up.
+   */
+  async rotate(token: string, clientId: string | undefined, precheck?: (family: RefreshFamily) => Promise<void>): Promise<{ token: string; family: RefreshFamily }> {
     if (!token.startsWith(REFRESH_TOKEN_PREFIX) || token.length > 256) throw invalidGrant('refresh token is invalid, expired or revoked');
     const hash = tokenId(token);
     // The client binding is checked before the token is used, so another client cannot burn it.
     const found = await this.store.familyOf(hash);
     if (found && found.family.clientId !== clientId) throw invalidGrant('refresh token was issued to another client');
+    if (found && precheck) await precheck(found.family);
     const successor = newOpaqueToken(REFRESH_TOKEN_PREFIX);
     const result = await this.store.rotate(hash, tokenId(successor), this.now(), this.timings.refreshReuseGraceSeconds * 1000);
     switch (result.kind) {

@@ -84,6 +84,64 @@ function contract(open: () => Promise<Registry>): void {
     assert.ok((await registry.countUsers()) >= 2);
   });
 
+  test('OAuth clients: unique names, lookup by id or name, secret rotation, disable, delete', async () => {
+    await registry.createRole('jobs');
+    await registry.clients.add({ clientId: 'etl-1', name: 'etl', secretHash: 'a'.repeat(64), roles: ['jobs'], scopes: ['flight'] });
+    await assert.rejects(registry.clients.add({ clientId: 'etl-2', name: 'etl', secretHash: 'b'.repeat(64), roles: [], scopes: [] }), status('ALREADY_EXISTS'));
+    await assert.rejects(registry.clients.add({ clientId: 'x-1', name: 'x', secretHash: 'b'.repeat(64), roles: ['nope'], scopes: [] }), status('NOT_FOUND'));
+    assert.equal((await registry.clients.get('etl'))?.clientId, 'etl-1');
+    assert.deepEqual((await registry.clients.get('etl-1'))?.roles, ['jobs']);
+    assert.equal((await registry.clients.setSecret('etl', 'c'.repeat(64))).secretHash, 'c'.repeat(64));
+    assert.equal((await registry.clients.get('etl-1'))?.secretHash, 'c'.repeat(64));
+    assert.equal((await registry.clients.setDisabled('etl-1', true)).disabled, true);
+    assert.equal((await registry.clients.delete('etl')).clientId, 'etl-1');
+    assert.equal(await registry.clients.get('etl-1'), undefined);
+    await assert.rejects(registry.clients.delete('etl'), status('NOT_FOUND'));
+  });
+
+  test('API keys by hash; revoke once; unknown names NOT_FOUND', async () => {
+    await registry.createRole('scripts');
+    await registry.apiKeys.add({ name: 'k1', keyHash: 'd'.repeat(64), roles: ['scripts'], expiresAt: 4_000_000_000_000 });
+    await assert.rejects(registry.apiKeys.add({ name: 'k1', keyHash: 'e'.repeat(64), roles: [] }), status('ALREADY_EXISTS'));
+    const key = await registry.apiKeys.byHash('d'.repeat(64));
+    assert.deepEqual([key?.name, key?.roles, key?.expiresAt, key?.revokedAt], ['k1', ['scripts'], 4_000_000_000_000, undefined]);
+    await registry.apiKeys.revoke('k1', 123);
+    await registry.apiKeys.revoke('k1', 456);
+    assert.equal((await registry.apiKeys.byHash('d'.repeat(64)))?.revokedAt, 123, 'the first revocation time stays');
+    await assert.rejects(registry.apiKeys.revoke('nope', 1), status('NOT_FOUND'));
+  });
+
+  test('signing keys: the first start adds one key only; rotation retires the others', async () => {
+    const key = (kid: string, createdAt: number) => ({ kid, alg: 'ES256', publicJwk: '{}', encryptedPrivateKey: 'v1.x', createdAt });
+    assert.equal(await registry.signingKeys.addFirst(key('k-a', 1)), true);
+    assert.equal(await registry.signingKeys.addFirst(key('k-b', 2)), false, 'a second replica starting finds the key');
+    await registry.signingKeys.rotate(key('k-c', 3), 999);
+    assert.deepEqual((await registry.signingKeys.list()).map((k) => [k.kid, k.retireAt]), [['k-a', 999], ['k-c', undefined]]);
+  });
+
+  test('refresh tokens: rotation, grace, reuse revokes the family; concurrent uses have one winner', async () => {
+    const family = { familyId: `f-${Math.random()}`, subject: 'alice', subjectKind: 'user' as const, scope: '', roles: ['r'], createdAt: 1000, expiresAt: 10_000_000 };
+    await registry.refreshTokens.create(family, 'h1');
+    assert.equal((await registry.refreshTokens.rotate('h1', 'h2', 2000, 0)).kind, 'rotated');
+    assert.equal((await registry.refreshTokens.rotate('nope', 'hx', 2000, 0)).kind, 'unknown');
+    // Within the grace the used token works once more, and the successor it replaced stops working.
+    assert.equal((await registry.refreshTokens.rotate('h1', 'h2b', 2500, 1000)).kind, 'rotated');
+    assert.equal((await registry.refreshTokens.rotate('h2', 'h3x', 2600, 1000)).kind, 'unknown');
+    assert.equal((await registry.refreshTokens.rotate('h2b', 'h3', 2700, 1000)).kind, 'rotated');
+    // After the grace, presenting h2b again is reuse: the whole family goes.
+    assert.equal((await registry.refreshTokens.rotate('h2b', 'h4', 9000, 1000)).kind, 'reused');
+    assert.equal((await registry.refreshTokens.rotate('h3', 'h5', 9001, 1000)).kind, 'revoked');
+
+    const race = { ...family, familyId: `g-${Math.random()}` };
+    await registry.refreshTokens.create(race, 'r1');
+    const results = await Promise.all([registry.refreshTokens.rotate('r1', 'r2a', 5000, 0), registry.refreshTokens.rotate('r1', 'r2b', 5000, 0)]);
+    assert.deepEqual(results.map((r) => r.kind).sort(), ['reused', 'rotated'], 'exactly one of two simultaneous uses wins');
+    assert.equal((await registry.refreshTokens.revokeFamiliesOf({ subject: 'alice' }, 6000, 'test')) >= 0, true);
+    const expired = { ...family, familyId: `e-${Math.random()}`, expiresAt: 1500 };
+    await registry.refreshTokens.create(expired, 'x1');
+    assert.equal((await registry.refreshTokens.rotate('x1', 'x2', 2000, 0)).kind, 'expired');
+  });
+
   test('deleting a role removes its grants and memberships', async () => {
     await registry.deleteRole('analysts');
     assert.deepEqual((await registry.getUser('alice'))?.roles, []);

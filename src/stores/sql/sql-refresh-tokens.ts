@@ -74,7 +74,7 @@ export class SqlRefreshTokens implements RefreshTokenStore {
         const usedAt = num((await tx.selectFrom('fg_refresh_tokens').select('used_at').where('token_hash', '=', tokenHash).executeTakeFirstOrThrow()).used_at ?? now);
         const children = await tx.selectFrom('fg_refresh_tokens').select(['token_hash', 'used_at']).where('parent_hash', '=', tokenHash).execute();
         // Within the grace the first answer may have been lost; but if its successor was used, the client had it.
-        if (now - usedAt <= graceMs && children.every((c) => c.used_at === null)) {
+        if (now - usedAt < graceMs && children.every((c) => c.used_at === null)) {
           await tx.deleteFrom('fg_refresh_tokens').where('parent_hash', '=', tokenHash).execute();
           await tx.insertInto('fg_refresh_tokens').values(successor).execute();
           return { kind: 'rotated', family };

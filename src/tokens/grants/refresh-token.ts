@@ -8,14 +8,15 @@ export const refreshTokenGrant: GrantHandler = async (s, req) => {
   if (!token) throw invalidRequest('refresh_token is required');
   const presented = presentedClient(req.authorization, req.params);
   const client = presented ? await s.clients.authenticate(presented) : undefined;
-  const { token: next, family } = await s.refresh.rotate(token, client?.clientId);
-  let roles = family.roles;
-  if (family.subjectKind === 'user') {
-    // A password-grant family follows the user: disabled or deleted ends it, role changes apply.
-    const user = await s.users.current(family.subject);
+  let roles: readonly string[] | undefined;
+  // A password-grant family follows its user: disabled or deleted ends it, role changes apply.
+  const { token: next, family } = await s.refresh.rotate(token, client?.clientId, async (f) => {
+    if (f.subjectKind !== 'user') return;
+    const user = await s.users.current(f.subject);
     if (!user) throw invalidGrant('the user of this refresh token is disabled or deleted');
     roles = user.roles;
-  }
+  });
+  roles ??= family.roles;
   const requested = req.params.get('scope');
   let scope = family.scope;
   if (requested !== undefined && requested.trim() !== '') {
