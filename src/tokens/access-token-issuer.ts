@@ -32,8 +32,10 @@ export class AccessTokenIssuer {
 
   issue(request: AccessTokenRequest): IssuedAccessToken {
     const signer = this.keys.signer;
-    const iat = Math.floor(this.now() / 1000);
-    const exp = iat + this.lifetimeSeconds;
+    const nowMs = this.now();
+    const iat = Math.floor(nowMs / 1000);
+    // Rounded up, so the token lives at least `expires_in` seconds from now, never a fraction less.
+    const exp = Math.ceil(nowMs / 1000) + this.lifetimeSeconds;
     const jti = randomUUID();
     const payload = {
       iss: this.issuer,
