@@ -223,7 +223,15 @@ export async function buildSecurity(config: Config, logger: SecurityLogger, issu
   }
   logger.info(`users and roles in ${registry.kind}; sessions and login throttle in ${sessionStore.kind}`);
   if (config.tokens.passwordGrant) logger.warn('the OAuth password grant is enabled (tokens.passwordGrant); RFC 9700 advises against it');
-  for (const e of externals) logger.info(`accepting access tokens from ${e.issuer} (audience ${e.config.audience})`);
+  if (externals.length) {
+    const known = new Set((await registry.listRoles()).map((r) => r.name));
+    for (const e of externals) {
+      logger.info(`accepting access tokens from ${e.issuer} (audience ${e.config.audience})`);
+      const missing = [...new Set(Object.values(e.config.roleMap).flat())].filter((r) => !known.has(r));
+      // A mapping to a role that does not exist grants nothing; say so rather than fail silently.
+      if (missing.length) logger.warn(`oidc issuer ${e.issuer}: roleMap names roles that do not exist: ${missing.join(', ')} (create them with 'flightgate roles create')`);
+    }
+  }
 
   return {
     registry,

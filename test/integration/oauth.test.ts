@@ -473,6 +473,15 @@ describe('signing keys and the issuer\'s availability', () => {
     }
   });
 
+  test('a roleMap naming a role that does not exist is reported at start', async () => {
+    const server = await startTestServer({ demo: true, oidc: { issuers: [issuerConfig({ roleMap: { staff: ['ghost-role', 'demo-db1-reader'] } })] } }, { secure: true });
+    try {
+      assert.ok(server.logs.some((l) => /roleMap names roles that do not exist: ghost-role \(/.test(l)), server.logs.join('\n'));
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('discovery metadata, JWKS, OpenAPI, docs and health', async () => {
     const server = await startTestServer({ demo: true }, { secure: true });
     try {
