@@ -30,7 +30,7 @@ export class AccessTokenIssuer {
     private readonly now: () => number = Date.now,
   ) {}
 
-  issue(request: AccessTokenRequest): IssuedAccessToken {
+  async issue(request: AccessTokenRequest): Promise<IssuedAccessToken> {
     const signer = this.keys.signer;
     const nowMs = this.now();
     const iat = Math.floor(nowMs / 1000);
@@ -49,7 +49,7 @@ export class AccessTokenIssuer {
       roles: request.roles,
       ...request.extra,
     };
-    const token = signCompactJws({ alg: signer.alg, typ: ACCESS_TOKEN_TYPE, kid: signer.kid }, payload, signer.key);
+    const token = await signCompactJws({ alg: signer.alg, typ: ACCESS_TOKEN_TYPE, kid: signer.kid }, payload, signer.key);
     return { token, jti, expiresIn: this.lifetimeSeconds, expiresAt: exp };
   }
 }

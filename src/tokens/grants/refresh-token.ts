@@ -24,7 +24,7 @@ export const refreshTokenGrant: GrantHandler = async (s, req) => {
     for (const p of requested.split(' ').filter(Boolean)) if (!granted.includes(p)) throw invalidScope(`scope "${p.slice(0, 64)}" exceeds the original grant`);
     scope = requested.trim();
   }
-  const at = s.issuer.issue({ subject: family.subject, clientId: family.clientId ?? s.publicClientId, scope, roles });
+  const at = await s.issuer.issue({ subject: family.subject, clientId: family.clientId ?? s.publicClientId, scope, roles });
   s.audit.record({ event: 'token.refreshed', outcome: 'ok', principal: family.subject, grant: 'refresh_token', client: family.clientId, jti: at.jti, peer: req.peer });
   return { access_token: at.token, token_type: 'Bearer', expires_in: at.expiresIn, refresh_token: next, ...(scope ? { scope } : {}) };
 };

@@ -46,7 +46,7 @@ export const tokenExchangeGrant: GrantHandler = async (s, req) => {
   const scope = client ? grantScope(p.get('scope'), client.scopes) : '';
   const clientId = client?.clientId ?? s.publicClientId;
   const extra = { idp: identity.issuer };
-  const at = s.issuer.issue({ subject: identity.principalId, clientId, scope, roles: identity.roles, extra });
+  const at = await s.issuer.issue({ subject: identity.principalId, clientId, scope, roles: identity.roles, extra });
   const refresh = await s.refresh.start({ clientId: client?.clientId, subject: identity.principalId, subjectKind: 'external', scope, roles: identity.roles });
   s.audit.record({ event: 'token.issued', outcome: 'ok', principal: identity.principalId, method: 'oidc', grant: 'token-exchange', client: client?.clientId, issuer: identity.issuer, jti: at.jti, peer: req.peer });
   return { access_token: at.token, issued_token_type: TOKEN_TYPE_ACCESS, token_type: 'Bearer', expires_in: at.expiresIn, refresh_token: refresh, ...(scope ? { scope } : {}) };
