@@ -77,12 +77,25 @@ def rate(make, threads):
     return sum(counts) / elapsed
 
 
+KINDS = (("jwt", jwt_session), ("session", login_session))
+
 for threads in (1, 2):
     results = {"jwt": [], "session": []}
+    ratios = []
     for r in range(RUNS):
-        for kind, make in (("jwt", jwt_session), ("session", login_session)):
+        # Turns alternate which kind goes first, so neither always gets the warmer machine.
+        for kind, make in KINDS if r % 2 == 0 else KINDS[::-1]:
             x = rate(make, threads)
             results[kind].append(x)
             emit(bench="flight-bearer", round=r + 1, threads=threads, bearer=kind, rpc="GetFlightInfo", calls_per_s=round(x))
+        ratios.append(results["jwt"][-1] / results["session"][-1])
     jwt, session = statistics.median(results["jwt"]), statistics.median(results["session"])
-    emit(bench="flight-bearer", figure=f"GetFlightInfo calls/s, {threads} thread(s): JWT vs session token", jwt=round(jwt), session=round(session), ratio=round(jwt / session, 3), goal="JWT within 10% of session (ratio >= 0.9)")
+    emit(
+        bench="flight-bearer",
+        figure=f"GetFlightInfo calls/s, {threads} thread(s): JWT vs session token",
+        jwt=round(jwt),
+        session=round(session),
+        ratio=round(statistics.median(ratios), 3),
+        ratio_is="median of the per-round ratios",
+        goal="JWT within 10% of session (ratio >= 0.9)",
+    )
