@@ -248,8 +248,8 @@ class TestAuthorization(unittest.TestCase):
     def test_do_put_needs_write(self):
         table = pa.table({"x": pa.array([1, 2, 3], pa.int64())})
         name = "upload_" + secrets.token_hex(4)
-        writer, _ = self.client.do_put(path(name), table.schema, self.user1)
-        with self.assertRaises(flight.FlightUnauthorizedError):
+        with self.assertRaises(flight.FlightUnauthorizedError):  # at do_put or at a later write, see above
+            writer, _ = self.client.do_put(path(name), table.schema, self.user1)
             writer.write_table(table)
             writer.close()
         writer, _ = self.client.do_put(path(name), table.schema, self.admin)
