@@ -3,6 +3,7 @@
  * the AccessControl authenticate + authorize path a Flight call takes, with the embedded stores
  * and the audit log writing to a file. Prints one JSON line.
  */
+import { NO_CLIENT_CERTIFICATE } from '../src/core/client-certificate.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +23,7 @@ function call(headers: Record<string, string>): ServerCall {
   for (const [k, v] of Object.entries(headers)) metadata.set(k, v);
   return {
     method: '/arrow.flight.protocol.FlightService/GetFlightInfo', metadata, peer: '127.0.0.1:40000',
-    signal: new AbortController().signal, deadline: undefined, secure: false,
+    signal: new AbortController().signal, deadline: undefined, secure: false, clientCertificate: NO_CLIENT_CERTIFICATE,
     setHeader: () => undefined, setTrailer: () => undefined, flushHeaders: () => undefined, release: () => undefined,
   };
 }

@@ -25,6 +25,7 @@ import { SigningKeyRing } from './tokens/signing-keys.js';
 import { PUBLIC_EXCHANGE_CLIENT } from './tokens/token-response.js';
 import { TokenService } from './tokens/token-service.js';
 import { AuditLog } from './audit/audit-log.js';
+import { CertificateAuthenticator } from './auth/certificate-authenticator.js';
 import { AuthGate } from './auth/auth-gate.js';
 import { BasicAuthenticator } from './auth/basic-authenticator.js';
 import { DEMO_USERS, seedDemoUsers } from './auth/demo-users.js';
@@ -178,7 +179,8 @@ export async function buildSecurity(config: Config, logger: SecurityLogger, issu
     new ApiKeyAuthenticator(registry.apiKeys, config.tokens.apiKeyCacheMs),
     new JwtAuthenticator(jwt),
   ]);
-  const gate = new AuthGate(sessions, passwords, audit, [new BasicAuthenticator(passwords), bearer]);
+  const certificates = config.tls?.clientCaFile ? new CertificateAuthenticator(config.tls.clientPrincipals) : undefined;
+  const gate = new AuthGate(sessions, passwords, audit, [new BasicAuthenticator(passwords), bearer], certificates);
   const grantUsers: GrantUsers = {
     verifyPassword: (user, password, peer) => passwords.verify(user, password, { rpc: 'HTTP /oauth2/token', peer }),
     current: async (name) => {
@@ -223,8 +225,11 @@ export async function buildSecurity(config: Config, logger: SecurityLogger, issu
   }
   logger.info(`users and roles in ${registry.kind}; sessions and login throttle in ${sessionStore.kind}`);
   if (config.tokens.passwordGrant) logger.warn('the OAuth password grant is enabled (tokens.passwordGrant); RFC 9700 advises against it');
-  if (externals.length) {
+  const mappedRoles = config.tls?.clientPrincipals.flatMap((p) => p.roles) ?? [];
+  if (externals.length || mappedRoles.length) {
     const known = new Set((await registry.listRoles()).map((r) => r.name));
+    const missingMapped = [...new Set(mappedRoles)].filter((r) => !known.has(r));
+    if (missingMapped.length) logger.warn(`tls.clientPrincipals names roles that do not exist: ${missingMapped.join(', ')} (create them with 'flightgate roles create')`);
     for (const e of externals) {
       logger.info(`accepting access tokens from ${e.issuer} (audience ${e.config.audience})`);
       const missing = [...new Set(Object.values(e.config.roleMap).flat())].filter((r) => !known.has(r));

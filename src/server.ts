@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type Fastify from 'fastify';
@@ -12,10 +13,11 @@ import { ConfigError } from './config/load.js';
 import { Catalog } from './catalog/catalog.js';
 import { seedDemo } from './catalog/demo.js';
 import { fileSources } from './catalog/sources/index.js';
-import type { Config } from './config/schema.js';
+import type { Config, TlsConfig } from './config/schema.js';
+import { createSecureContext } from 'node:tls';
 import type { AccessControl } from './flight/access.js';
 import { FlightService } from './flight/service.js';
-import { GrpcServer } from './flight/transport/server.js';
+import { GrpcServer, type TransportTls } from './flight/transport/server.js';
 import { buildSecurity, type Security } from './security.js';
 import { TicketCodec } from './flight/ticket.js';
 
@@ -37,6 +39,21 @@ function readTlsFile(path: string, what: string): Buffer {
   } catch (err) {
     throw new ConfigError(`tls: cannot read the ${what} file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
+}
+
+/** The files named by `tls`, read once and checked to be usable before any port is bound. */
+function loadTls(tls: TlsConfig): TransportTls {
+  const material: TransportTls = {
+    cert: readTlsFile(tls.certFile, 'certificate (tls.certFile)'),
+    key: readTlsFile(tls.keyFile, 'key (tls.keyFile)'),
+    ...(tls.clientCaFile ? { clientCa: readTlsFile(tls.clientCaFile, 'client CA (tls.clientCaFile)'), requireClientCertificate: tls.clientCertificates === 'required' } : {}),
+  };
+  try {
+    createSecureContext({ cert: material.cert, key: material.key, ...(material.clientCa ? { ca: material.clientCa } : {}) });
+  } catch (err) {
+    throw new ConfigError(`tls: the certificate, key or client CA cannot be used: ${(err as Error).message}`);
+  }
+  return material;
 }
 
 export interface RunningServer {
@@ -76,11 +93,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await seedDemo(catalog, dataDir, config.demoNumbersRows);
     await catalog.load();
   }
+  const tls = config.tls && loadTls(config.tls);
   let security: Security | undefined;
   let http: HttpListener | undefined;
   if (!options.access) {
     // The HTTP port is bound first: with port 0, our tokens' issuer URL depends on the port we get.
-    http = await listenHttp(config.host, config.httpPort);
+    http = await listenHttp(config.host, config.httpPort, tls && config.tls?.http ? tls : undefined);
     const issuer = config.tokens.issuer ?? http.uri;
     try {
       security = await buildSecurity(config, logger, issuer);
@@ -95,7 +113,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await http?.close().catch((err: unknown) => logger.error('closing the HTTP service failed', err));
     await security?.close().catch((err: unknown) => logger.error('closing the registry and session store failed', err));
   };
-  const tls = config.tls && { cert: readTlsFile(config.tls.certFile, 'certificate'), key: readTlsFile(config.tls.keyFile, 'key') };
   const grpc = new GrpcServer({
     tls,
     maxReceiveMessageBytes: config.transport.maxMessageBytes,
@@ -144,12 +161,15 @@ interface HttpListener {
 }
 
 /** Binds the HTTP port now and attaches the fastify app once it is built. */
-async function listenHttp(host: string, port: number): Promise<HttpListener> {
+async function listenHttp(host: string, port: number, tls: TransportTls | undefined): Promise<HttpListener> {
   let handler: RequestListener = (_req, res) => {
     res.statusCode = 503;
     res.end();
   };
-  const server = createServer((req, res) => handler(req, res));
+  // Client certificates are a Flight matter: the HTTP service authenticates clients by OAuth means.
+  const server: Server = tls
+    ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (req, res) => handler(req, res))
+    : createServer((req, res) => handler(req, res));
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
@@ -164,7 +184,7 @@ async function listenHttp(host: string, port: number): Promise<HttpListener> {
   let app: ReturnType<typeof Fastify> | undefined;
   return {
     server,
-    uri: `http://${urlHost}:${address.port}`,
+    uri: `${tls ? 'https' : 'http'}://${urlHost}:${address.port}`,
     async serve(security, config, logger) {
       if (wildcard && !config.tokens.issuer) logger.warn(`the HTTP service listens on all interfaces; set tokens.issuer (FLIGHTGATE_TOKEN_ISSUER) to the URL clients use`);
       app = buildHttpApp({

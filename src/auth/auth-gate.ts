@@ -6,16 +6,22 @@ import type { AuditSink } from '../audit/audit-log.js';
 import { FlightgateError } from '../core/errors.js';
 import { Status } from '../core/status.js';
 import type { Principal } from '../core/principal.js';
+import type { ClientCertificateState } from '../core/client-certificate.js';
+import type { CertificateAuthenticator } from './certificate-authenticator.js';
 import { AuthenticationFailure } from './authentication-failure.js';
 import type { Authenticator, AuthOutcome, CallContext, IssuedToken } from './authenticator.js';
 import type { PasswordLogin } from './password-login.js';
 import { parseBasicCredentials } from './basic-credentials.js';
 import type { SessionManager } from './sessions.js';
 
-/** Credentials as a call presents them: the `authorization` header, or a raw token in `auth-token-bin`. */
+/**
+ * Credentials as a call presents them: the `authorization` header, or a raw token in
+ * `auth-token-bin`, and the connection's client certificate when it is mutual TLS.
+ */
 export interface PresentedCredentials {
   readonly authorization?: string;
   readonly tokenBin?: Uint8Array;
+  readonly clientCertificate?: ClientCertificateState;
 }
 
 export const NO_CREDENTIALS_MESSAGE =
@@ -29,8 +35,24 @@ export class AuthGate {
     private readonly passwords: PasswordLogin,
     private readonly audit: AuditSink,
     authenticators: readonly Authenticator[],
+    private readonly certificates?: CertificateAuthenticator,
   ) {
     for (const a of authenticators) this.byScheme.set(a.scheme, a);
+  }
+
+  /**
+   * A certificate that failed verification refuses the call whatever else it carries; with a
+   * header or token, that decides who calls (the certificate was then a transport requirement);
+   * with neither, a verified certificate does.
+   */
+  private async byCertificate(creds: PresentedCredentials): Promise<AuthOutcome | undefined> {
+    const cert = creds.clientCertificate;
+    if (!cert || cert.kind === 'none') return undefined;
+    if (cert.kind === 'rejected') {
+      throw new AuthenticationFailure(`the client certificate was not accepted: ${cert.reason}`, `client certificate rejected: ${cert.reason}`);
+    }
+    if (creds.authorization?.trim() || (creds.tokenBin && creds.tokenBin.length > 0) || !this.certificates) return undefined;
+    return { principal: this.certificates.authenticate(cert.certificate) };
   }
 
   private pick(creds: PresentedCredentials): { scheme: string; credential: string } {
@@ -49,6 +71,11 @@ export class AuthGate {
 
   async authenticate(creds: PresentedCredentials, ctx: CallContext): Promise<AuthOutcome> {
     try {
+      const byCertificate = await this.byCertificate(creds);
+      if (byCertificate) {
+        this.succeeded(byCertificate.principal, ctx);
+        return byCertificate;
+      }
       const { scheme, credential } = this.pick(creds);
       const authenticator = this.byScheme.get(scheme);
       if (!authenticator) {

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { consoleLogger, startServer } from '../server.js';
 import { FlightgateError } from '../core/errors.js';
 import { apiKeysCommand } from './apikeys.js';
+import { certsCommand } from './certs.js';
 import { clientsCommand } from './clients.js';
 import { keysCommand } from './keys.js';
 import { rolesCommand } from './roles.js';
@@ -21,10 +22,12 @@ commands:
   clients   OAuth clients for client_credentials (machines, jobs)
   apikeys   API keys (fgk_…) for scripts
   keys      token signing keys: list, rotate
+  certs     a development CA and certificates to try TLS and mutual TLS
 
 run 'flightgate <command> --help' for a command's options`;
 
 const SERVE_USAGE = `usage: flightgate serve [--demo] [--host H] [--port N] [--http-port N] [--data-dir DIR] [--config FILE]
+                       [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
 
   --demo           seed and serve the demo datasets db1, db2 and numbers
   --host H         address to bind (default 127.0.0.1; 0.0.0.0 for all interfaces)
@@ -32,7 +35,13 @@ const SERVE_USAGE = `usage: flightgate serve [--demo] [--host H] [--port N] [--h
   --http-port N    token service, JWKS and health port (default 8080; 0 picks a free port)
   --data-dir DIR   where datasets are found and uploads kept (default ./flightgate-data)
   --config FILE    JSON configuration file; FLIGHTGATE_* environment variables override it,
-                   and these flags override both`;
+                   and these flags override both
+  --tls-cert FILE  PEM server certificate (chain): serve grpc+tls:// and https://
+  --tls-key FILE   PEM private key of the server certificate
+  --tls-client-ca FILE
+                   PEM CA bundle: ask for client certificates and verify them (mutual TLS);
+                   map them to principals in tls.clientPrincipals
+  ('flightgate certs dev --out DIR' writes a development CA and certificates to try these)`;
 
 
 function portOption(flag: string, value: string | undefined): number | undefined {
@@ -52,6 +61,9 @@ async function serve(argv: string[]): Promise<number> {
       'http-port': { type: 'string' },
       'data-dir': { type: 'string' },
       config: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-client-ca': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -63,9 +75,12 @@ async function serve(argv: string[]): Promise<number> {
   }
   const port = portOption('--port', values.port);
   const httpPort = portOption('--http-port', values['http-port']);
+  const tlsFlags = { certFile: values['tls-cert'], keyFile: values['tls-key'], clientCaFile: values['tls-client-ca'] };
+  const anyTlsFlag = Object.values(tlsFlags).some((v) => v !== undefined);
   const config = loadConfig({
     file: values.config,
-    overrides: { demo: values.demo, host: values.host, port, httpPort, dataDir: values['data-dir'] },
+    // Flags merge into the file's tls section key by key (the file may hold clientPrincipals).
+    overrides: { demo: values.demo, host: values.host, port, httpPort, dataDir: values['data-dir'], ...(anyTlsFlag ? { tls: tlsFlags as { certFile: string; keyFile: string } } : {}) },
   });
   const server = await startServer(config);
   if (server.httpUri) console.log(`flightgate token service on ${server.httpUri}`);
@@ -110,6 +125,8 @@ export async function main(argv: string[]): Promise<number> {
         return await apiKeysCommand(rest);
       case 'keys':
         return await keysCommand(rest);
+      case 'certs':
+        return await certsCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -26,6 +26,11 @@ const ENV_KEYS: Record<string, { key: string; type: EnvType }> = {
   FLIGHTGATE_REFRESH_REUSE_GRACE_SECONDS: { key: 'tokens.refreshReuseGraceSeconds', type: 'number' },
   FLIGHTGATE_SIGNING_ALGORITHM: { key: 'tokens.signingAlgorithm', type: 'string' },
   FLIGHTGATE_PASSWORD_GRANT: { key: 'tokens.passwordGrant', type: 'boolean' },
+  FLIGHTGATE_TLS_CERT_FILE: { key: 'tls.certFile', type: 'string' },
+  FLIGHTGATE_TLS_KEY_FILE: { key: 'tls.keyFile', type: 'string' },
+  FLIGHTGATE_TLS_CLIENT_CA_FILE: { key: 'tls.clientCaFile', type: 'string' },
+  FLIGHTGATE_TLS_CLIENT_CERTIFICATES: { key: 'tls.clientCertificates', type: 'string' },
+  FLIGHTGATE_TLS_HTTP: { key: 'tls.http', type: 'boolean' },
   FLIGHTGATE_DATA_DIR: { key: 'dataDir', type: 'string' },
   FLIGHTGATE_DEMO: { key: 'demo', type: 'boolean' },
   FLIGHTGATE_ADVERTISED_URI: { key: 'advertisedUri', type: 'string' },
@@ -125,10 +130,6 @@ export interface LoadOptions {
 export function loadConfig(options: LoadOptions = {}): Config {
   const fileValues = options.file ? readConfigFile(options.file) : {};
   const merged = deepMerge(deepMerge(fileValues, fromEnv(options.env ?? process.env)), stripUndefined(options.overrides ?? {}) as Tree);
-  const env = options.env ?? process.env;
-  if (env.FLIGHTGATE_TLS_CERT_FILE || env.FLIGHTGATE_TLS_KEY_FILE) {
-    (merged as Record<string, unknown>).tls = { certFile: env.FLIGHTGATE_TLS_CERT_FILE, keyFile: env.FLIGHTGATE_TLS_KEY_FILE };
-  }
   const result = configSchema.safeParse(merged);
   if (!result.success) throw new ConfigError(describeIssues(result.error, options.file ?? 'configuration'));
   return result.data;

@@ -58,6 +58,33 @@ const tokensSchema = z
   })
   .strict();
 
+const clientPrincipalSchema = z
+  .object({
+    subject: z.string().min(1).describe('the certificate name to match exactly: its common name, or a DNS, e-mail or URI alternative name'),
+    principal: z.string().min(1).optional().describe('the principal id (default: subject)'),
+    roles: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
+const tlsSchema = z
+  .object({
+    certFile: z.string().min(1).describe('PEM certificate chain of the server'),
+    keyFile: z.string().min(1).describe('PEM private key of the server'),
+    clientCaFile: z.string().min(1).optional().describe('PEM CA bundle: client certificates are asked for and verified against it (mutual TLS)'),
+    clientCertificates: z
+      .enum(['optional', 'required'])
+      .default('optional')
+      .describe('with clientCaFile: "required" refuses connections without a valid client certificate; "optional" lets them use other credentials'),
+    clientPrincipals: z.array(clientPrincipalSchema).default([]).describe('verified client certificates → principals and roles'),
+    http: z.boolean().default(true).describe('serve the HTTP service over TLS too, with the same certificate'),
+  })
+  .strict()
+  .superRefine((tls, ctx) => {
+    if (tls.clientCaFile) return;
+    if (tls.clientCertificates === 'required') ctx.addIssue({ code: 'custom', path: ['clientCertificates'], message: '"required" needs tls.clientCaFile, the CA client certificates are verified against' });
+    if (tls.clientPrincipals.length) ctx.addIssue({ code: 'custom', path: ['clientPrincipals'], message: 'needs tls.clientCaFile: without it no client certificate is asked for' });
+  });
+
 export const configSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1').describe('address the Flight server binds to'),
@@ -80,14 +107,7 @@ export const configSchema = z
       )
       .default([])
       .describe('datasets declared by file path'),
-    tls: z
-      .object({
-        certFile: z.string().min(1).describe('PEM certificate chain of the server'),
-        keyFile: z.string().min(1).describe('PEM private key of the server'),
-      })
-      .strict()
-      .optional()
-      .describe('serve grpc+tls:// instead of grpc://'),
+    tls: tlsSchema.optional().describe('serve grpc+tls:// (and https:// for the HTTP service) instead of plain text'),
     transport: z
       .object({
         maxMessageBytes: z.number().int().positive().default(1024 * 1024 * 1024),
@@ -124,4 +144,5 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type AuthConfig = z.infer<typeof authSchema>;
 export type TokensConfig = z.infer<typeof tokensSchema>;
 export type OidcIssuerConfig = z.infer<typeof oidcIssuerSchema>;
+export type TlsConfig = z.infer<typeof tlsSchema>;
 export type ThrottleConfig = z.infer<typeof throttleSchema>;

@@ -33,7 +33,7 @@ export class SecuredAccess implements AccessControl {
 
   async authenticate(call: ServerCall, rpc: string): Promise<Principal> {
     const outcome = await this.gate.authenticate(
-      { authorization: call.metadata.get('authorization'), tokenBin: call.metadata.getBinary('auth-token-bin') },
+      { authorization: call.metadata.get('authorization'), tokenBin: call.metadata.getBinary('auth-token-bin'), clientCertificate: call.clientCertificate },
       this.context(call, rpc),
     );
     if (outcome.issued) this.announce(call, outcome.issued);
@@ -51,6 +51,8 @@ export class SecuredAccess implements AccessControl {
 
   async handshake(call: ServerCall, payload: Uint8Array | undefined): Promise<HandshakeOutcome> {
     const ctx = this.context(call, 'Handshake');
+    // A client certificate that failed verification refuses password logins too (the gate says why).
+    if (call.clientCertificate.kind === 'rejected') await this.authenticate(call, 'Handshake');
     const header = call.metadata.get('authorization');
     if (header && /^basic\s/i.test(header.trim())) {
       const { principal, issued } = await this.gate.loginBasic(header.trim().slice(6), ctx);

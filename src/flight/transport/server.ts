@@ -21,6 +21,8 @@ import { Status } from '../../core/status.js';
 import { chunksOf, deframe, encodeGrpcMessage, parseGrpcTimeout, prefixed, PREFIX_LENGTH, unaryRequest } from './framing.js';
 import { Metadata, type MetadataValue } from './metadata.js';
 import { BufferPool } from '../../core/buffer-pool.js';
+import type { ClientCertificateState } from '../../core/client-certificate.js';
+import { clientCertificateOf } from './peer-certificate.js';
 
 export interface ServerCall {
   readonly method: string;
@@ -33,6 +35,8 @@ export interface ServerCall {
   readonly deadline: number | undefined;
   /** Whether the connection is TLS. */
   readonly secure: boolean;
+  /** The connection's client certificate (mutual TLS), read once per connection. */
+  readonly clientCertificate: ClientCertificateState;
   /** Adds a response header; effective until the first message is sent. */
   setHeader(key: string, value: MetadataValue): void;
   setTrailer(key: string, value: MetadataValue): void;
@@ -60,7 +64,16 @@ export interface TransportOptions {
   maxConcurrentStreams: number;
   /** Called for errors that are not the caller's fault, to be logged. */
   onInternalError?: (method: string, err: unknown) => void;
-  tls?: { cert: Buffer | string; key: Buffer | string; ca?: Buffer | string; requestCert?: boolean };
+  tls?: TransportTls;
+}
+
+export interface TransportTls {
+  cert: Buffer | string;
+  key: Buffer | string;
+  /** CA bundle client certificates are verified against; without it none is asked for. */
+  clientCa?: Buffer | string;
+  /** With `clientCa`: refuse the TLS handshake of a client without a valid certificate. */
+  requireClientCertificate?: boolean;
 }
 
 export const DEFAULT_TRANSPORT_OPTIONS: TransportOptions = {
@@ -87,6 +100,7 @@ class CallState implements ServerCall {
     incoming: IncomingHttpHeaders,
     readonly peer: string,
     readonly secure: boolean,
+    readonly clientCertificate: ClientCertificateState,
     private readonly pool: BufferPool,
   ) {
     this.metadata = Metadata.fromHeaders(incoming);
@@ -250,8 +264,20 @@ export class GrpcServer {
       maxFrameSize: 1 << 20,
     };
     const common = { settings, maxSessionMemory: 1024 };
-    const server = this.options.tls
-      ? http2.createSecureServer({ ...common, ...this.options.tls, allowHTTP1: false, ALPNProtocols: ['h2'] })
+    const tls = this.options.tls;
+    const server = tls
+      ? http2.createSecureServer({
+          ...common,
+          cert: tls.cert,
+          key: tls.key,
+          ...(tls.clientCa
+            ? // Optional mode still asks for a certificate; an invalid one is refused per call (see peer-certificate.ts).
+              { ca: tls.clientCa, requestCert: true, rejectUnauthorized: tls.requireClientCertificate ?? false }
+            : {}),
+          minVersion: 'TLSv1.2',
+          allowHTTP1: false,
+          ALPNProtocols: ['h2'],
+        })
       : http2.createServer(common);
     this.server = server;
     server.on('connection', (socket: Socket) => socket.setNoDelay(true));
@@ -284,7 +310,7 @@ export class GrpcServer {
     const path = String(headers[':path'] ?? '');
     const socket = stream.session?.socket;
     const peer = socket ? `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}` : 'unknown';
-    const call = new CallState(path, stream, headers, peer, Boolean(this.options.tls), this.messageBuffers);
+    const call = new CallState(path, stream, headers, peer, Boolean(this.options.tls), clientCertificateOf(stream.session), this.messageBuffers);
 
     const refuse = (status: number, message: string): void => call.finish(status, message);
     if (headers[':method'] !== 'POST') return refuse(Status.UNIMPLEMENTED, 'gRPC requires POST');
