@@ -2,6 +2,7 @@
  * The composition root: builds every part from the configuration and starts it. The only
  * place that chooses implementations.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -41,6 +42,20 @@ function readTlsFile(path: string, what: string): Buffer {
   }
 }
 
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+
+function certificatesIn(pem: Buffer, what: string): X509Certificate[] {
+  const blocks = pem.toString('latin1').match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) throw new ConfigError(`tls: ${what} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  return blocks.map((b) => {
+    try {
+      return new X509Certificate(b);
+    } catch (err) {
+      throw new ConfigError(`tls: ${what} holds a certificate that cannot be read: ${(err as Error).message}`);
+    }
+  });
+}
+
 /** The files named by `tls`, read once and checked to be usable before any port is bound. */
 function loadTls(tls: TlsConfig): TransportTls {
   const material: TransportTls = {
@@ -53,6 +68,8 @@ function loadTls(tls: TlsConfig): TransportTls {
   } catch (err) {
     throw new ConfigError(`tls: the certificate, key or client CA cannot be used: ${(err as Error).message}`);
   }
+  // OpenSSL skips what is not a certificate in a CA bundle: a wrong file would silently trust nobody.
+  if (tls.clientCaFile) certificatesIn(material.clientCa as Buffer, `tls.clientCaFile ${tls.clientCaFile}`);
   return material;
 }
 

@@ -1,11 +1,14 @@
-/** Flight over TLS: the TypeScript client and pyarrow both connect with grpc+tls:// and a root certificate. */
+/**
+ * Flight over TLS with the certificates of `flightgate certs dev`: the TypeScript client and pyarrow
+ * connect with grpc+tls:// and the root certificate; `serve --tls-*` as a new user would run it.
+ */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { FlightgateError } from '../../src/core/errors.js';
 import { FlightClient } from '../../src/flight/client/flight-client.js';
+import { runCli, startCliServer } from '../helpers/cli-server.js';
 import { runPython } from '../helpers/python.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.js';
 
@@ -13,17 +16,10 @@ const certs = tempDir('fg-tls-');
 let server: TestServer;
 
 before(async () => {
-  const ext = join(certs, 'ext.cnf');
-  writeFileSync(ext, 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  const ssl = (...args: string[]): void => {
-    execFileSync('openssl', args, { stdio: 'ignore' });
-  };
-  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=test-ca',
-    '-keyout', join(certs, 'ca.key'), '-out', join(certs, 'ca.pem'));
-  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost',
-    '-keyout', join(certs, 'server.key'), '-out', join(certs, 'server.csr'));
-  ssl('x509', '-req', '-in', join(certs, 'server.csr'), '-CA', join(certs, 'ca.pem'), '-CAkey', join(certs, 'ca.key'),
-    '-CAcreateserial', '-days', '2', '-extfile', ext, '-out', join(certs, 'server.pem'));
+  // The certificates a new user would make: `flightgate certs dev`.
+  const made = await runCli(['certs', 'dev', '--out', certs]);
+  assert.equal(made.code, 0, made.stderr);
+  assert.match(made.stdout, /flightgate serve --tls-cert \S+server\.pem --tls-key \S+server\.key/);
   server = await startTestServer({ demo: true, demoNumbersRows: 1000, tls: { certFile: join(certs, 'server.pem'), keyFile: join(certs, 'server.key') } });
 });
 after(async () => server?.stop());
@@ -58,4 +54,24 @@ print(client.do_get(info.endpoints[0].ticket).read_all().column("id").to_pylist(
   const r = await runPython(['-c', script, server.uri.replace('127.0.0.1', 'localhost'), join(certs, 'ca.pem')]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), '[4, 5, 6]');
+});
+
+test('serve --tls-cert/--tls-key/--tls-client-ca from certs dev: grpc+tls and https, and the client certificate works', async () => {
+  const cli = await startCliServer(['--demo', '--data-dir', tempDir(), '--tls-cert', join(certs, 'server.pem'), '--tls-key', join(certs, 'server.key'), '--tls-client-ca', join(certs, 'ca.pem')], { FLIGHTGATE_AUDIT_FILE: join(certs, 'audit.log') });
+  try {
+    assert.match(cli.uri, /^grpc\+tls:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(cli.httpUri, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const tls = { ca: readFileSync(join(certs, 'ca.pem')), cert: readFileSync(join(certs, 'client.pem')), key: readFileSync(join(certs, 'client.key')) };
+    const client = new FlightClient(cli.uri, { tls });
+    try {
+      // The dev client certificate is verified but mapped to nobody: it must log in like anyone else.
+      await assert.rejects(client.getFlightInfo('db1'), (e: unknown) => e instanceof FlightgateError && e.statusName === 'UNAUTHENTICATED' && /"dev-client" is not mapped/.test(e.message));
+      await client.login('user1', 'pass1');
+      assert.equal((await client.readTable('db1')).numRows, 3);
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await cli.stop();
+  }
 });

@@ -30,9 +30,9 @@ export async function startCliServer(args: string[], env: Record<string, string>
     const timer = setTimeout(() => reject(new Error(`flightgate did not start: ${output.join('')}`)), 60_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       output.push(line + '\n');
-      const h = /^flightgate token service on (http:\/\/\S+)$/.exec(line);
+      const h = /^flightgate token service on (https?:\/\/\S+)$/.exec(line);
       if (h) httpUri = h[1]!;
-      const m = /^flightgate listening on (grpc:\/\/\S+)$/.exec(line);
+      const m = /^flightgate listening on (grpc(?:\+tls)?:\/\/\S+)$/.exec(line);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);
