@@ -128,7 +128,11 @@ export function openConfiguredRegistry(config: Config, logger: SecurityLogger): 
  * a file next to the registry created on first start. Replicas sharing PostgreSQL must share it,
  * so there it has to be configured.
  */
-export function keyEncryptionKey(config: Config): KeyEncryptionKey {
+/**
+ * The key-encryption key the configuration gives, checked; undefined when it may come from the
+ * data directory instead (SQLite registry). Reads and writes nothing.
+ */
+export function configuredKeyEncryptionKey(config: Config): KeyEncryptionKey | undefined {
   if (config.tokens.keyEncryptionKey) {
     const kek = Buffer.from(config.tokens.keyEncryptionKey, 'base64');
     if (kek.length !== 32) throw new ConfigError('tokens.keyEncryptionKey (FLIGHTGATE_KEY_ENCRYPTION_KEY): expected base64 of 32 bytes, e.g. from: openssl rand -base64 32');
@@ -139,6 +143,12 @@ export function keyEncryptionKey(config: Config): KeyEncryptionKey {
       'tokens.keyEncryptionKey (FLIGHTGATE_KEY_ENCRYPTION_KEY) is required with a PostgreSQL registry: every replica must decrypt the same signing keys. Generate one with: openssl rand -base64 32',
     );
   }
+  return undefined;
+}
+
+export function keyEncryptionKey(config: Config): KeyEncryptionKey {
+  const configured = configuredKeyEncryptionKey(config);
+  if (configured) return configured;
   const file = join(resolve(config.dataDir), 'key-encryption.key');
   if (!existsSync(file)) {
     writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });

@@ -2,20 +2,17 @@
  * The composition root: builds every part from the configuration and starts it. The only
  * place that chooses implementations.
  */
-import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type Fastify from 'fastify';
 import { buildHttpApp } from './http/app.js';
-import { ConfigError } from './config/load.js';
 import { Catalog } from './catalog/catalog.js';
 import { seedDemo } from './catalog/demo.js';
 import { fileSources } from './catalog/sources/index.js';
-import type { Config, TlsConfig } from './config/schema.js';
-import { createSecureContext } from 'node:tls';
+import type { Config } from './config/schema.js';
+import { loadTls } from './tls/tls-material.js';
 import type { AccessControl } from './flight/access.js';
 import { FlightService } from './flight/service.js';
 import { GrpcServer, type TransportTls } from './flight/transport/server.js';
@@ -33,45 +30,6 @@ export const consoleLogger: Logger = {
   warn: (m) => console.error(`warning: ${m}`),
   error: (m, err) => console.error(`error: ${m}${err instanceof Error ? `: ${err.stack ?? err.message}` : ''}`),
 };
-
-function readTlsFile(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new ConfigError(`tls: cannot read the ${what} file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-}
-
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
-
-function certificatesIn(pem: Buffer, what: string): X509Certificate[] {
-  const blocks = pem.toString('latin1').match(PEM_CERTIFICATE) ?? [];
-  if (blocks.length === 0) throw new ConfigError(`tls: ${what} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
-  return blocks.map((b) => {
-    try {
-      return new X509Certificate(b);
-    } catch (err) {
-      throw new ConfigError(`tls: ${what} holds a certificate that cannot be read: ${(err as Error).message}`);
-    }
-  });
-}
-
-/** The files named by `tls`, read once and checked to be usable before any port is bound. */
-function loadTls(tls: TlsConfig): TransportTls {
-  const material: TransportTls = {
-    cert: readTlsFile(tls.certFile, 'certificate (tls.certFile)'),
-    key: readTlsFile(tls.keyFile, 'key (tls.keyFile)'),
-    ...(tls.clientCaFile ? { clientCa: readTlsFile(tls.clientCaFile, 'client CA (tls.clientCaFile)'), requireClientCertificate: tls.clientCertificates === 'required' } : {}),
-  };
-  try {
-    createSecureContext({ cert: material.cert, key: material.key, ...(material.clientCa ? { ca: material.clientCa } : {}) });
-  } catch (err) {
-    throw new ConfigError(`tls: the certificate, key or client CA cannot be used: ${(err as Error).message}`);
-  }
-  // OpenSSL skips what is not a certificate in a CA bundle: a wrong file would silently trust nobody.
-  if (tls.clientCaFile) certificatesIn(material.clientCa as Buffer, `tls.clientCaFile ${tls.clientCaFile}`);
-  return material;
-}
 
 export interface RunningServer {
   readonly host: string;

@@ -5,6 +5,7 @@ import { consoleLogger, startServer } from '../server.js';
 import { FlightgateError } from '../core/errors.js';
 import { apiKeysCommand } from './apikeys.js';
 import { certsCommand } from './certs.js';
+import { configCommand } from './config.js';
 import { clientsCommand } from './clients.js';
 import { keysCommand } from './keys.js';
 import { rolesCommand } from './roles.js';
@@ -23,6 +24,7 @@ commands:
   apikeys   API keys (fgk_…) for scripts
   keys      token signing keys: list, rotate
   certs     a development CA and certificates to try TLS and mutual TLS
+  config    check a configuration file, or print a commented example
 
 run 'flightgate <command> --help' for a command's options`;
 
@@ -34,7 +36,7 @@ const SERVE_USAGE = `usage: flightgate serve [--demo] [--host H] [--port N] [--h
   --port N         Flight gRPC port (default 8815; 0 picks a free port)
   --http-port N    token service, JWKS and health port (default 8080; 0 picks a free port)
   --data-dir DIR   where datasets are found and uploads kept (default ./flightgate-data)
-  --config FILE    JSON configuration file; FLIGHTGATE_* environment variables override it,
+  --config FILE    JSON or YAML configuration file; FLIGHTGATE_* environment variables override it,
                    and these flags override both
   --tls-cert FILE  PEM server certificate (chain): serve grpc+tls:// and https://
   --tls-key FILE   PEM private key of the server certificate
@@ -127,6 +129,8 @@ export async function main(argv: string[]): Promise<number> {
         return await keysCommand(rest);
       case 'certs':
         return await certsCommand(rest);
+      case 'config':
+        return await configCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -1,9 +1,10 @@
 /**
- * Builds the configuration from, in rising precedence: defaults, a JSON config file,
+ * Builds the configuration from, in rising precedence: defaults, a JSON or YAML config file,
  * `FLIGHTGATE_*` environment variables and explicit overrides (command-line flags).
  * Errors name the offending key and what it expects.
  */
 import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { configSchema, type Config, type ConfigInput } from './schema.js';
 
@@ -14,7 +15,7 @@ export class ConfigError extends Error {
 type EnvType = 'string' | 'number' | 'boolean';
 
 /** Environment variable → dotted config key. */
-const ENV_KEYS: Record<string, { key: string; type: EnvType }> = {
+export const ENV_KEYS: Readonly<Record<string, { key: string; type: EnvType }>> = {
   FLIGHTGATE_HOST: { key: 'host', type: 'string' },
   FLIGHTGATE_PORT: { key: 'port', type: 'number' },
   FLIGHTGATE_HTTP_PORT: { key: 'httpPort', type: 'number' },
@@ -103,20 +104,35 @@ function readConfigFile(path: string): Record<string, unknown> {
   } catch (err) {
     throw new ConfigError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-    return parsed as Record<string, unknown>;
-  } catch (err) {
-    throw new ConfigError(`config file ${path} is not a JSON object: ${(err as Error).message}`);
+  const yaml = /\.ya?ml$/i.test(path);
+  let parsed: unknown;
+  if (yaml) {
+    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+    if (doc.errors.length) throw new ConfigError(`config file ${path} is not valid YAML: ${doc.errors[0]!.message}`);
+    parsed = doc.toJS();
+  } else {
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+    }
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${path} must hold a ${yaml ? 'mapping' : 'JSON object'} of settings`);
+  }
+  return parsed as Record<string, unknown>;
 }
 
 function describeIssues(error: z.ZodError, origin: string): string {
   return error.issues
     .map((i) => {
-      const key = i.path.length ? i.path.join('.') : '(root)';
-      return `${origin}: ${key}: ${i.message}`;
+      const at = i.path.join('.');
+      if (i.code === 'unrecognized_keys') {
+        const keys = i.keys.map((k) => (at ? `${at}.${k}` : k));
+        return `${origin}: unknown setting${keys.length > 1 ? 's' : ''} ${keys.join(', ')} (every setting is in 'flightgate config example')`;
+      }
+      if (i.code === 'invalid_type' && /received undefined/.test(i.message)) return `${origin}: ${at}: required (expected ${i.expected})`;
+      return `${origin}: ${at || '(root)'}: ${i.message}`;
     })
     .join('\n');
 }

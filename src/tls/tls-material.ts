@@ -1,0 +1,50 @@
+/**
+ * The certificate, key and client CA named by `tls`, read once and checked to be usable, so a
+ * bad file stops the start (or `config check`) with the setting's name instead of failing later.
+ */
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
+import { ConfigError } from '../config/load.js';
+import type { TlsConfig } from '../config/schema.js';
+import type { TransportTls } from '../flight/transport/server.js';
+
+function readTlsFile(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`tls: cannot read the ${what} file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+
+function certificatesIn(pem: Buffer, what: string): X509Certificate[] {
+  const blocks = pem.toString('latin1').match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) throw new ConfigError(`tls: ${what} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  return blocks.map((b) => {
+    try {
+      return new X509Certificate(b);
+    } catch (err) {
+      throw new ConfigError(`tls: ${what} holds a certificate that cannot be read: ${(err as Error).message}`);
+    }
+  });
+}
+
+/** The files named by `tls`, read once and checked to be usable before any port is bound. */
+export function loadTls(tls: TlsConfig): TransportTls {
+  const material: TransportTls = {
+    cert: readTlsFile(tls.certFile, 'certificate (tls.certFile)'),
+    key: readTlsFile(tls.keyFile, 'key (tls.keyFile)'),
+    ...(tls.clientCaFile ? { clientCa: readTlsFile(tls.clientCaFile, 'client CA (tls.clientCaFile)'), requireClientCertificate: tls.clientCertificates === 'required' } : {}),
+  };
+  try {
+    createSecureContext({ cert: material.cert, key: material.key, ...(material.clientCa ? { ca: material.clientCa } : {}) });
+  } catch (err) {
+    throw new ConfigError(`tls: the certificate, key or client CA cannot be used: ${(err as Error).message}`);
+  }
+  // OpenSSL skips what is not a certificate in a CA bundle: a wrong file would silently trust nobody.
+  if (tls.clientCaFile) certificatesIn(material.clientCa as Buffer, `tls.clientCaFile ${tls.clientCaFile}`);
+  return material;
+}
+
