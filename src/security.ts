@@ -24,7 +24,8 @@ import { RefreshTokens } from './tokens/refresh-tokens.js';
 import { SigningKeyRing } from './tokens/signing-keys.js';
 import { PUBLIC_EXCHANGE_CLIENT } from './tokens/token-response.js';
 import { TokenService } from './tokens/token-service.js';
-import { AuditLog } from './audit/audit-log.js';
+import { AuditLog, type AuditSink } from './audit/audit-log.js';
+import type { ReadinessReport } from './core/readiness.js';
 import { CertificateAuthenticator } from './auth/certificate-authenticator.js';
 import { AuthGate } from './auth/auth-gate.js';
 import { BasicAuthenticator } from './auth/basic-authenticator.js';
@@ -55,7 +56,10 @@ export interface SecurityLogger {
 export interface Security {
   registry: Registry;
   sessionStore: SessionStore;
-  audit: AuditLog;
+  /** The audit log as components record to it (observed, when asked). */
+  audit: AuditSink;
+  /** Whether the registry and the shared stores answer now, check by check. */
+  readiness(): Promise<ReadinessReport>;
   access: SecuredAccess;
   sessions: SessionManager;
   tickets: TicketCodec;
@@ -77,13 +81,33 @@ function throttledWarning(logger: SecurityLogger, what: string, everyMs = 10_000
   };
 }
 
+const READINESS_TIMEOUT_MS = 2000;
+
+/** Runs one readiness check with a time limit; never throws. */
+async function probe(check: () => Promise<unknown>): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${READINESS_TIMEOUT_MS} ms`)), READINESS_TIMEOUT_MS);
+      }),
+    ]);
+    return 'ok';
+  } catch (err) {
+    return `unavailable: ${err instanceof Error ? err.message : String(err)}`.slice(0, 200);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The shared stores: sessions and login-throttle counters, in Redis when configured, else in memory. */
 export interface SharedStores {
   sessions: SessionStore;
   attempts: AttemptCounter;
   revocations: RevocationList;
-  /** Waits until the backend answers; throws UNAVAILABLE if it does not. */
-  ready(): Promise<void>;
+  /** Waits until the backend answers; throws UNAVAILABLE if it does not within `timeoutMs`. */
+  ready(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -108,7 +132,7 @@ export function openSharedStores(config: Config, logger: SecurityLogger): Shared
     sessions: new RedisSessionStore(redis),
     attempts: new RedisAttemptCounter(redis),
     revocations: new RedisRevocationList(redis),
-    ready: () => redisReady(redis),
+    ready: (timeoutMs) => redisReady(redis, timeoutMs),
     close: async () => {
       redis.disconnect();
     },
@@ -157,14 +181,20 @@ export function keyEncryptionKey(config: Config): KeyEncryptionKey {
   return KeyEncryptionKey.fromBase64(readFileSync(file, 'utf8'));
 }
 
-export async function buildSecurity(config: Config, logger: SecurityLogger, issuer: string): Promise<Security> {
+export interface SecurityOptions {
+  /** Wraps the audit log, e.g. to count its events as metrics; every component records through it. */
+  observeAudit?: (audit: AuditSink) => AuditSink;
+}
+
+export async function buildSecurity(config: Config, logger: SecurityLogger, issuer: string, options: SecurityOptions = {}): Promise<Security> {
   const registry = await openConfiguredRegistry(config, logger);
   const shared = openSharedStores(config, logger);
   const sessionStore = shared.sessions;
   if (config.redisUrl) {
     await shared.ready().catch(() => logger.warn('Redis does not answer yet; calls get UNAVAILABLE until it does'));
   }
-  const audit = new AuditLog(config.audit.file);
+  const auditLog = new AuditLog(config.audit.file);
+  const audit = options.observeAudit ? options.observeAudit(auditLog) : auditLog;
   const directory = new UserDirectory(registry, config.auth.registryCacheMs);
   const throttle = new LoginThrottle(config.auth.throttle, shared.attempts);
   const passwords = new PasswordLogin(directory, throttle, audit);
@@ -248,10 +278,20 @@ export async function buildSecurity(config: Config, logger: SecurityLogger, issu
     }
   }
 
+  const readiness = async (): Promise<ReadinessReport> => {
+    const [registryCheck, sharedCheck] = await Promise.all([
+      probe(() => registry.countUsers()),
+      probe(() => shared.ready(0)),
+    ]);
+    const checks = { registry: registryCheck, [config.redisUrl ? 'redis' : 'sessions']: sharedCheck };
+    return { ready: Object.values(checks).every((c) => c === 'ok'), checks };
+  };
+
   return {
     registry,
     sessionStore,
     audit,
+    readiness,
     access,
     sessions,
     tickets,
@@ -263,7 +303,7 @@ export async function buildSecurity(config: Config, logger: SecurityLogger, issu
       keyRing.stop();
       await shared.close();
       await registry.close();
-      await audit.close();
+      await auditLog.close();
     },
   };
 }

@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type Fastify from 'fastify';
 import { buildHttpApp } from './http/app.js';
+import { FlightgateMetrics } from './audit/flightgate-metrics.js';
+import { statusName } from './core/status.js';
 import { Catalog } from './catalog/catalog.js';
 import { seedDemo } from './catalog/demo.js';
 import { fileSources } from './catalog/sources/index.js';
@@ -71,13 +73,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const tls = config.tls && loadTls(config.tls);
   let security: Security | undefined;
   let http: HttpListener | undefined;
+  let grpc: GrpcServer | undefined;
+  const metrics = new FlightgateMetrics({
+    activeCalls: () => grpc?.activeCalls ?? 0,
+    activeSessions: () => security?.sessionStore.count() ?? Promise.resolve(0),
+  });
   if (!options.access) {
     // The HTTP port is bound first: with port 0, our tokens' issuer URL depends on the port we get.
     http = await listenHttp(config.host, config.httpPort, tls && config.tls?.http ? tls : undefined);
     const issuer = config.tokens.issuer ?? http.uri;
     try {
-      security = await buildSecurity(config, logger, issuer);
-      await http.serve(security, config, logger);
+      security = await buildSecurity(config, logger, issuer, { observeAudit: (audit) => metrics.observing(audit) });
+      await http.serve(security, config, logger, metrics);
     } catch (err) {
       await security?.close().catch(() => undefined);
       await http.close();
@@ -88,12 +95,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await http?.close().catch((err: unknown) => logger.error('closing the HTTP service failed', err));
     await security?.close().catch((err: unknown) => logger.error('closing the registry and session store failed', err));
   };
-  const grpc = new GrpcServer({
+  grpc = new GrpcServer({
     tls,
     maxReceiveMessageBytes: config.transport.maxMessageBytes,
     receiveWindowBytes: config.transport.receiveWindowBytes,
     maxConcurrentStreams: config.transport.maxConcurrentStreams,
     onInternalError: (method, err) => logger.error(`${method} failed`, err),
+    onCallEnd: (rpc, status, seconds) => metrics.callEnded(rpc, statusName(status), seconds),
   });
   const audit = security?.audit;
   new FlightService({
@@ -131,7 +139,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 interface HttpListener {
   server: Server;
   uri: string;
-  serve(security: Security, config: Config, logger: Logger): Promise<void>;
+  serve(security: Security, config: Config, logger: Logger, metrics: FlightgateMetrics): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -160,7 +168,7 @@ async function listenHttp(host: string, port: number, tls: TransportTls | undefi
   return {
     server,
     uri: `${tls ? 'https' : 'http'}://${urlHost}:${address.port}`,
-    async serve(security, config, logger) {
+    async serve(security, config, logger, metrics) {
       if (wildcard && !config.tokens.issuer) logger.warn(`the HTTP service listens on all interfaces; set tokens.issuer (FLIGHTGATE_TOKEN_ISSUER) to the URL clients use`);
       app = buildHttpApp({
         issuer: security.issuer,
@@ -168,6 +176,8 @@ async function listenHttp(host: string, port: number, tls: TransportTls | undefi
         keys: security.keyRing,
         gate: security.gate,
         passwordGrant: config.tokens.passwordGrant,
+        metrics: () => metrics.render(),
+        readiness: () => security.readiness(),
         onInternalError: (err) => logger.error('HTTP request failed', err),
         serverFactory: (h) => {
           handler = h;

@@ -70,6 +70,8 @@ export class AuthGate {
   }
 
   async authenticate(creds: PresentedCredentials, ctx: CallContext): Promise<AuthOutcome> {
+    // For the audit log and metrics: how the caller tried, from a fixed set (never the raw scheme).
+    let method = creds.clientCertificate && creds.clientCertificate.kind !== 'none' ? 'mtls' : 'none';
     try {
       const byCertificate = await this.byCertificate(creds);
       if (byCertificate) {
@@ -77,6 +79,7 @@ export class AuthGate {
         return byCertificate;
       }
       const { scheme, credential } = this.pick(creds);
+      method = this.byScheme.has(scheme) ? scheme : 'other';
       const authenticator = this.byScheme.get(scheme);
       if (!authenticator) {
         throw new AuthenticationFailure(
@@ -88,7 +91,7 @@ export class AuthGate {
       this.succeeded(outcome.principal, ctx);
       return outcome;
     } catch (err) {
-      this.failed(err, ctx);
+      this.failed(err, ctx, undefined, method);
       throw err;
     }
   }
@@ -100,7 +103,7 @@ export class AuthGate {
     try {
       ({ user, password } = parseBasicCredentials(encoded));
     } catch (err) {
-      this.failed(err, ctx);
+      this.failed(err, ctx, undefined, 'basic');
       throw err;
     }
     return this.login(user, password, ctx);
@@ -115,7 +118,7 @@ export class AuthGate {
       this.succeeded(principal, ctx);
       return { principal, issued };
     } catch (err) {
-      this.failed(err, ctx, user);
+      this.failed(err, ctx, user, 'basic');
       throw err;
     }
   }
@@ -124,16 +127,16 @@ export class AuthGate {
     this.audit.record({ event: 'auth.success', outcome: 'ok', principal: principal.id, method: principal.method, peer: ctx.peer, rpc: ctx.rpc });
   }
 
-  private failed(err: unknown, ctx: CallContext, claimed?: string): void {
+  private failed(err: unknown, ctx: CallContext, claimed: string | undefined, method: string): void {
     if (!(err instanceof FlightgateError)) return;
     if (err.status === Status.UNAUTHENTICATED) {
       const f = err instanceof AuthenticationFailure ? err : undefined;
       this.audit.record({
-        event: 'auth.failure', outcome: 'denied', principal: f?.claimedPrincipal ?? claimed, peer: ctx.peer, rpc: ctx.rpc,
+        event: 'auth.failure', outcome: 'denied', principal: f?.claimedPrincipal ?? claimed, method, peer: ctx.peer, rpc: ctx.rpc,
         reason: f?.auditReason ?? err.message,
       });
     } else {
-      this.audit.record({ event: 'auth.failure', outcome: 'error', principal: claimed, peer: ctx.peer, rpc: ctx.rpc, reason: err.message });
+      this.audit.record({ event: 'auth.failure', outcome: 'error', principal: claimed, method, peer: ctx.peer, rpc: ctx.rpc, reason: err.message });
     }
   }
 }

@@ -9,6 +9,8 @@ import { metadataRoutes } from './metadata-routes.js';
 import { FORM, oauthRoutes } from './oauth-routes.js';
 import { openApiDocument } from './openapi.js';
 import { whoamiRoute } from './whoami-route.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../audit/metrics.js';
+import type { ReadinessReport } from '../core/readiness.js';
 
 export interface HttpAppOptions {
   readonly issuer: string;
@@ -17,6 +19,10 @@ export interface HttpAppOptions {
   readonly gate: AuthGate;
   readonly passwordGrant: boolean;
   readonly onInternalError: (err: unknown) => void;
+  /** Prometheus text for GET /metrics; without it the route does not exist. */
+  readonly metrics?: () => Promise<string>;
+  /** Backend checks for GET /readyz. */
+  readonly readiness?: () => Promise<ReadinessReport>;
   /** Attach to a server that is already listening instead of creating one. */
   readonly serverFactory?: (handler: RequestListener) => Server;
 }
@@ -45,6 +51,15 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   const doc = openApiDocument(options.issuer);
   app.get('/openapi.json', async () => doc);
   app.get('/docs', async (_req, reply) => reply.type('text/html; charset=utf-8').send(DOCS_PAGE));
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', async (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
+  const readiness = options.readiness;
+  if (readiness) {
+    app.get('/readyz', async (_req, reply) => {
+      const report = await readiness();
+      return reply.code(report.ready ? 200 : 503).header('cache-control', 'no-store').send({ status: report.ready ? 'ready' : 'unavailable', checks: report.checks });
+    });
+  }
+  const metrics = options.metrics;
+  if (metrics) app.get('/metrics', async (_req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).header('cache-control', 'no-store').send(await metrics()));
   return app;
 }

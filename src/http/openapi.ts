@@ -93,7 +93,9 @@ export function openApiDocument(issuer: string): object {
           responses: { '200': { description: '{"principal", "method", "roles"}' }, '401': { description: 'invalid_token (RFC 6750)' } },
         },
       },
-      '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'ok' } } } },
+      '/healthz': { get: { summary: 'Liveness: the process answers', responses: { '200': { description: 'ok' } } } },
+      '/readyz': { get: { summary: 'Readiness: the registry and the session store answer', responses: { '200': { description: 'ready, with each check' }, '503': { description: 'a backend does not answer; the checks say which' } } } },
+      '/metrics': { get: { summary: 'Prometheus metrics (text format 0.0.4)', responses: { '200': { description: 'calls, authentication, data streamed, tokens, sessions, process' } } } },
       '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
     },
   };

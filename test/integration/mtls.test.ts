@@ -164,7 +164,7 @@ describe('mutual TLS, optional client certificates', () => {
       await rejectsWith(c.login('user1', 'pass1'), 'UNAUTHENTICATED', /client certificate was not accepted/);
     });
     await using(clientFor(server, forged, token), (c) => rejectsWith(c.getFlightInfo('db1'), 'UNAUTHENTICATED', /not accepted/));
-    await auditShows(server, /"event":"auth.failure","outcome":"denied","peer":"[^"]+","rpc":"GetFlightInfo","reason":"client certificate rejected: [A-Z_]+"/);
+    await auditShows(server, /"event":"auth.failure","outcome":"denied","method":"mtls","peer":"[^"]+","rpc":"GetFlightInfo","reason":"client certificate rejected: [A-Z_]+"/);
   });
 
   test('a verified certificate nobody mapped gets nothing by itself', async () => {

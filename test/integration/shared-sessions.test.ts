@@ -66,6 +66,12 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** GET /readyz of a server: its status code and answer. */
+async function readyz(server: { httpUri: string }): Promise<{ code: number; body: { status: string; checks: Record<string, string> } }> {
+  const res = await fetch(`${server.httpUri}/readyz`);
+  return { code: res.status, body: (await res.json()) as { status: string; checks: Record<string, string> } };
+}
+
 test('a session opened on one server works on the other, tickets too', async () => {
   const onA = client(a);
   const token = await onA.login('user1', 'pass1');
@@ -124,9 +130,15 @@ test('Redis stopped: calls fail UNAVAILABLE, never succeed; logins resume by the
   const onA = client(a);
   await onA.login('user1', 'pass1');
   await onA.getFlightInfo('db1');
+  assert.deepEqual(await readyz(a), { code: 200, body: { status: 'ready', checks: { registry: 'ok', redis: 'ok' } } });
   await redis.stop();
   try {
     for (let i = 0; i < 5; i++) await assert.rejects(onA.getFlightInfo('db1'), status('UNAVAILABLE'));
+    const down = await readyz(b);
+    assert.equal(down.code, 503);
+    assert.equal(down.body.status, 'unavailable');
+    assert.equal(down.body.checks.registry, 'ok');
+    assert.match(down.body.checks.redis ?? '', /^unavailable: /);
     await assert.rejects(client(b).login('user1', 'pass1'), status('UNAVAILABLE'));
     await assert.rejects(client(a).listFlights().next(), status('UNAUTHENTICATED'));
   } finally {
@@ -139,6 +151,7 @@ test('Redis stopped: calls fail UNAVAILABLE, never succeed; logins resume by the
     return (await c.readTable('db1')).numRows === 3;
   }, 'logins work again after Redis came back');
   await assert.rejects(onA.getFlightInfo('db1'), status('UNAUTHENTICATED'));
+  assert.equal((await readyz(a)).code, 200);
 });
 
 test('PostgreSQL stopped: logins fail UNAVAILABLE, a failure drops the cache so session calls do too; then they resume', async () => {
@@ -148,6 +161,10 @@ test('PostgreSQL stopped: logins fail UNAVAILABLE, a failure drops the cache so 
   await pg.stop();
   try {
     await assert.rejects(client(a).login('user1', 'pass1'), status('UNAVAILABLE'));
+    const down = await readyz(a);
+    assert.equal(down.code, 503);
+    assert.match(down.body.checks.registry ?? '', /^unavailable: /);
+    assert.equal(down.body.checks.redis, 'ok');
     // That failure dropped A's registry cache: the session call right after it is refused too,
     // although its cached answer was still fresh.
     await assert.rejects(onA.getFlightInfo('db1'), status('UNAVAILABLE'));
@@ -161,5 +178,6 @@ test('PostgreSQL stopped: logins fail UNAVAILABLE, a failure drops the cache so 
   await eventually(async () => (await onA.getFlightInfo('db1')).totalRecords === 3, 'session calls work again');
   await eventually(async () => (await client(b).login('user1', 'pass1')).startsWith('fgs_'), 'logins work again');
   assert.equal(a.child.exitCode, null, 'server A stayed up');
+  await eventually(async () => (await readyz(a)).code === 200, '/readyz is ready again');
   assert.equal(b.child.exitCode, null, 'server B stayed up');
 });

@@ -65,6 +65,8 @@ export interface TransportOptions {
   /** Called for errors that are not the caller's fault, to be logged. */
   onInternalError?: (method: string, err: unknown) => void;
   tls?: TransportTls;
+  /** Called once per call as it ends: the method's name (`unknown` for unregistered paths), its status and duration. */
+  onCallEnd?: (rpc: string, status: number, seconds: number) => void;
 }
 
 export interface TransportTls {
@@ -102,6 +104,7 @@ class CallState implements ServerCall {
     readonly secure: boolean,
     readonly clientCertificate: ClientCertificateState,
     private readonly pool: BufferPool,
+    private readonly onEnd?: (status: number) => void,
   ) {
     this.metadata = Metadata.fromHeaders(incoming);
     const timeout = parseGrpcTimeout(incoming['grpc-timeout'] as string | undefined);
@@ -177,6 +180,7 @@ class CallState implements ServerCall {
   finish(status: number, message: string): void {
     if (this.finished) return;
     this.finished = true;
+    this.onEnd?.(status);
     if (this.timer) clearTimeout(this.timer);
     if (this.stream.destroyed || this.stream.closed) return;
     const trailerHeaders: OutgoingHttpHeaders = this.trailers.writeTo({});
@@ -310,7 +314,12 @@ export class GrpcServer {
     const path = String(headers[':path'] ?? '');
     const socket = stream.session?.socket;
     const peer = socket ? `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}` : 'unknown';
-    const call = new CallState(path, stream, headers, peer, Boolean(this.options.tls), clientCertificateOf(stream.session), this.messageBuffers);
+    const entry = this.handlers.get(path);
+    const onCallEnd = this.options.onCallEnd;
+    const started = onCallEnd ? performance.now() : 0;
+    const rpc = entry ? path.slice(path.lastIndexOf('/') + 1) : 'unknown';
+    const onEnd = onCallEnd && ((status: number): void => onCallEnd(rpc, status, (performance.now() - started) / 1000));
+    const call = new CallState(path, stream, headers, peer, Boolean(this.options.tls), clientCertificateOf(stream.session), this.messageBuffers, onEnd);
 
     const refuse = (status: number, message: string): void => call.finish(status, message);
     if (headers[':method'] !== 'POST') return refuse(Status.UNIMPLEMENTED, 'gRPC requires POST');
@@ -324,14 +333,14 @@ export class GrpcServer {
       call.setHeader('grpc-accept-encoding', 'identity');
       return refuse(Status.UNIMPLEMENTED, `message encoding "${String(encoding)}" is not supported; use identity`);
     }
-    const entry = this.handlers.get(path);
-    if (!entry) return refuse(Status.UNIMPLEMENTED, `unknown method ${path}`);
+    if (!entry) return refuse(Status.UNIMPLEMENTED, `unknown method ${path.slice(0, 200)}`);
 
     this.calls.add(call);
     stream.on('close', () => {
       this.calls.delete(call);
       if (!call.finished) {
         call.finished = true;
+        onEnd?.(Status.CANCELLED);
         call.controller.abort(new FlightgateError(Status.CANCELLED, 'call cancelled by the client'));
       }
     });
