@@ -27,6 +27,7 @@ import { TokenService } from './tokens/token-service.js';
 import { AuditLog, type AuditSink } from './audit/audit-log.js';
 import type { ReadinessReport } from './core/readiness.js';
 import { CertificateAuthenticator } from './auth/certificate-authenticator.js';
+import { UsageLimits } from './authz/usage-limits.js';
 import { AuthGate } from './auth/auth-gate.js';
 import { BasicAuthenticator } from './auth/basic-authenticator.js';
 import { DEMO_USERS, seedDemoUsers } from './auth/demo-users.js';
@@ -243,7 +244,8 @@ export async function buildSecurity(config: Config, logger: SecurityLogger, issu
     },
     shared.revocations,
   );
-  const access = new SecuredAccess(gate, directory, audit);
+  const limits = new UsageLimits(config.limits);
+  const access = new SecuredAccess(gate, directory, audit, limits.enabled ? limits : undefined);
   const key = await registry.secret('ticket-hmac-key', () => randomBytes(32).toString('base64'));
   const tickets = new TicketCodec(Buffer.from(key, 'base64'));
 

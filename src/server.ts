@@ -100,6 +100,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     maxReceiveMessageBytes: config.transport.maxMessageBytes,
     receiveWindowBytes: config.transport.receiveWindowBytes,
     maxConcurrentStreams: config.transport.maxConcurrentStreams,
+    maxMetadataBytes: config.transport.maxMetadataBytes,
+    idleTimeoutMs: config.transport.idleTimeoutSeconds * 1000,
     onInternalError: (method, err) => logger.error(`${method} failed`, err),
     onCallEnd: (rpc, status, seconds) => metrics.callEnded(rpc, statusName(status), seconds),
   });

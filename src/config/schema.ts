@@ -58,6 +58,25 @@ const tokensSchema = z
   })
   .strict();
 
+const transportSchema = z
+  .object({
+    maxMessageBytes: z.number().int().positive().default(1024 * 1024 * 1024).describe('largest gRPC message accepted'),
+    receiveWindowBytes: z.number().int().min(65535).max(2 ** 31 - 1).default(32 * 1024 * 1024).describe('HTTP/2 receive window per stream'),
+    maxConcurrentStreams: z.number().int().positive().default(1000).describe('concurrent calls per connection (HTTP/2 SETTINGS)'),
+    maxMetadataBytes: z.number().int().min(1024).max(1024 * 1024).default(16 * 1024).describe('largest request metadata (headers), counted as HTTP/2 does'),
+    idleTimeoutSeconds: z.number().min(0).default(300).describe('a connection with no call and no traffic this long is closed (0: never)'),
+  })
+  .strict();
+
+const limitsSchema = z
+  .object({
+    callsPerSecond: z.number().min(0).default(0).describe('calls per second per principal (0: no limit)'),
+    callBurst: z.number().min(0).default(0).describe('calls a principal may make at once after a pause (0: callsPerSecond)'),
+    maxUploadBytes: z.number().int().min(0).default(0).describe('largest single DoPut in bytes (0: no limit)'),
+    uploadBytesPerHour: z.number().int().min(0).default(0).describe('bytes a principal may upload per hour (0: no limit)'),
+  })
+  .strict();
+
 const clientPrincipalSchema = z
   .object({
     subject: z.string().min(1).describe('the certificate name to match exactly: its common name, or a DNS, e-mail or URI alternative name'),
@@ -108,14 +127,8 @@ export const configSchema = z
       .default([])
       .describe('datasets declared by file path'),
     tls: tlsSchema.optional().describe('serve grpc+tls:// (and https:// for the HTTP service) instead of plain text'),
-    transport: z
-      .object({
-        maxMessageBytes: z.number().int().positive().default(1024 * 1024 * 1024),
-        receiveWindowBytes: z.number().int().min(65535).max(2 ** 31 - 1).default(32 * 1024 * 1024),
-        maxConcurrentStreams: z.number().int().positive().default(1000),
-      })
-      .strict()
-      .default({ maxMessageBytes: 1024 * 1024 * 1024, receiveWindowBytes: 32 * 1024 * 1024, maxConcurrentStreams: 1000 }),
+    transport: transportSchema.default(transportSchema.parse({})),
+    limits: limitsSchema.default(limitsSchema.parse({})).describe('per-principal limits, counted in each replica'),
     databaseUrl: z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')

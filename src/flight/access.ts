@@ -33,6 +33,11 @@ export interface AccessControl {
   closeSession(principal: Principal, call: ServerCall): Promise<boolean>;
   /** A fresh session token in place of the one the call used. */
   refreshSession(principal: Principal, call: ServerCall): Promise<RefreshedSession>;
+  /**
+   * Counts `bytes` more received by a DoPut that has received `totalSoFar`; throws
+   * RESOURCE_EXHAUSTED over an upload limit or quota. Absent: no limits.
+   */
+  chargeUpload?(principal: Principal, bytes: number, totalSoFar: number): void;
 }
 
 /** Lets everyone do everything: for embedding the data plane without authentication (tests, benchmarks). */

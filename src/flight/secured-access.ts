@@ -13,12 +13,14 @@ import type { Principal } from '../core/principal.js';
 import type { AccessControl, HandshakeOutcome, RefreshedSession } from './access.js';
 import { decodeBasicAuth, type BasicAuth } from './proto/messages.js';
 import type { ServerCall } from './transport/server.js';
+import type { UsageLimits } from '../authz/usage-limits.js';
 
 export class SecuredAccess implements AccessControl {
   constructor(
     private readonly gate: AuthGate,
     private readonly directory: UserDirectory,
     private readonly audit: AuditSink,
+    private readonly limits?: UsageLimits,
   ) {}
 
   private context(call: ServerCall, rpc: string): CallContext {
@@ -37,7 +39,12 @@ export class SecuredAccess implements AccessControl {
       this.context(call, rpc),
     );
     if (outcome.issued) this.announce(call, outcome.issued);
+    this.limits?.admitCall(outcome.principal);
     return outcome.principal;
+  }
+
+  chargeUpload(principal: Principal, bytes: number, totalSoFar: number): void {
+    this.limits?.chargeUpload(principal, bytes, totalSoFar);
   }
 
   async authorize(principal: Principal, action: DatasetAction, dataset: string): Promise<void> {

@@ -237,11 +237,16 @@ export class FlightService {
     const head = readFlightData(first.value);
     const { dataset, mode } = datasetRequest(head.descriptor);
     await this.access.authorize(principal, 'write', dataset);
+    const charge = this.access.chargeUpload?.bind(this.access);
+    let received = first.value.length;
+    charge?.(principal, first.value.length, received);
     const upload = await this.options.catalog.beginUpload(dataset, mode);
     let outcome: 'ok' | 'error' = 'error';
     try {
       if (head.kind) await upload.write({ header: head.header, body: head.body, kind: head.kind, rows: head.rows });
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+        received += next.value.length;
+        charge?.(principal, next.value.length, received);
         const fd = readFlightData(next.value);
         if (fd.kind) await upload.write({ header: fd.header, body: fd.body, kind: fd.kind, rows: fd.rows });
         call.release(next.value);

@@ -62,6 +62,10 @@ export interface TransportOptions {
   /** HTTP/2 receive window for each stream and the connection; large values speed uploads. */
   receiveWindowBytes: number;
   maxConcurrentStreams: number;
+  /** Largest request metadata, counted as HTTP/2 counts a header list (name + value + 32 per entry). */
+  maxMetadataBytes: number;
+  /** Connections with no call in progress and no traffic this long are closed (GOAWAY); 0 never. */
+  idleTimeoutMs: number;
   /** Called for errors that are not the caller's fault, to be logged. */
   onInternalError?: (method: string, err: unknown) => void;
   tls?: TransportTls;
@@ -82,7 +86,20 @@ export const DEFAULT_TRANSPORT_OPTIONS: TransportOptions = {
   maxReceiveMessageBytes: 1024 * 1024 * 1024,
   receiveWindowBytes: 32 * 1024 * 1024,
   maxConcurrentStreams: 1000,
+  maxMetadataBytes: 16 * 1024,
+  idleTimeoutMs: 300_000,
 };
+
+/** The size of a header list as HTTP/2 defines it (RFC 9113 §6.5.2): name + value + 32 per field. */
+function metadataSize(headers: IncomingHttpHeaders): number {
+  let size = 0;
+  for (const name in headers) {
+    const v = headers[name];
+    if (Array.isArray(v)) for (const x of v) size += name.length + x.length + 32;
+    else if (v !== undefined) size += name.length + String(v).length + 32;
+  }
+  return size;
+}
 
 const STOP_REQUEST_DELAY_MS = 1000;
 
@@ -261,13 +278,21 @@ export class GrpcServer {
     return this.calls.size;
   }
 
+  private hasCallsOn(session: Http2Session): boolean {
+    for (const c of this.calls) if (c.stream.session === session) return true;
+    return false;
+  }
+
   async listen(host: string, port: number): Promise<AddressInfo> {
     const settings: http2.Settings = {
       initialWindowSize: Math.min(this.options.receiveWindowBytes, 2 ** 31 - 1),
       maxConcurrentStreams: this.options.maxConcurrentStreams,
       maxFrameSize: 1 << 20,
+      // Room above our own limit, so a client a little over it gets RESOURCE_EXHAUSTED with a
+      // message from us rather than a reset stream from the HTTP/2 layer.
+      maxHeaderListSize: this.options.maxMetadataBytes * 4 + 65536,
     };
-    const common = { settings, maxSessionMemory: 1024 };
+    const common = { settings, maxSessionMemory: 1024, maxHeaderListPairs: 1024 };
     const tls = this.options.tls;
     const server = tls
       ? http2.createSecureServer({
@@ -289,6 +314,14 @@ export class GrpcServer {
     server.on('session', (session: Http2Session) => {
       this.sessions.add(session);
       session.on('close', () => this.sessions.delete(session));
+      if (this.options.idleTimeoutMs > 0) {
+        // No frames for the timeout: close unless a call is still open (a stream may be quiet while its handler works).
+        const onIdle = (): void => {
+          if (!this.hasCallsOn(session)) session.close();
+          else session.setTimeout(this.options.idleTimeoutMs, onIdle); // the timer fires once: arm it again
+        };
+        session.setTimeout(this.options.idleTimeoutMs, onIdle);
+      }
       session.on('error', () => undefined);
       // The connection-level window is not a SETTINGS value: it has to be raised per session.
       try {
@@ -327,6 +360,10 @@ export class GrpcServer {
     if (!contentType.startsWith('application/grpc')) {
       stream.respond({ ':status': 415 }, { endStream: true });
       return;
+    }
+    const size = metadataSize(headers);
+    if (size > this.options.maxMetadataBytes) {
+      return refuse(Status.RESOURCE_EXHAUSTED, `request metadata is ${size} bytes, over the limit of ${this.options.maxMetadataBytes} (transport.maxMetadataBytes)`);
     }
     const encoding = headers['grpc-encoding'];
     if (encoding !== undefined && encoding !== 'identity') {
