@@ -4,6 +4,7 @@
  */
 import { Message, MessageHeader, type Schema } from 'apache-arrow';
 import { invalidArgument } from '../core/errors.js';
+import './flatbuffer-bounds.js';
 
 export interface IpcMessage {
   /** The flatbuffer-encoded `Message` (no continuation marker or length prefix). */

@@ -188,9 +188,10 @@ export function splitMessages(body: Uint8Array, maxMessageBytes: number): Uint8A
 export function messageLength(buf: Uint8Array, at: number, maxMessageBytes: number): number {
   const flag = buf[at];
   if (flag !== 0) {
+    // A bad flag is the client's error, not ours: INVALID_ARGUMENT (INTERNAL would be logged as a server fault).
     throw new FlightgateError(
-      flag === 1 ? Status.UNIMPLEMENTED : Status.INTERNAL,
-      flag === 1 ? 'compressed gRPC messages are not supported; send uncompressed (identity)' : 'invalid gRPC message prefix',
+      flag === 1 ? Status.UNIMPLEMENTED : Status.INVALID_ARGUMENT,
+      flag === 1 ? 'compressed gRPC messages are not supported; send uncompressed (identity)' : `invalid gRPC message prefix (flag ${flag ?? 'missing'})`,
     );
   }
   const need = ((buf[at + 1]! << 24) >>> 0) + (buf[at + 2]! << 16) + (buf[at + 3]! << 8) + buf[at + 4]!;
