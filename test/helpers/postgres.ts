@@ -19,6 +19,8 @@ export interface PostgresServer {
   /** Creates a fresh database and returns its URL. */
   createDatabase(name?: string): Promise<string>;
   stop(): Promise<void>;
+  /** A crash: immediate shutdown, no checkpoint; the next start runs crash recovery. */
+  kill(): Promise<void>;
   start(): Promise<void>;
 }
 
@@ -83,6 +85,9 @@ export async function startPostgres(): Promise<PostgresServer> {
       return `postgres://postgres:${password}@127.0.0.1:${port}/${name}`;
     },
     stop,
+    kill: async () => {
+      await run(...as(pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop'])).catch(() => undefined);
+    },
     start,
   };
 }
