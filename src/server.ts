@@ -33,6 +33,22 @@ export const consoleLogger: Logger = {
   error: (m, err) => console.error(`error: ${m}${err instanceof Error ? `: ${err.stack ?? err.message}` : ''}`),
 };
 
+/** One JSON object per line on stderr, for log collectors: time, level, msg (and error). */
+export const jsonLogger: Logger = {
+  info: (m) => writeJsonLog('info', m),
+  warn: (m) => writeJsonLog('warn', m),
+  error: (m, err) => writeJsonLog('error', m, err),
+};
+
+function writeJsonLog(level: string, msg: string, err?: unknown): void {
+  const line: Record<string, string> = { time: new Date().toISOString(), level, msg };
+  if (err instanceof Error) line.error = err.stack ?? err.message;
+  else if (err !== undefined) line.error = String(err);
+  process.stderr.write(`${JSON.stringify(line)}\n`);
+}
+
+export const loggerFor = (format: 'text' | 'json'): Logger => (format === 'json' ? jsonLogger : consoleLogger);
+
 export interface RunningServer {
   readonly host: string;
   readonly port: number;

@@ -1,7 +1,7 @@
 /** The `flightgate` command. Each subcommand parses its flags and calls into the server. */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
-import { consoleLogger, startServer } from '../server.js';
+import { loggerFor, startServer } from '../server.js';
 import { FlightgateError } from '../core/errors.js';
 import { apiKeysCommand } from './apikeys.js';
 import { certsCommand } from './certs.js';
@@ -84,7 +84,8 @@ async function serve(argv: string[]): Promise<number> {
     // Flags merge into the file's tls section key by key (the file may hold clientPrincipals).
     overrides: { demo: values.demo, host: values.host, port, httpPort, dataDir: values['data-dir'], ...(anyTlsFlag ? { tls: tlsFlags as { certFile: string; keyFile: string } } : {}) },
   });
-  const server = await startServer(config);
+  const logger = loggerFor(config.logFormat);
+  const server = await startServer(config, { logger });
   if (server.httpUri) console.log(`flightgate token service on ${server.httpUri}`);
   console.log(`flightgate listening on ${server.uri}`);
 
@@ -92,20 +93,20 @@ async function serve(argv: string[]): Promise<number> {
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) {
-        consoleLogger.warn(`${signal} again: exiting now`);
+        logger.warn(`${signal} again: exiting now`);
         process.exit(1);
       }
       stopping = true;
-      consoleLogger.info(`${signal} received: draining in-flight calls (up to ${config.shutdownGraceSeconds}s)`);
+      logger.info(`${signal} received: draining in-flight calls (up to ${config.shutdownGraceSeconds}s)`);
       server.close().then(resolve, (err: unknown) => {
-        consoleLogger.error('shutdown failed', err);
+        logger.error('shutdown failed', err);
         resolve();
       });
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
-  consoleLogger.info('flightgate stopped');
+  logger.info('flightgate stopped');
   return 0;
 }
 

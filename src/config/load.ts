@@ -38,6 +38,7 @@ export const ENV_KEYS: Readonly<Record<string, { key: string; type: EnvType }>> 
   FLIGHTGATE_TICKET_TTL_SECONDS: { key: 'ticketTtlSeconds', type: 'number' },
   FLIGHTGATE_DURABLE_WRITES: { key: 'durableWrites', type: 'boolean' },
   FLIGHTGATE_SHUTDOWN_GRACE_SECONDS: { key: 'shutdownGraceSeconds', type: 'number' },
+  FLIGHTGATE_LOG_FORMAT: { key: 'logFormat', type: 'string' },
   FLIGHTGATE_DEMO_NUMBERS_ROWS: { key: 'demoNumbersRows', type: 'number' },
   FLIGHTGATE_DATABASE_URL: { key: 'databaseUrl', type: 'string' },
   FLIGHTGATE_REDIS_URL: { key: 'redisUrl', type: 'string' },

@@ -116,6 +116,7 @@ export const configSchema = z
     ticketTtlSeconds: z.number().int().positive().default(3600).describe('lifetime of tickets from GetFlightInfo'),
     durableWrites: z.boolean().default(true).describe('fsync uploads before they become visible'),
     shutdownGraceSeconds: z.number().min(0).default(30).describe('how long shutdown waits for running calls'),
+    logFormat: z.enum(['text', 'json']).default('text').describe('server log lines on stderr: text, or one JSON object per line'),
     datasets: z
       .array(
         z.object({

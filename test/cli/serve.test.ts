@@ -91,3 +91,18 @@ test('bad flags and bad config exit 2 with a message naming the problem', async 
   const cmd = await run(['frobnicate']);
   assert.equal(cmd.code, 2);
 });
+
+test('logFormat json: every server log line on stderr is one JSON object with time, level and msg', async () => {
+  const { startCliServer } = await import('../helpers/cli-server.js');
+  const dir = tempDir();
+  const server = await startCliServer(['--demo', '--data-dir', dir], { FLIGHTGATE_LOG_FORMAT: 'json', FLIGHTGATE_AUDIT_FILE: join(dir, 'audit.log') });
+  await server.stop();
+  const stderr = server.output.join('').split('\n').filter((l) => l.trim() && !l.startsWith('flightgate listening on') && !l.startsWith('flightgate token service on'));
+  assert.ok(stderr.length >= 3, stderr.join('\n'));
+  for (const line of stderr) {
+    const parsed = JSON.parse(line) as { time: string; level: string; msg: string };
+    assert.ok(!Number.isNaN(Date.parse(parsed.time)) && ['info', 'warn', 'error'].includes(parsed.level) && parsed.msg, line);
+  }
+  assert.ok(stderr.some((l) => l.includes('"level":"warn"') && l.includes('DEMO MODE')));
+  rmSync(dir, { recursive: true, force: true });
+});
