@@ -34,7 +34,7 @@ describe('metadata size and call rate', () => {
   let server: TestServer;
   before(async () => {
     server = await startTestServer(
-      { demo: true, demoNumbersRows: 1000, transport: { maxMetadataBytes: 4096 }, limits: { callsPerSecond: 5, callBurst: 5 } },
+      { demo: true, demoNumbersRows: 1000, transport: { maxMetadataBytes: 4096, maxConcurrentStreams: 7 }, limits: { callsPerSecond: 5, callBurst: 5 } },
       { secure: true },
     );
   });
@@ -64,6 +64,20 @@ except Exception as e:
       await assert.rejects(ok.getFlightInfo('db1'), (e: unknown) => e instanceof FlightgateError && e.statusName === 'UNAUTHENTICATED');
     } finally {
       await ok.close();
+    }
+  });
+
+  test('the per-connection stream limit is what the server announces in its HTTP/2 SETTINGS', async () => {
+    const session = http2.connect(server.uri.replace('grpc://', 'http://'));
+    try {
+      const settings = await new Promise<http2.Settings>((resolve, reject) => {
+        session.once('remoteSettings', resolve);
+        session.once('error', reject);
+      });
+      assert.equal(settings.maxConcurrentStreams, 7);
+      assert.ok((settings.maxHeaderListSize ?? 0) >= 4096, 'room for metadata up to the limit, so the limit answers with a message');
+    } finally {
+      session.destroy();
     }
   });
 

@@ -7,6 +7,9 @@ import { Status } from '../../core/status.js';
 
 export const PREFIX_LENGTH = 5;
 
+/** The start of the message for a message over the size limit (worded as gRPC's own). */
+export const MESSAGE_TOO_LARGE = 'received message larger than max';
+
 /** Builds one buffer holding the gRPC prefix followed by `head`, for a message of `total` bytes. */
 export function prefixed(head: Uint8Array, total: number): Buffer {
   const out = Buffer.allocUnsafe(PREFIX_LENGTH + head.length);
@@ -196,7 +199,7 @@ export function messageLength(buf: Uint8Array, at: number, maxMessageBytes: numb
   }
   const need = ((buf[at + 1]! << 24) >>> 0) + (buf[at + 2]! << 16) + (buf[at + 3]! << 8) + buf[at + 4]!;
   if (need > maxMessageBytes) {
-    throw new FlightgateError(Status.RESOURCE_EXHAUSTED, `received message larger than max (${need} vs. ${maxMessageBytes} bytes)`);
+    throw new FlightgateError(Status.RESOURCE_EXHAUSTED, `${MESSAGE_TOO_LARGE} (${need} vs. ${maxMessageBytes} bytes)`);
   }
   return need;
 }

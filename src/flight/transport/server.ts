@@ -18,7 +18,7 @@ import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { FlightgateError, toFlightgateError } from '../../core/errors.js';
 import { Status } from '../../core/status.js';
-import { chunksOf, deframe, encodeGrpcMessage, parseGrpcTimeout, prefixed, PREFIX_LENGTH, unaryRequest } from './framing.js';
+import { chunksOf, deframe, encodeGrpcMessage, MESSAGE_TOO_LARGE, parseGrpcTimeout, prefixed, PREFIX_LENGTH, unaryRequest } from './framing.js';
 import { Metadata, type MetadataValue } from './metadata.js';
 import { BufferPool } from '../../core/buffer-pool.js';
 import type { ClientCertificateState } from '../../core/client-certificate.js';
@@ -391,7 +391,9 @@ export class GrpcServer {
       (err: unknown) => {
         const e = toFlightgateError(err);
         if (e.status === Status.INTERNAL || e.status === Status.UNKNOWN) this.options.onInternalError?.(path, err);
-        call.finish(e.status, e.message);
+        // The framing code is shared with the client; on this side the limit has a setting to name.
+        const message = e.status === Status.RESOURCE_EXHAUSTED && e.message.startsWith(MESSAGE_TOO_LARGE) ? `${e.message} (transport.maxMessageBytes)` : e.message;
+        call.finish(e.status, message);
       },
     );
   }
