@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
+import { FlightgateError } from '../../src/core/errors.js';
 import { FlightClient } from '../../src/flight/client/flight-client.js';
 import { ROOT } from '../helpers/python.js';
 import { tempDir } from '../helpers/server.js';
@@ -105,4 +106,38 @@ test('logFormat json: every server log line on stderr is one JSON object with ti
   }
   assert.ok(stderr.some((l) => l.includes('"level":"warn"') && l.includes('DEMO MODE')));
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('a stream still running when shutdownGraceSeconds is over is ended with UNAVAILABLE, and the process exits', async () => {
+  const dir = tempDir();
+  const cli = await startCli(['serve', '--demo', '--host', '127.0.0.1', '--port', '0', '--http-port', '0', '--data-dir', dir], {
+    // More than the client's receive windows hold, so the server is still sending when the grace ends.
+    FLIGHTGATE_DEMO_NUMBERS_ROWS: '3000000',
+    FLIGHTGATE_SHUTDOWN_GRACE_SECONDS: '1',
+    FLIGHTGATE_AUDIT_FILE: join(dir, 'audit.log'),
+  });
+  const client = new FlightClient(cli.uri);
+  try {
+    await client.login('admin', 'admin123');
+    const info = await client.getFlightInfo('numbers');
+    let signalledAt = 0;
+    const reading = (async () => {
+      for await (const batch of client.doGet(info.endpoints[0]!.ticket)) {
+        void batch;
+        if (!signalledAt) {
+          signalledAt = Date.now();
+          cli.child.kill('SIGTERM');
+        }
+        await new Promise((r) => setTimeout(r, 400)); // far too slow to finish within the grace
+      }
+    })();
+    await assert.rejects(reading, (e: unknown) => e instanceof FlightgateError && ['UNAVAILABLE', 'CANCELLED'].includes(e.statusName));
+    assert.equal(await cli.exit, 0);
+    const took = Date.now() - signalledAt;
+    assert.ok(took >= 900 && took < 6000, `exited ${took} ms after SIGTERM`);
+  } finally {
+    await client.close();
+    cli.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
