@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { configSchema, type Config, type ConfigInput } from './schema.js';
+import { settingsOf, type Setting } from './setting-paths.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -89,8 +90,25 @@ function parseEnvValue(name: string, raw: string, type: EnvType): unknown {
   throw new ConfigError(`${name}: expected true or false, got ${JSON.stringify(raw)}`);
 }
 
+/** Every setting by its systematic variable name (FLIGHTGATE_ + path in upper snake case). */
+export const SETTINGS: readonly Setting[] = settingsOf(configSchema);
+
+function parseJsonEnv(name: string, raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch (err) {
+    throw new ConfigError(`${name}: expected JSON (a list or an object), got ${JSON.stringify(raw.slice(0, 60))}: ${(err as Error).message}`);
+  }
+}
+
 function fromEnv(env: NodeJS.ProcessEnv): Tree {
   const out: Tree = {};
+  for (const s of SETTINGS) {
+    const raw = env[s.env];
+    if (raw === undefined || raw === '') continue;
+    setPath(out, s.path, s.kind === 'json' ? parseJsonEnv(s.env, raw) : parseEnvValue(s.env, raw, s.kind));
+  }
+  // The short names, documented since before the systematic ones, win over them.
   for (const [name, { key, type }] of Object.entries(ENV_KEYS)) {
     const raw = env[name];
     if (raw !== undefined && raw !== '') setPath(out, key, parseEnvValue(name, raw, type));

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { ENV_KEYS, loadConfig } from '../../src/config/load.js';
+import { ENV_KEYS, loadConfig, SETTINGS } from '../../src/config/load.js';
 import { configSchema } from '../../src/config/schema.js';
 import { runCli } from '../helpers/cli-server.js';
 import { ROOT } from '../helpers/python.js';
@@ -115,4 +115,34 @@ test('flightgate config example prints the example; config check says valid or l
   const invalid = await runCli(['config', 'check', join(dir, 'missing.yaml')]);
   assert.equal(invalid.code, 2);
   assert.match(invalid.stderr, /cannot read config file .*missing\.yaml: ENOENT/);
+});
+
+test('every setting has a FLIGHTGATE_ variable named after its path; lists and maps take JSON', () => {
+  // Each setting, down to those inside lists, is reachable through one variable.
+  for (const p of settingPaths(configSchema as unknown as SchemaNode)) {
+    assert.ok(SETTINGS.some((s) => p === s.path || p.startsWith(`${s.path}[]`) || p.startsWith(`${s.path}.`)), `no variable for ${p}`);
+  }
+  const env = {
+    FLIGHTGATE_LIMITS_CALLS_PER_SECOND: '50',
+    FLIGHTGATE_TRANSPORT_IDLE_TIMEOUT_SECONDS: '0',
+    FLIGHTGATE_AUTH_THROTTLE_MAX_DELAY_MS: '900',
+    FLIGHTGATE_TOKENS_PASSWORD_GRANT: 'yes',
+    FLIGHTGATE_TLS_CERT_FILE: 'c.pem',
+    FLIGHTGATE_TLS_KEY_FILE: 'k.pem',
+    FLIGHTGATE_TLS_CLIENT_CA_FILE: 'ca.pem',
+    FLIGHTGATE_TLS_CLIENT_PRINCIPALS: '[{"subject":"etl-job","roles":["etl"]}]',
+    FLIGHTGATE_OIDC_ISSUERS: '[{"issuer":"https://idp.example","audience":"api://fg","roleMap":{"g":["r"]}}]',
+  };
+  const c = loadConfig({ env });
+  assert.equal(c.limits.callsPerSecond, 50);
+  assert.equal(c.transport.idleTimeoutSeconds, 0);
+  assert.equal(c.auth.throttle.maxDelayMs, 900);
+  assert.equal(c.tokens.passwordGrant, true);
+  assert.deepEqual(c.tls?.clientPrincipals, [{ subject: 'etl-job', roles: ['etl'] }]);
+  assert.deepEqual(c.oidc.issuers[0]?.roleMap, { g: ['r'] });
+  // The short names documented earlier win over the systematic ones.
+  assert.equal(loadConfig({ env: { FLIGHTGATE_TOKEN_ISSUER: 'https://a.example', FLIGHTGATE_TOKENS_ISSUER: 'https://b.example' } }).tokens.issuer, 'https://a.example');
+  assert.throws(() => loadConfig({ env: { FLIGHTGATE_OIDC_ISSUERS: '[{' } }), /FLIGHTGATE_OIDC_ISSUERS: expected JSON \(a list or an object\)/);
+  assert.throws(() => loadConfig({ env: { FLIGHTGATE_LIMITS_CALL_BURST: 'lots' } }), /FLIGHTGATE_LIMITS_CALL_BURST: expected a number, got "lots"/);
+  assert.throws(() => loadConfig({ env: { FLIGHTGATE_LIMITS_CALLS_PER_SECOND: '-1' } }), /limits\.callsPerSecond: Too small/);
 });
