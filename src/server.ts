@@ -15,6 +15,8 @@ import { seedDemo } from './catalog/demo.js';
 import { fileSources } from './catalog/sources/index.js';
 import type { Config } from './config/schema.js';
 import { loadTls } from './tls/tls-material.js';
+import type { Server as TlsServer } from 'node:tls';
+import { ConfigError } from './config/load.js';
 import type { AccessControl } from './flight/access.js';
 import { FlightService } from './flight/service.js';
 import { GrpcServer, type TransportTls } from './flight/transport/server.js';
@@ -58,6 +60,11 @@ export interface RunningServer {
   readonly catalog: Catalog;
   /** Calls in progress (for health checks and tests). */
   activeCalls(): number;
+  /**
+   * Re-reads the TLS files (certificate, key, client CA, CRL) for new connections (SIGHUP).
+   * Throws ConfigError, keeping the current ones, when the new files cannot be used.
+   */
+  reloadTls(): void;
   close(graceMs?: number): Promise<void>;
 }
 
@@ -147,6 +154,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     httpUri: http?.uri,
     catalog,
     activeCalls: () => grpc.activeCalls,
+    reloadTls: () => {
+      if (!config.tls) throw new ConfigError('tls is not configured: there is nothing to reload');
+      const fresh = loadTls(config.tls);
+      grpc.updateTls(fresh);
+      if (config.tls.http) http?.updateTls(fresh);
+    },
     close: async (graceMs = config.shutdownGraceSeconds * 1000) => {
       await grpc.close(graceMs);
       await closeSecurity();
@@ -158,6 +171,7 @@ interface HttpListener {
   server: Server;
   uri: string;
   serve(security: Security, config: Config, logger: Logger, metrics: FlightgateMetrics): Promise<void>;
+  updateTls(tls: TransportTls): void;
   close(): Promise<void>;
 }
 
@@ -203,6 +217,9 @@ async function listenHttp(host: string, port: number, tls: TransportTls | undefi
         },
       });
       await app.ready();
+    },
+    updateTls(material) {
+      if ('setSecureContext' in server) (server as unknown as TlsServer).setSecureContext({ cert: material.cert, key: material.key });
     },
     async close() {
       await app?.close().catch(() => undefined);

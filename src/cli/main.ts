@@ -105,6 +105,17 @@ async function serve(argv: string[]): Promise<number> {
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    if (config.tls) {
+      // Renewed certificates and new CRLs without a restart: `kill -HUP <pid>`.
+      process.on('SIGHUP', () => {
+        try {
+          server.reloadTls();
+          logger.info('SIGHUP: TLS certificate, key, client CA and CRL re-read; open connections reconnect to use them');
+        } catch (err) {
+          logger.error(`SIGHUP: TLS files not reloaded, the current ones stay in use: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      });
+    }
   });
   logger.info('flightgate stopped');
   return 0;

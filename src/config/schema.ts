@@ -90,6 +90,7 @@ const tlsSchema = z
     certFile: z.string().min(1).describe('PEM certificate chain of the server'),
     keyFile: z.string().min(1).describe('PEM private key of the server'),
     clientCaFile: z.string().min(1).optional().describe('PEM CA bundle: client certificates are asked for and verified against it (mutual TLS)'),
+    clientCrlFile: z.string().min(1).optional().describe('PEM certificate revocation list(s) of the client CA: listed certificates are refused'),
     clientCertificates: z
       .enum(['optional', 'required'])
       .default('optional')
@@ -102,6 +103,7 @@ const tlsSchema = z
     if (tls.clientCaFile) return;
     if (tls.clientCertificates === 'required') ctx.addIssue({ code: 'custom', path: ['clientCertificates'], message: '"required" needs tls.clientCaFile, the CA client certificates are verified against' });
     if (tls.clientPrincipals.length) ctx.addIssue({ code: 'custom', path: ['clientPrincipals'], message: 'needs tls.clientCaFile: without it no client certificate is asked for' });
+    if (tls.clientCrlFile) ctx.addIssue({ code: 'custom', path: ['clientCrlFile'], message: 'needs tls.clientCaFile, the CA whose certificates it revokes' });
   });
 
 export const configSchema = z

@@ -44,6 +44,8 @@ export interface IssuedCertificate {
   /** The subject name, reused as the issuer name of what this certificate signs. */
   readonly subjectName: Buffer;
   readonly keyIdentifier: Buffer;
+  /** The serial number's bytes (what a CRL names to revoke it). */
+  readonly serial: Buffer;
 }
 
 const algorithm = der.sequence(der.objectIdentifier(OID.ecdsaWithSha256));
@@ -116,7 +118,23 @@ export function issueCertificate(request: CertificateRequest, issuer?: IssuedCer
   );
   const signature = sign('sha256', tbs, { key: issuer ? issuer.privateKey : privateKey, dsaEncoding: 'der' });
   const certificate = der.sequence(tbs, algorithm, der.bitString(signature));
-  return { certificatePem: pem('CERTIFICATE', certificate), privateKey, publicKey, subjectName, keyIdentifier };
+  return { certificatePem: pem('CERTIFICATE', certificate), privateKey, publicKey, subjectName, keyIdentifier, serial };
+}
+
+/** A CRL (RFC 5280 §5) signed by `issuer`, revoking `revoked`, valid for `validDays`. */
+export function issueCrl(issuer: IssuedCertificate, revoked: readonly IssuedCertificate[], validDays: number, now = new Date()): string {
+  const entries = revoked.map((c) => der.sequence(der.unsignedInteger(c.serial), der.time(now)));
+  const tbs = der.sequence(
+    der.smallInteger(1), // v2
+    algorithm,
+    issuer.subjectName,
+    der.time(now),
+    der.time(new Date(now.getTime() + validDays * 86_400_000)),
+    ...(entries.length ? [der.sequence(...entries)] : []),
+    der.explicit(0, der.sequence(extension(OID.authorityKeyIdentifier, false, der.sequence(der.implicitPrimitive(0, issuer.keyIdentifier))))),
+  );
+  const signature = sign('sha256', tbs, { key: issuer.privateKey, dsaEncoding: 'der' });
+  return pem('X509 CRL', der.sequence(tbs, algorithm, der.bitString(signature)));
 }
 
 export const privateKeyPem = (key: KeyObject): string => key.export({ type: 'pkcs8', format: 'pem' }).toString();

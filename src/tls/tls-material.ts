@@ -32,19 +32,23 @@ function certificatesIn(pem: Buffer, what: string): X509Certificate[] {
 }
 
 /** The files named by `tls`, read once and checked to be usable before any port is bound. */
-export function loadTls(tls: TlsConfig): TransportTls {
-  const material: TransportTls = {
+export function loadTls(tls: TlsConfig): TransportTls & { cert: Buffer; key: Buffer; clientCa?: Buffer; clientCrl?: Buffer } {
+  const material: TransportTls & { cert: Buffer; key: Buffer; clientCa?: Buffer; clientCrl?: Buffer } = {
     cert: readTlsFile(tls.certFile, 'certificate (tls.certFile)'),
     key: readTlsFile(tls.keyFile, 'key (tls.keyFile)'),
     ...(tls.clientCaFile ? { clientCa: readTlsFile(tls.clientCaFile, 'client CA (tls.clientCaFile)'), requireClientCertificate: tls.clientCertificates === 'required' } : {}),
+    ...(tls.clientCrlFile ? { clientCrl: readTlsFile(tls.clientCrlFile, 'client CRL (tls.clientCrlFile)') } : {}),
   };
+  if (material.clientCrl && !material.clientCrl.toString('latin1').includes('-----BEGIN X509 CRL-----')) {
+    throw new ConfigError(`tls: tls.clientCrlFile ${tls.clientCrlFile} holds no PEM CRL (-----BEGIN X509 CRL-----)`);
+  }
   try {
-    createSecureContext({ cert: material.cert, key: material.key, ...(material.clientCa ? { ca: material.clientCa } : {}) });
+    createSecureContext({ cert: material.cert, key: material.key, ...(material.clientCa ? { ca: material.clientCa } : {}), ...(material.clientCrl ? { crl: material.clientCrl } : {}) });
   } catch (err) {
-    throw new ConfigError(`tls: the certificate, key or client CA cannot be used: ${(err as Error).message}`);
+    throw new ConfigError(`tls: the certificate, key, client CA or CRL cannot be used: ${(err as Error).message}`);
   }
   // OpenSSL skips what is not a certificate in a CA bundle: a wrong file would silently trust nobody.
-  if (tls.clientCaFile) certificatesIn(material.clientCa as Buffer, `tls.clientCaFile ${tls.clientCaFile}`);
+  if (tls.clientCaFile && material.clientCa) certificatesIn(material.clientCa, `tls.clientCaFile ${tls.clientCaFile}`);
   return material;
 }
 

@@ -3,7 +3,9 @@
  * connect with grpc+tls:// and the root certificate; `serve --tls-*` as a new user would run it.
  */
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { FlightgateError } from '../../src/core/errors.js';
@@ -66,6 +68,45 @@ test('serve --tls-cert/--tls-key/--tls-client-ca from certs dev: grpc+tls and ht
     try {
       // The dev client certificate is verified but mapped to nobody: it must log in like anyone else.
       await assert.rejects(client.getFlightInfo('db1'), (e: unknown) => e instanceof FlightgateError && e.statusName === 'UNAUTHENTICATED' && /"dev-client" is not mapped/.test(e.message));
+      await client.login('user1', 'pass1');
+      assert.equal((await client.readTable('db1')).numRows, 3);
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await cli.stop();
+  }
+});
+
+test('SIGHUP re-reads the certificate: new connections get the renewed one, the process keeps serving', async () => {
+  const dir = tempDir('fg-hup-');
+  assert.equal((await runCli(['certs', 'dev', '--out', dir])).code, 0);
+  const cli = await startCliServer(['--demo', '--data-dir', tempDir(), '--tls-cert', join(dir, 'server.pem'), '--tls-key', join(dir, 'server.key')], { FLIGHTGATE_AUDIT_FILE: join(dir, 'audit.log') });
+  const port = Number(new URL(cli.uri.replace('grpc+tls', 'https')).port);
+  const served = (): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, ALPNProtocols: ['h2'] }, () => {
+        resolve(socket.getPeerX509Certificate()!.fingerprint256);
+        socket.destroy();
+      });
+      socket.on('error', reject);
+    });
+  try {
+    const before = await served();
+    assert.equal(before, new X509Certificate(readFileSync(join(dir, 'server.pem'))).fingerprint256);
+    assert.equal((await runCli(['certs', 'dev', '--out', dir, '--force'])).code, 0);
+    cli.child.kill('SIGHUP');
+    const renewed = new X509Certificate(readFileSync(join(dir, 'server.pem'))).fingerprint256;
+    const deadline = Date.now() + 5000;
+    let now = before;
+    while (now !== renewed && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      now = await served();
+    }
+    assert.equal(now, renewed);
+    assert.match(cli.output.join(''), /SIGHUP: TLS certificate, key, client CA and CRL re-read/);
+    const client = new FlightClient(cli.uri, { tls: { ca: readFileSync(join(dir, 'ca.pem')) } });
+    try {
       await client.login('user1', 'pass1');
       assert.equal((await client.readTable('db1')).numRows, 3);
     } finally {

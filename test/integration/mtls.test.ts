@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FlightgateError } from '../../src/core/errors.js';
 import { FlightClient } from '../../src/flight/client/flight-client.js';
 import { startServer } from '../../src/server.js';
-import { issueCertificate, privateKeyPem, type IssuedCertificate } from '../../src/tls/certificate-builder.js';
+import { issueCertificate, issueCrl, privateKeyPem, type IssuedCertificate } from '../../src/tls/certificate-builder.js';
 import { runCli } from '../helpers/cli-server.js';
 import { runPython } from '../helpers/python.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.js';
@@ -241,6 +241,43 @@ except flight.FlightUnavailableError:
     const r = await runPython(['-c', script, server.uri.replace('127.0.0.1', 'localhost'), files.caCert, join(dir, 'py-client.pem'), join(dir, 'py-client.key')]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n'), ["listed ['db1']", 'rows 3', 'db2 denied', 'bearer rows 3', 'no certificate: unavailable']);
+  });
+});
+
+describe('revoking client certificates with a CRL, re-read without a restart', () => {
+  let server: TestServer;
+  const crlFile = join(dir, 'clients.crl');
+  let etl: IssuedCertificate;
+  let reporting: IssuedCertificate;
+  before(async () => {
+    etl = issueCertificate({ commonName: 'etl-job', kind: 'client', validDays: 2 }, devCa);
+    reporting = issueCertificate({ commonName: 'pod', kind: 'client', altNames: ['spiffe://example.org/reporting'], validDays: 2 }, devCa);
+    writeFileSync(crlFile, issueCrl(devCa, [], 7));
+    server = await startTestServer({ demo: true, demoNumbersRows: 1000, tls: { ...tlsSection('optional'), clientCrlFile: crlFile } }, { secure: true });
+  });
+  after(async () => server?.stop());
+
+  test('a certificate the new CRL lists is refused on its next call, on the same client too; others go on', async () => {
+    const kept = clientFor(server, pair(etl));
+    try {
+      assert.equal((await kept.readTable('db1')).numRows, 3);
+      writeFileSync(crlFile, issueCrl(devCa, [etl], 7));
+      server.reloadTls();
+      // The open connection was asked to close: the next call reconnects and is verified again.
+      await rejectsWith(kept.getFlightInfo('db1'), 'UNAUTHENTICATED', /client certificate was not accepted: CERT_REVOKED/);
+      await using(clientFor(server, pair(etl)), (c) => rejectsWith(c.getFlightInfo('db1'), 'UNAUTHENTICATED', /CERT_REVOKED/));
+      await using(clientFor(server, pair(reporting)), async (c) => assert.equal((await c.readTable('db2')).numRows, 3));
+    } finally {
+      await kept.close();
+    }
+  });
+
+  test('a CRL file that cannot be used is refused at reload, and the current one stays in force', async () => {
+    writeFileSync(crlFile, 'not a CRL');
+    assert.throws(() => server.reloadTls(), (e: unknown) => e instanceof ConfigError && /tls\.clientCrlFile .* holds no PEM CRL/.test(e.message));
+    await using(clientFor(server, pair(etl)), (c) => rejectsWith(c.getFlightInfo('db1'), 'UNAUTHENTICATED', /CERT_REVOKED/));
+    await using(clientFor(server, pair(reporting)), async (c) => assert.equal((await c.readTable('db2')).numRows, 3));
+    assert.throws(() => loadConfig({ env: {}, overrides: { tls: { certFile: 'c', keyFile: 'k', clientCrlFile: crlFile } } }), /tls\.clientCrlFile: needs tls\.clientCaFile/);
   });
 });
 

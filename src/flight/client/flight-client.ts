@@ -23,7 +23,7 @@ import {
   type FlightInfo,
   type PollInfo,
 } from '../proto/messages.js';
-import { GrpcChannel, type ChannelTlsOptions, type ClientCall } from '../transport/client.js';
+import { GrpcChannel, RefusedStreamError, type ChannelTlsOptions, type ClientCall } from '../transport/client.js';
 import { Metadata } from '../transport/metadata.js';
 
 const SERVICE = 'arrow.flight.protocol.FlightService';
@@ -245,7 +245,20 @@ export class FlightClient {
     return results[0]!;
   }
 
+  /**
+   * Calls whose whole request is in hand are sent once more, on a new connection, when the
+   * server refused the stream unprocessed (it was closing the old connection): gRPC's transparent retry.
+   */
   private async serverStream(method: string, request: Uint8Array, options?: CallOptions): Promise<Uint8Array[]> {
+    try {
+      return await this.serverStreamOnce(method, request, options);
+    } catch (err) {
+      if (err instanceof RefusedStreamError) return this.serverStreamOnce(method, request, options);
+      throw err;
+    }
+  }
+
+  private async serverStreamOnce(method: string, request: Uint8Array, options?: CallOptions): Promise<Uint8Array[]> {
     const call = this.start(method, options);
     await call.send(request);
     call.end();
@@ -256,6 +269,15 @@ export class FlightClient {
 
   /** Sends handshake payloads and collects the server's answers and headers. */
   async handshake(payloads: Uint8Array[] = [new Uint8Array(0)], options?: CallOptions): Promise<HandshakeResult> {
+    try {
+      return await this.handshakeOnce(payloads, options);
+    } catch (err) {
+      if (err instanceof RefusedStreamError) return this.handshakeOnce(payloads, options);
+      throw err;
+    }
+  }
+
+  private async handshakeOnce(payloads: Uint8Array[], options?: CallOptions): Promise<HandshakeResult> {
     const call = this.start('Handshake', options);
     for (const payload of payloads) await call.send(encodeHandshake({ protocolVersion: 0, payload }));
     call.end();

@@ -8,6 +8,16 @@ import { Status } from '../../core/status.js';
 import { decodeGrpcMessage, deframe, formatGrpcTimeout, prefixed } from './framing.js';
 import { Metadata } from './metadata.js';
 
+/**
+ * The server refused the stream before doing anything with it (HTTP/2 REFUSED_STREAM, e.g. it
+ * had just sent GOAWAY): the call may be sent again on a new connection (gRPC's transparent retry).
+ */
+export class RefusedStreamError extends FlightgateError {
+  constructor() {
+    super(Status.UNAVAILABLE, 'the server refused the stream before processing it (HTTP/2 REFUSED_STREAM)');
+  }
+}
+
 export interface ChannelTlsOptions {
   /** PEM root certificates to trust instead of the system store. */
   ca?: string | Buffer;
@@ -57,6 +67,7 @@ export class ClientCall {
   private statusCode: number | undefined;
   private statusMessage = '';
   private responseMetadata = new Metadata();
+  private gotResponse = false;
   private trailerMetadata = new Metadata();
   readonly headers: Promise<Metadata>;
   private readonly finished: Promise<void>;
@@ -91,6 +102,7 @@ export class ClientCall {
     }
     this.headers = new Promise<Metadata>((resolve) => {
       this.stream.once('response', (h: IncomingHttpHeaders) => {
+        this.gotResponse = true;
         this.responseMetadata = Metadata.fromHeaders(h);
         this.readStatus(h);
         resolve(this.responseMetadata);
@@ -107,6 +119,9 @@ export class ClientCall {
         if (this.localError) return reject(this.localError);
         if (this.statusCode === undefined) {
           const code = this.stream.rstCode;
+          if (code === http2.constants.NGHTTP2_REFUSED_STREAM && !this.gotResponse) {
+            return reject(new RefusedStreamError());
+          }
           return reject(
             new FlightgateError(Status.UNAVAILABLE, `stream closed without a gRPC status (HTTP/2 code ${code ?? 'none'})`),
           );
@@ -234,6 +249,10 @@ export class GrpcChannel {
       }
     });
     session.on('close', () => {
+      if (this.session === session) this.session = undefined;
+    });
+    // The server will take no new streams on this connection: the next call opens another.
+    session.once('goaway', () => {
       if (this.session === session) this.session = undefined;
     });
     session.unref();

@@ -80,6 +80,8 @@ export interface TransportTls {
   clientCa?: Buffer | string;
   /** With `clientCa`: refuse the TLS handshake of a client without a valid certificate. */
   requireClientCertificate?: boolean;
+  /** PEM CRLs of the client CA: certificates they list are refused. */
+  clientCrl?: Buffer | string;
 }
 
 export const DEFAULT_TRANSPORT_OPTIONS: TransportOptions = {
@@ -301,7 +303,7 @@ export class GrpcServer {
           key: tls.key,
           ...(tls.clientCa
             ? // Optional mode still asks for a certificate; an invalid one is refused per call (see peer-certificate.ts).
-              { ca: tls.clientCa, requestCert: true, rejectUnauthorized: tls.requireClientCertificate ?? false }
+              { ca: tls.clientCa, requestCert: true, rejectUnauthorized: tls.requireClientCertificate ?? false, ...(tls.clientCrl ? { crl: tls.clientCrl } : {}) }
             : {}),
           minVersion: 'TLSv1.2',
           allowHTTP1: false,
@@ -396,6 +398,24 @@ export class GrpcServer {
         call.finish(e.status, message);
       },
     );
+  }
+
+  /**
+   * Swaps in new TLS material (a renewed certificate, a new CRL) for new connections, and asks
+   * the open ones to close once their calls end (GOAWAY), so clients reconnect and are verified
+   * again: a certificate revoked by the new CRL does not live on in an old connection.
+   */
+  updateTls(tls: TransportTls): void {
+    const server = this.server;
+    if (!server || !('setSecureContext' in server)) throw new Error('this server does not use TLS');
+    server.setSecureContext({ cert: tls.cert, key: tls.key, ...(tls.clientCa ? { ca: tls.clientCa } : {}), ...(tls.clientCrl ? { crl: tls.clientCrl } : {}) });
+    for (const s of this.sessions) {
+      try {
+        s.close();
+      } catch {
+        // already closing
+      }
+    }
   }
 
   /**
