@@ -108,7 +108,7 @@ test('flightgate config example prints the example; config check says valid or l
   writeFileSync(bad, `databaseUrl: postgres://x@y/z\ntls:\n  certFile: ${certs}/server.pem\n  keyFile: ${certs}/ca.key\ndatasets:\n  - { name: t, path: ${dir}/nope.parquet }\n`);
   const r = await runCli(['config', 'check', bad]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /tls: the certificate, key or client CA cannot be used/);
+  assert.match(r.stderr, /tls: the certificate, key, client CA or CRL cannot be used/);
   assert.match(r.stderr, /tokens\.keyEncryptionKey .* is required with a PostgreSQL registry/);
   assert.match(r.stderr, /datasets: "t": .*nope\.parquet does not exist/);
 
