@@ -11,10 +11,10 @@ import json
 import os
 import statistics
 import sys
-import threading
 import time
 
 import pyarrow.flight as flight
+from threaded_rate import calls_per_second
 
 FG, OPEN, PY = sys.argv[1:4]
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -50,27 +50,7 @@ def rate(uri, kind, threads, seconds, authenticated=True):
     for client, options in sessions:  # warm up the connections
         for _ in range(20 if kind != "Handshake" else 2):
             call(kind, client, options)
-    counts = [0] * threads
-    stop = time.perf_counter() + seconds
-
-    def work(i):
-        client, options = sessions[i]
-        n = 0
-        while time.perf_counter() < stop:
-            call(kind, client, options)
-            n += 1
-        counts[i] = n
-
-    start = time.perf_counter()
-    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    elapsed = time.perf_counter() - start
-    for client, _ in sessions:
-        client.close()
-    return sum(counts) / elapsed
+    return calls_per_second(sessions, lambda client, options: call(kind, client, options), seconds)
 
 
 def interleaved_latency(kind, calls=4000):

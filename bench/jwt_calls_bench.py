@@ -11,12 +11,11 @@ import json
 import os
 import statistics
 import sys
-import threading
-import time
 import urllib.parse
 import urllib.request
 
 import pyarrow.flight as flight
+from threaded_rate import calls_per_second
 
 FG, TOKEN_URL, CLIENT_ID, CLIENT_SECRET = sys.argv[1:5]
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -54,27 +53,7 @@ def rate(make, threads):
     for client, options in sessions:
         for _ in range(50):
             client.get_flight_info(DESCRIPTOR, options)
-    counts = [0] * threads
-    stop = time.perf_counter() + SECONDS
-
-    def work(i):
-        client, options = sessions[i]
-        n = 0
-        while time.perf_counter() < stop:
-            client.get_flight_info(DESCRIPTOR, options)
-            n += 1
-        counts[i] = n
-
-    ts = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
-    start = time.perf_counter()
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    elapsed = time.perf_counter() - start
-    for client, _ in sessions:
-        client.close()
-    return sum(counts) / elapsed
+    return calls_per_second(sessions, lambda client, options: client.get_flight_info(DESCRIPTOR, options), SECONDS)
 
 
 KINDS = (("jwt", jwt_session), ("session", login_session))

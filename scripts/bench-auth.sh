@@ -1,23 +1,7 @@
 #!/usr/bin/env bash
 # Authenticated small calls, logins and the cost of bearer validation: flightgate vs a pyarrow
 # Flight server with Basic→Bearer middleware, driven by the pyarrow client (bench/auth_calls_bench.py).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-[ -d node_modules/apache-arrow ] || npm install --no-audit --no-fund
-bash scripts/setup-python.sh >/dev/null
-npx tsc -p tsconfig.build.json
-WORK=$(mktemp -d)
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill $p 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
-
-wait_line() { # log file, pattern, pid
-  for _ in $(seq 1 300); do
-    grep -q "$2" "$1" && return 0
-    kill -0 "$3" 2>/dev/null || { cat "$1" >&2; exit 1; }
-    sleep 0.1
-  done
-  echo "timed out waiting for $2" >&2; cat "$1" >&2; exit 1
-}
+source "$(dirname "$0")/bench-common.sh"
 
 mkdir -p "$WORK/fg" "$WORK/open"
 # The audit log goes to a real file: writing it is part of what an authenticated call costs.

@@ -2,23 +2,7 @@
 # Token service and bearer-kind figures: client_credentials tokens/s and introspections/s with
 # autocannon against our no-op route and oidc-provider (bench/oauth_http_bench.mts), then Flight
 # calls/s with a JWT bearer vs a session token with the pyarrow client (bench/jwt_calls_bench.py).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-[ -d node_modules/apache-arrow ] || npm install --no-audit --no-fund
-bash scripts/setup-python.sh >/dev/null
-npx tsc -p tsconfig.build.json
-WORK=$(mktemp -d)
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill $p 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
-
-wait_line() { # log file, pattern, pid
-  for _ in $(seq 1 300); do
-    grep -q "$2" "$1" && return 0
-    kill -0 "$3" 2>/dev/null || { cat "$1" >&2; exit 1; }
-    sleep 0.1
-  done
-  echo "timed out waiting for $2" >&2; cat "$1" >&2; exit 1
-}
+source "$(dirname "$0")/bench-common.sh"
 
 mkdir -p "$WORK/fg"
 FLIGHTGATE_AUDIT_FILE="$WORK/audit.log" FLIGHTGATE_DEMO_NUMBERS_ROWS=1000 \
