@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FlightgateError } from '../../src/core/errors.js';
 import { Status } from '../../src/core/status.js';
-import { deframe, encodeGrpcMessage, decodeGrpcMessage, parseGrpcTimeout, prefixed } from '../../src/flight/transport/framing.js';
+import { deframe, encodeGrpcMessage, decodeGrpcMessage, parseGrpcTimeout, messageLength, prefixed } from '../../src/flight/transport/framing.js';
 
 async function collect(chunks: Uint8Array[], max = 1 << 20): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
@@ -112,4 +112,10 @@ test('received metadata: lookups before and after full parsing agree, -bin value
   assert.equal(parsed.get('authorization'), 'Bearer abc');
   assert.equal(Buffer.from(parsed.getBinary('auth-token-bin')!).toString(), 'fgs_token');
   assert.equal(parsed.has('content-type'), false);
+});
+
+test('a message over the limit names the setting behind it when the caller gives one', () => {
+  const prefix = Buffer.from([0, 0, 0, 1, 0]); // 256 bytes announced
+  assert.throws(() => messageLength(prefix, 0, 100, 'transport.maxMessageBytes'), (e: unknown) => e instanceof FlightgateError && e.status === Status.RESOURCE_EXHAUSTED && e.message === 'received message larger than max (256 vs. 100 bytes) (transport.maxMessageBytes)');
+  assert.throws(() => messageLength(prefix, 0, 100), (e: unknown) => e instanceof FlightgateError && e.message === 'received message larger than max (256 vs. 100 bytes)');
 });

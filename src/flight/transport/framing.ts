@@ -7,8 +7,6 @@ import { Status } from '../../core/status.js';
 
 export const PREFIX_LENGTH = 5;
 
-/** The start of the message for a message over the size limit (worded as gRPC's own). */
-export const MESSAGE_TOO_LARGE = 'received message larger than max';
 
 /** Builds one buffer holding the gRPC prefix followed by `head`, for a message of `total` bytes. */
 export function prefixed(head: Uint8Array, total: number): Buffer {
@@ -27,6 +25,7 @@ export async function* deframe(
   chunks: AsyncIterable<Buffer | Uint8Array | string>,
   maxMessageBytes: number,
   allocate: (size: number) => Uint8Array = (size) => Buffer.allocUnsafe(size),
+  limitSetting?: string,
 ): AsyncGenerator<Uint8Array> {
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
@@ -63,7 +62,7 @@ export async function* deframe(
     for (;;) {
       if (need < 0) {
         if (pendingBytes < PREFIX_LENGTH) break;
-        need = messageLength(take(PREFIX_LENGTH), 0, maxMessageBytes);
+        need = messageLength(take(PREFIX_LENGTH), 0, maxMessageBytes, limitSetting);
       }
       if (pendingBytes < need) break;
       const msg = need === 0 ? new Uint8Array(0) : take(need);
@@ -173,12 +172,12 @@ export async function* chunksOf(stream: NodeJS.ReadableStream, highWaterBytes = 
 }
 
 /** Splits a complete request body into its gRPC messages (views of `body`, not copies). */
-export function splitMessages(body: Uint8Array, maxMessageBytes: number): Uint8Array[] {
+export function splitMessages(body: Uint8Array, maxMessageBytes: number, limitSetting?: string): Uint8Array[] {
   const out: Uint8Array[] = [];
   let at = 0;
   while (at < body.length) {
     if (body.length - at < PREFIX_LENGTH) break;
-    const need = messageLength(body, at, maxMessageBytes);
+    const need = messageLength(body, at, maxMessageBytes, limitSetting);
     if (body.length - at - PREFIX_LENGTH < need) break;
     out.push(body.subarray(at + PREFIX_LENGTH, at + PREFIX_LENGTH + need));
     at += PREFIX_LENGTH + need;
@@ -187,8 +186,14 @@ export function splitMessages(body: Uint8Array, maxMessageBytes: number): Uint8A
   return out;
 }
 
-/** Reads and checks the prefix at `at`: the length of the message that follows. */
-export function messageLength(buf: Uint8Array, at: number, maxMessageBytes: number): number {
+/** The size limit's setting, when the caller has one to name, after the figures. */
+const naming = (limitSetting: string | undefined): string => (limitSetting ? ` (${limitSetting})` : '');
+
+/**
+ * Reads and checks the prefix at `at`: the length of the message that follows. `limitSetting`
+ * names what sets `maxMessageBytes`, so an error over it says which setting to change.
+ */
+export function messageLength(buf: Uint8Array, at: number, maxMessageBytes: number, limitSetting?: string): number {
   const flag = buf[at];
   if (flag !== 0) {
     // A bad flag is the client's error, not ours: INVALID_ARGUMENT (INTERNAL would be logged as a server fault).
@@ -199,7 +204,7 @@ export function messageLength(buf: Uint8Array, at: number, maxMessageBytes: numb
   }
   const need = ((buf[at + 1]! << 24) >>> 0) + (buf[at + 2]! << 16) + (buf[at + 3]! << 8) + buf[at + 4]!;
   if (need > maxMessageBytes) {
-    throw new FlightgateError(Status.RESOURCE_EXHAUSTED, `${MESSAGE_TOO_LARGE} (${need} vs. ${maxMessageBytes} bytes)`);
+    throw new FlightgateError(Status.RESOURCE_EXHAUSTED, `received message larger than max (${need} vs. ${maxMessageBytes} bytes)${naming(limitSetting)}`);
   }
   return need;
 }
@@ -209,7 +214,7 @@ export function messageLength(buf: Uint8Array, at: number, maxMessageBytes: numb
  * RPCs), read with plain stream events: cheaper per call than the general streaming path, which
  * matters for small calls. A message over the limit fails as soon as its prefix arrives.
  */
-export function unaryRequest(stream: NodeJS.ReadableStream, maxMessageBytes: number): AsyncIterable<Uint8Array> {
+export function unaryRequest(stream: NodeJS.ReadableStream, maxMessageBytes: number, limitSetting?: string): AsyncIterable<Uint8Array> {
   const messages = new Promise<Uint8Array[]>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
@@ -225,7 +230,7 @@ export function unaryRequest(stream: NodeJS.ReadableStream, maxMessageBytes: num
       if (failed || typeof chunk === 'string') return;
       if (total === 0 && chunk.length >= PREFIX_LENGTH) {
         try {
-          messageLength(chunk, 0, maxMessageBytes);
+          messageLength(chunk, 0, maxMessageBytes, limitSetting);
         } catch (err) {
           return fail(err as FlightgateError);
         }
@@ -233,7 +238,7 @@ export function unaryRequest(stream: NodeJS.ReadableStream, maxMessageBytes: num
       total += chunk.length;
       // One message and its prefix at most; more than that is over the limit however it splits.
       if (total > maxMessageBytes + 2 * PREFIX_LENGTH) {
-        return fail(new FlightgateError(Status.RESOURCE_EXHAUSTED, `received more than max (${maxMessageBytes} bytes) for a single-request call`));
+        return fail(new FlightgateError(Status.RESOURCE_EXHAUSTED, `received more than max (${maxMessageBytes} bytes) for a single-request call${naming(limitSetting)}`));
       }
       chunks.push(chunk);
     });
@@ -241,7 +246,7 @@ export function unaryRequest(stream: NodeJS.ReadableStream, maxMessageBytes: num
       if (failed) return;
       settled = true;
       try {
-        resolve(splitMessages(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), maxMessageBytes));
+        resolve(splitMessages(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), maxMessageBytes, limitSetting));
       } catch (err) {
         reject(err);
       }

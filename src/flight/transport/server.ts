@@ -18,7 +18,7 @@ import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { FlightgateError, toFlightgateError } from '../../core/errors.js';
 import { Status } from '../../core/status.js';
-import { chunksOf, deframe, encodeGrpcMessage, MESSAGE_TOO_LARGE, parseGrpcTimeout, prefixed, PREFIX_LENGTH, unaryRequest } from './framing.js';
+import { chunksOf, deframe, encodeGrpcMessage, parseGrpcTimeout, prefixed, PREFIX_LENGTH, unaryRequest } from './framing.js';
 import { Metadata, type MetadataValue } from './metadata.js';
 import { BufferPool } from '../../core/buffer-pool.js';
 import type { ClientCertificateState } from '../../core/client-certificate.js';
@@ -104,6 +104,9 @@ function metadataSize(headers: IncomingHttpHeaders): number {
 }
 
 const STOP_REQUEST_DELAY_MS = 1000;
+
+/** The setting behind `maxReceiveMessageBytes`, named in the error of a message over it. */
+const MESSAGE_LIMIT_SETTING = 'transport.maxMessageBytes';
 
 class CallState implements ServerCall {
   readonly metadata: Metadata;
@@ -386,16 +389,14 @@ export class GrpcServer {
     // A handler that stops reading early (e.g. on a bad request) must still get its status out:
     // the default iterator would destroy the stream, and the client would see a bare RST_STREAM.
     const requests = entry.unaryRequest
-      ? unaryRequest(stream, this.options.maxReceiveMessageBytes)
-      : deframe(chunksOf(stream), this.options.maxReceiveMessageBytes, (n) => this.messageBuffers.acquire(n));
+      ? unaryRequest(stream, this.options.maxReceiveMessageBytes, MESSAGE_LIMIT_SETTING)
+      : deframe(chunksOf(stream), this.options.maxReceiveMessageBytes, (n) => this.messageBuffers.acquire(n), MESSAGE_LIMIT_SETTING);
     entry.handler(call, requests, call).then(
       () => call.finish(Status.OK, ''),
       (err: unknown) => {
         const e = toFlightgateError(err);
         if (e.status === Status.INTERNAL || e.status === Status.UNKNOWN) this.options.onInternalError?.(path, err);
-        // The framing code is shared with the client; on this side the limit has a setting to name.
-        const message = e.status === Status.RESOURCE_EXHAUSTED && e.message.startsWith(MESSAGE_TOO_LARGE) ? `${e.message} (transport.maxMessageBytes)` : e.message;
-        call.finish(e.status, message);
+        call.finish(e.status, e.message);
       },
     );
   }
