@@ -149,11 +149,6 @@ export function openConfiguredRegistry(config: Config, logger: SecurityLogger): 
 }
 
 /**
- * The key that encrypts signing keys at rest: from the configuration, or (embedded SQLite only)
- * a file next to the registry created on first start. Replicas sharing PostgreSQL must share it,
- * so there it has to be configured.
- */
-/**
  * The key-encryption key the configuration gives, checked; undefined when it may come from the
  * data directory instead (SQLite registry). Reads and writes nothing.
  */
@@ -171,6 +166,11 @@ export function configuredKeyEncryptionKey(config: Config): KeyEncryptionKey | u
   return undefined;
 }
 
+/**
+ * The key that encrypts signing keys at rest: from the configuration, or (embedded SQLite only)
+ * a file next to the registry created on first start. Replicas sharing PostgreSQL must share it,
+ * so there it has to be configured.
+ */
 export function keyEncryptionKey(config: Config): KeyEncryptionKey {
   const configured = configuredKeyEncryptionKey(config);
   if (configured) return configured;

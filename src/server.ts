@@ -4,6 +4,7 @@
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Server as TlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type Fastify from 'fastify';
@@ -13,10 +14,9 @@ import { statusName } from './core/status.js';
 import { Catalog } from './catalog/catalog.js';
 import { seedDemo } from './catalog/demo.js';
 import { fileSources } from './catalog/sources/index.js';
+import { ConfigError } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { loadTls } from './tls/tls-material.js';
-import type { Server as TlsServer } from 'node:tls';
-import { ConfigError } from './config/load.js';
 import type { AccessControl } from './flight/access.js';
 import { FlightService } from './flight/service.js';
 import { GrpcServer, type TransportTls } from './flight/transport/server.js';

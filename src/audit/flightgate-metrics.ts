@@ -8,7 +8,7 @@ import { Counter, Gauge, Histogram, MetricsRegistry } from './metrics.js';
 import type { AuditEvent, AuditSink } from './audit-log.js';
 
 /** Authentication methods as our code names them; anything else is counted as `other`. */
-const METHODS = new Set(['basic', 'password', 'bearer', 'session', 'jwt', 'oidc', 'apikey', 'mtls', 'none', 'other']);
+const METHODS = new Set(['basic', 'bearer', 'session', 'jwt', 'oidc', 'apikey', 'mtls', 'none', 'other']);
 const GRANTS = new Set(['client_credentials', 'refresh_token', 'password', 'urn:ietf:params:oauth:grant-type:token-exchange']);
 const ACTIONS = new Set(['list', 'read', 'write', 'admin']);
 const bounded = (value: string | undefined, allowed: ReadonlySet<string>): string => (value && allowed.has(value) ? value : 'other');
