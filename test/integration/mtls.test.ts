@@ -296,6 +296,17 @@ describe('TLS configuration is checked at start', () => {
     assert.equal(c.tls?.clientCaFile, files.caCert);
   });
 
+  test('tls.http false keeps the HTTP service in plain text while Flight speaks TLS', async () => {
+    const server = await startTestServer({ demo: true, demoNumbersRows: 1000, tls: { certFile: files.serverCert, keyFile: files.serverKey, http: false } }, { secure: true });
+    try {
+      assert.match(server.uri, /^grpc\+tls:\/\//);
+      assert.match(server.httpUri ?? '', /^http:\/\//);
+      assert.equal((await fetch(`${server.httpUri}/healthz`)).status, 200);
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('an unreadable file or a key that does not match the certificate stops the start with a clear error', async () => {
     const base = { dataDir: tempDir(), port: 0, httpPort: 0, host: '127.0.0.1', audit: { file: join(dir, 'a.log') } };
     const start = async (tls: Record<string, string>): Promise<void> => {
