@@ -99,7 +99,7 @@ export class AuthGate {
   /** A login with `authorization: Basic <encoded>` that opens a session (Handshake). */
   async loginBasic(encoded: string, ctx: CallContext): Promise<{ principal: Principal; issued: IssuedToken }> {
     let user: string;
-    let password: string;
+    let password: string | undefined;
     try {
       ({ user, password } = parseBasicCredentials(encoded));
     } catch (err) {
@@ -110,7 +110,7 @@ export class AuthGate {
   }
 
   /** A password login that opens a session (Handshake). */
-  async login(user: string, password: string, ctx: CallContext): Promise<{ principal: Principal; issued: IssuedToken }> {
+  async login(user: string, password: string | undefined, ctx: CallContext): Promise<{ principal: Principal; issued: IssuedToken }> {
     try {
       const record = await this.passwords.verify(user, password, ctx);
       const issued = await this.sessions.create(record, ctx);

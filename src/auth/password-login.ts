@@ -1,6 +1,8 @@
 /**
  * Checks a user name and password against the registry, throttled. Unknown users, wrong
  * passwords and disabled accounts get the same answer after the same work (a hash verification).
+ * The attempt is reserved with the throttle before any hashing, so a burst of guesses cannot
+ * all be verified before the first failure counts.
  */
 import type { AuditSink } from '../audit/audit-log.js';
 import { AuthenticationFailure } from './authentication-failure.js';
@@ -21,38 +23,44 @@ export class PasswordLogin {
     private readonly audit: AuditSink,
   ) {}
 
-  async verify(user: string, password: string, ctx: CallContext): Promise<UserRecord> {
-    const address = peerAddress(ctx.peer);
-    const lockedMs = await this.throttle.lockedFor(user, address);
-    if (lockedMs > 0) {
-      throw new AuthenticationFailure(
-        `too many failed logins for this account or address; try again in ${Math.ceil(lockedMs / 1000)} s`,
-        'locked out',
-        user,
-      );
+  /** `password` undefined: bytes that are not valid UTF-8, which match no password. */
+  async verify(user: string, password: string | undefined, ctx: CallContext): Promise<UserRecord> {
+    const attempt = await this.throttle.begin(user, peerAddress(ctx.peer));
+    let record: UserRecord | undefined;
+    let matches: boolean;
+    try {
+      // The password hash is always read fresh: a login must see a changed password at once.
+      record = Buffer.byteLength(user) <= 128
+        ? await this.directory.registry.getUser(user).catch((err: unknown) => {
+            this.directory.invalidateAll();
+            throw err;
+          })
+        : undefined;
+      const usable = password !== undefined && Buffer.byteLength(password) <= MAX_PASSWORD_BYTES;
+      matches = await verifyPassword(record?.passwordHash ?? (await dummyPasswordHash()), usable ? password : '');
+      matches &&= usable;
+    } catch (err) {
+      await attempt.abandon().catch(() => undefined);
+      throw err;
     }
-    // The password hash is always read fresh: a login must see a changed password at once.
-    const record = Buffer.byteLength(user) <= 128
-      ? await this.directory.registry.getUser(user).catch((err: unknown) => {
-          this.directory.invalidateAll();
-          throw err;
-        })
-      : undefined;
-    const tooLong = Buffer.byteLength(password) > MAX_PASSWORD_BYTES;
-    const matches = await verifyPassword(record?.passwordHash ?? (await dummyPasswordHash()), tooLong ? '' : password);
-    if (record && matches && !record.disabled && !tooLong) {
-      await this.throttle.success(user, address);
+    if (record && matches && !record.disabled) {
+      await attempt.succeeded();
       return record;
     }
-    const verdict = await this.throttle.failure(user, address);
-    const reason = !record ? 'unknown user' : record.disabled ? 'account disabled' : 'wrong password';
-    if (verdict.lockedOut) {
-      this.audit.record({
-        event: 'auth.lockout', outcome: 'denied', principal: verdict.lockedOut === 'account' ? user : undefined,
-        peer: ctx.peer, rpc: ctx.rpc, reason: `${verdict.lockedOut} locked after repeated failures`,
-      });
+    const verdict = await attempt.failed();
+    try {
+      const reason = !record ? 'unknown user' : record.disabled ? 'account disabled' : 'wrong password';
+      if (verdict.lockedOut) {
+        const what = { account: 'account locked for this address', 'account-wide': 'account locked for new addresses', address: 'address locked' }[verdict.lockedOut];
+        this.audit.record({
+          event: 'auth.lockout', outcome: 'denied', principal: verdict.lockedOut === 'address' ? undefined : user,
+          peer: ctx.peer, rpc: ctx.rpc, reason: `${what} after repeated failures`,
+        });
+      }
+      if (verdict.delayMs > 0) await sleep(verdict.delayMs);
+      throw new AuthenticationFailure(BAD_LOGIN_MESSAGE, reason, user);
+    } finally {
+      await attempt.finished();
     }
-    if (verdict.delayMs > 0) await sleep(verdict.delayMs);
-    throw new AuthenticationFailure(BAD_LOGIN_MESSAGE, reason, user);
   }
 }

@@ -1,9 +1,8 @@
 /** Dataset name patterns in grants: globs where `*` matches any run of characters and `?` one. */
+import { compileGlob } from '../core/glob.js';
+
 export function compilePattern(pattern: string): (name: string) => boolean {
-  if (pattern === '*') return () => true;
-  if (!/[*?]/.test(pattern)) return (name) => name === pattern;
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
-  return (name) => re.test(name);
+  return compileGlob(pattern);
 }
 
 export function isValidPattern(pattern: string): boolean {

@@ -6,9 +6,14 @@ const throttleSchema = z
     freeFailures: z.number().int().min(0).default(3).describe('failed logins per account or address before delays start'),
     baseDelayMs: z.number().int().min(0).default(250).describe('first delay; it doubles with each further failure'),
     maxDelayMs: z.number().int().min(0).default(4000),
-    lockoutFailures: z.number().int().positive().default(10).describe('consecutive failures that lock an account'),
-    lockoutSeconds: z.number().positive().default(360).describe('lockout length (10 per 6 min keeps an account under 100 failures an hour)'),
-    peerLockoutFailures: z.number().int().positive().default(50).describe('consecutive failures that lock a client address'),
+    lockoutFailures: z.number().int().positive().default(10).describe('consecutive failures that lock an account for the address they came from'),
+    lockoutSeconds: z.number().positive().default(360).describe('lockout length of an account at an address, and of an address'),
+    peerLockoutFailures: z.number().int().positive().default(50).describe('consecutive failures over any accounts that lock a client address (a success does not reset them)'),
+    accountFailuresPerHour: z.number().int().positive().default(100).describe('failures an account may see in an hour from addresses it has not logged in from; then those are refused for an hour'),
+    knownAddressDays: z.number().min(0).default(30).describe('how long an address that logged in to an account stays exempt from accountFailuresPerHour'),
+    maxInFlightPerAccount: z.number().int().positive().default(4).describe('password verifications of one account at the same time; more are refused at once'),
+    maxInFlightPerAddress: z.number().int().positive().default(32).describe('password verifications from one client address at the same time; more are refused at once'),
+    maxLoginsInFlight: z.number().int().positive().default(64).describe('password verifications this server runs or queues at the same time'),
   })
   .strict();
 

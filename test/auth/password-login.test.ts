@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import type { AuditEvent } from '../../src/audit/audit-log.js';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { BAD_LOGIN_MESSAGE, PasswordLogin } from '../../src/auth/password-login.js';
+import { parseBasicCredentials } from '../../src/auth/basic-credentials.js';
 import { LoginThrottle } from '../../src/auth/throttle.js';
 import { MemoryAttemptCounter } from '../../src/stores/memory-attempt-counter.js';
 import { UserDirectory } from '../../src/auth/user-directory.js';
@@ -20,7 +21,7 @@ const dir = tempDir();
 let registry: Registry;
 const events: AuditEvent[] = [];
 const audit = { record: (e: AuditEvent) => events.push(e) };
-const noDelays = { freeFailures: 1000, baseDelayMs: 0, maxDelayMs: 0, lockoutFailures: 1000, lockoutSeconds: 1, peerLockoutFailures: 1000 };
+const noDelays = { freeFailures: 1000, baseDelayMs: 0, maxDelayMs: 0, lockoutFailures: 1000, lockoutSeconds: 1, peerLockoutFailures: 1000, accountFailuresPerHour: 1000, knownAddressDays: 30, maxInFlightPerAccount: 4, maxInFlightPerAddress: 32, maxLoginsInFlight: 64 };
 
 before(async () => {
   registry = await openRegistry({ dataDir: dir });
@@ -78,4 +79,15 @@ test('a lockout refuses even the right password, is audited, and names no one wh
   assert.match(locked.message, /too many failed logins/);
   assert.ok(events.some((e) => e.event === 'auth.lockout' && e.principal === 'alice'));
   assert.ok(!JSON.stringify(events).includes('horse'), 'no password in audit events');
+});
+
+test('a password that is not valid UTF-8 matches nothing, not even one stored as U+FFFD characters', async () => {
+  await registry.addUser({ name: 'latin', passwordHash: await hashPassword('\uFFFD'.repeat(8)) });
+  const login = new PasswordLogin(new UserDirectory(registry, 0), new LoginThrottle(noDelays, new MemoryAttemptCounter()), audit);
+  const basic = (bytes: Buffer): string => Buffer.concat([Buffer.from('latin:'), bytes]).toString('base64');
+  const parsed = parseBasicCredentials(basic(Buffer.alloc(8, 0xff)));
+  assert.equal(parsed.password, undefined, 'invalid UTF-8 is not decoded leniently');
+  assert.equal((await failure(login, 'latin', parsed.password as unknown as string)).message, BAD_LOGIN_MESSAGE);
+  // The same stored password typed as the characters it is still logs in.
+  assert.equal((await login.verify('latin', parseBasicCredentials(basic(Buffer.from('\uFFFD'.repeat(8)))).password, ctx)).name, 'latin');
 });

@@ -9,7 +9,7 @@ import { tempDir } from '../helpers/server.js';
 
 const dir = tempDir();
 after(() => rmSync(dir, { recursive: true, force: true }));
-const cli = (args: string[], input?: string) => runCli([...args, '--data-dir', dir], { FLIGHTGATE_DATABASE_URL: '', FLIGHTGATE_REDIS_URL: '' }, input);
+const cli = (args: string[], input?: string | Buffer) => runCli([...args, '--data-dir', dir], { FLIGHTGATE_DATABASE_URL: '', FLIGHTGATE_REDIS_URL: '' }, input);
 
 test('an empty registry: serve starts, nobody can log in, and it says how to create the first admin', async () => {
   const server = await startCliServer(['--data-dir', dir], { FLIGHTGATE_AUDIT_FILE: '/dev/null' });
@@ -72,4 +72,12 @@ test('mistakes get a clear message and exit 2; missing things exit 1', async () 
     assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message, args.join(' '));
   }
+});
+
+test('a password that is not UTF-8 (a Latin-1 terminal) is refused with a clear message, not stored as U+FFFD', async () => {
+  const latin1 = Buffer.from('gr\xfc\xdfe-aus-k\xf6ln\n', 'latin1');
+  const add = await cli(['users', 'add', 'latin1user'], latin1);
+  assert.equal(add.code, 2, add.stderr);
+  assert.match(add.stderr, /not valid UTF-8/);
+  assert.deepEqual((JSON.parse((await cli(['users', 'list', '--json'])).stdout) as { name: string }[]).filter((u) => u.name === 'latin1user'), []);
 });
