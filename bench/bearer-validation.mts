@@ -47,8 +47,9 @@ const jwt = (await security.tokenService.token({
 /** Each call gets its own metadata, with the token as a fresh string, as off the wire. */
 async function measure(kind: string, value: string, note: string): Promise<void> {
   const once = async (): Promise<void> => {
-    const principal = await security.access.authenticate(call({ authorization: `Bearer ${value.slice(0)}` }), 'GetFlightInfo');
-    await security.access.authorize(principal, 'read', 'db1');
+    const c = call({ authorization: `Bearer ${value.slice(0)}` });
+    const principal = await security.access.authenticate(c, 'GetFlightInfo');
+    await security.access.authorize(principal, 'read', 'db1', c);
   };
   for (let i = 0; i < 20_000; i++) await once();
   const n = 200_000;

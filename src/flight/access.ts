@@ -26,7 +26,9 @@ export interface AccessControl {
   /** Establishes the caller of `call`, or throws UNAUTHENTICATED. */
   authenticate(call: ServerCall, rpc: string): Promise<Principal>;
   /** Throws PERMISSION_DENIED unless `principal` may do `action` on `dataset`. */
-  authorize(principal: Principal, action: DatasetAction, dataset: string): Promise<void>;
+  authorize(principal: Principal, action: DatasetAction, dataset: string, call: ServerCall): Promise<void>;
+  /** Whether `principal` may do `action` on `dataset`, without auditing a denial (to filter lists). */
+  may(principal: Principal, action: DatasetAction, dataset: string): Promise<boolean>;
   /** Handshake: a login from the headers or from the first request's payload (undefined if none came). */
   handshake(call: ServerCall, payload: Uint8Array | undefined): Promise<HandshakeOutcome>;
   /** Ends the session the call was made in; false when there is none to close. */
@@ -46,6 +48,9 @@ export const allowAll: AccessControl = {
     return ANONYMOUS;
   },
   async authorize(): Promise<void> {},
+  async may(): Promise<boolean> {
+    return true;
+  },
   async handshake(_call, payload): Promise<HandshakeOutcome> {
     return { principal: ANONYMOUS, response: payload };
   },

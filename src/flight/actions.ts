@@ -58,7 +58,7 @@ export class ActionRegistry {
 
   constructor(
     private readonly ctx: ActionContext,
-    describeFlight: (name: string, principal: Principal) => Promise<FlightInfo>,
+    describeFlight: (name: string, principal: Principal, call: ServerCall) => Promise<FlightInfo>,
   ) {
     const { catalog, access, tickets } = ctx;
     const builtins: ActionDefinition[] = [
@@ -75,11 +75,11 @@ export class ActionRegistry {
       {
         type: 'RenewFlightEndpoint',
         description: 'Standard Flight action: extend the expiration time of a FlightEndpoint\'s ticket. Returns the renewed FlightEndpoint.',
-        run: async (body, principal) => {
+        run: async (body, principal, call) => {
           const endpoint = decodeRenewFlightEndpointRequest(body);
           if (!endpoint) throw invalidArgument('RenewFlightEndpoint needs a RenewFlightEndpointRequest with an endpoint');
           const ticket = tickets.decode(endpoint.ticket, principal.id);
-          await access.authorize(principal, 'read', ticket.dataset);
+          await access.authorize(principal, 'read', ticket.dataset, call);
           await catalog.get(ticket.dataset);
           const expiresAt = Date.now() + this.ctx.ticketTtlMs;
           return [
@@ -117,9 +117,9 @@ export class ActionRegistry {
         type: 'describe',
         description:
           'Describes a dataset: body {"dataset": "name"} (or the bare name). Returns JSON with kind, writable, rows, bytes and schema.',
-        run: async (body, principal) => {
+        run: async (body, principal, call) => {
           const name = datasetFromBody(body);
-          const info = await describeFlight(name, principal);
+          const info = await describeFlight(name, principal, call);
           const ds = await catalog.get(name);
           const schema = await ds.schema();
           return [
@@ -137,9 +137,9 @@ export class ActionRegistry {
       {
         type: 'drop',
         description: 'Deletes an uploaded dataset: body {"dataset": "name"} (or the bare name). Needs write access; files in the data directory are never deleted.',
-        run: async (body, principal) => {
+        run: async (body, principal, call) => {
           const name = datasetFromBody(body);
-          await access.authorize(principal, 'write', name);
+          await access.authorize(principal, 'write', name, call);
           await catalog.drop(name);
           return [json({ dropped: name })];
         },

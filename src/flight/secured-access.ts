@@ -47,13 +47,19 @@ export class SecuredAccess implements AccessControl {
     this.limits?.chargeUpload(principal, bytes, totalSoFar);
   }
 
-  async authorize(principal: Principal, action: DatasetAction, dataset: string): Promise<void> {
+  async authorize(principal: Principal, action: DatasetAction, dataset: string, call: ServerCall): Promise<void> {
     const policy = await this.directory.policy();
     if (policy.allows(principal.roles, action, dataset)) return;
-    // `list` is only asked by ListFlights to filter its answer: leaving a dataset out is not an incident.
-    if (action !== 'list') this.audit.record({ event: 'authz.denied', outcome: 'denied', principal: principal.id, method: principal.method, action, dataset });
+    this.audit.record({
+      event: 'authz.denied', outcome: 'denied', principal: principal.id, method: principal.method, action, dataset,
+      peer: call.peer, rpc: call.method.slice(call.method.lastIndexOf('/') + 1),
+    });
     // The same answer whether or not the dataset exists: a denial must not reveal names.
     throw permissionDenied(`"${principal.id}" may not ${action} dataset "${dataset}"`);
+  }
+
+  async may(principal: Principal, action: DatasetAction, dataset: string): Promise<boolean> {
+    return (await this.directory.policy()).allows(principal.roles, action, dataset);
   }
 
   async handshake(call: ServerCall, payload: Uint8Array | undefined): Promise<HandshakeOutcome> {

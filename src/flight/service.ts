@@ -11,6 +11,7 @@ import type { Principal } from '../core/principal.js';
 import { Status } from '../core/status.js';
 import { BufferPool } from '../core/buffer-pool.js';
 import { encapsulate, schemaMessage } from '../ipc/message.js';
+import { compileGlob } from '../core/glob.js';
 import type { AccessControl } from './access.js';
 import { ActionRegistry } from './actions.js';
 import { flightDataHead, readFlightData } from './codec.js';
@@ -80,7 +81,7 @@ export class FlightService {
 
   constructor(private readonly options: FlightServiceOptions) {
     this.tickets = options.tickets ?? new TicketCodec();
-    this.actions = new ActionRegistry({ ...options, tickets: this.tickets }, (name, principal) => this.flightInfo(name, principal));
+    this.actions = new ActionRegistry({ ...options, tickets: this.tickets }, (name, principal, call) => this.flightInfo(name, principal, call));
   }
 
   bind(server: GrpcServer): void {
@@ -125,13 +126,13 @@ export class FlightService {
   }
 
   /** Looks a dataset up for `principal`, hiding whether it exists from those who may not read it. */
-  private async readable(name: string, principal: Principal): Promise<Dataset> {
-    await this.access.authorize(principal, 'read', name);
+  private async readable(name: string, principal: Principal, call: ServerCall): Promise<Dataset> {
+    await this.access.authorize(principal, 'read', name, call);
     return this.options.catalog.get(name);
   }
 
-  async flightInfo(name: string, principal: Principal, descriptor?: FlightDescriptor): Promise<FlightInfo> {
-    const ds = await this.readable(name, principal);
+  async flightInfo(name: string, principal: Principal, call: ServerCall, descriptor?: FlightDescriptor): Promise<FlightInfo> {
+    const ds = await this.readable(name, principal, call);
     return this.describe(ds, principal, descriptor);
   }
 
@@ -167,19 +168,25 @@ export class FlightService {
     };
   }
 
+  /**
+   * ListFlights: the datasets the caller may list, filtered by the criteria glob. Permissions are
+   * checked before the glob is matched, so names the caller may not see cost them nothing and
+   * tell them nothing. Whoever may only list gets names, not schemas, counts or tickets.
+   */
   private async listFlights(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
     const principal = await this.access.authenticate(call, 'ListFlights');
-    const expression = Buffer.from(decodeSingleBytes(await single(requests, 'ListFlights'), 'Criteria')).toString('utf8');
-    const matches = globMatcher(expression);
+    const criteria = decodeSingleBytes(await single(requests, 'ListFlights'), 'Criteria');
+    if (criteria.length > MAX_CRITERIA_BYTES) throw invalidArgument(`ListFlights criteria is too long (${criteria.length} bytes; at most ${MAX_CRITERIA_BYTES})`);
+    const expression = Buffer.from(criteria).toString('utf8');
+    const matches = expression ? compileGlob(expression) : () => true;
     for (const ds of await this.options.catalog.list()) {
-      if (!matches(ds.name)) continue;
+      if (!(await this.access.may(principal, 'list', ds.name)) || !matches(ds.name)) continue;
       let info: FlightInfo;
       try {
-        await this.access.authorize(principal, 'list', ds.name);
-        info = await this.describe(ds, principal);
+        info = (await this.access.may(principal, 'read', ds.name)) ? await this.describe(ds, principal) : nameOnly(ds.name);
       } catch (err) {
-        // Not listable, or its file vanished since the catalog looked: leave it out.
-        if (err instanceof FlightgateError && (err.status === Status.PERMISSION_DENIED || err.status === Status.NOT_FOUND)) continue;
+        // Its file vanished since the catalog looked: leave it out.
+        if (err instanceof FlightgateError && err.status === Status.NOT_FOUND) continue;
         throw err;
       }
       await out.send(encodeFlightInfo(info));
@@ -190,7 +197,7 @@ export class FlightService {
     const principal = await this.access.authenticate(call, 'GetFlightInfo');
     const descriptor = decodeDescriptor(await single(requests, 'GetFlightInfo'));
     const { dataset } = datasetRequest(descriptor);
-    await out.send(encodeFlightInfo(await this.flightInfo(dataset, principal, descriptor)));
+    await out.send(encodeFlightInfo(await this.flightInfo(dataset, principal, call, descriptor)));
   }
 
   /** Our flights are ready at once, so polling returns the complete info and no retry descriptor. */
@@ -198,21 +205,21 @@ export class FlightService {
     const principal = await this.access.authenticate(call, 'PollFlightInfo');
     const descriptor = decodeDescriptor(await single(requests, 'PollFlightInfo'));
     const { dataset } = datasetRequest(descriptor);
-    const info = await this.flightInfo(dataset, principal, descriptor);
+    const info = await this.flightInfo(dataset, principal, call, descriptor);
     await out.send(encodePollInfo({ info, progress: 1 }));
   }
 
   private async getSchema(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
     const principal = await this.access.authenticate(call, 'GetSchema');
     const { dataset } = datasetRequest(decodeDescriptor(await single(requests, 'GetSchema')));
-    const ds = await this.readable(dataset, principal);
+    const ds = await this.readable(dataset, principal, call);
     await out.send(encodeSingleBytes(this.encodedSchema(await ds.schema())));
   }
 
   private async doGet(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
     const principal = await this.access.authenticate(call, 'DoGet');
     const ticket = this.tickets.decode(decodeTicketMessage(await single(requests, 'DoGet')), principal.id);
-    const ds = await this.readable(ticket.dataset, principal);
+    const ds = await this.readable(ticket.dataset, principal, call);
     let rows = 0;
     let bytes = 0;
     let outcome: 'ok' | 'error' = 'error';
@@ -236,7 +243,7 @@ export class FlightService {
     if (first.done) throw invalidArgument('DoPut received no FlightData');
     const head = readFlightData(first.value);
     const { dataset, mode } = datasetRequest(head.descriptor);
-    await this.access.authorize(principal, 'write', dataset);
+    await this.access.authorize(principal, 'write', dataset, call);
     const charge = this.access.chargeUpload?.bind(this.access);
     let received = first.value.length;
     charge?.(principal, first.value.length, received);
@@ -297,12 +304,18 @@ export class FlightService {
   }
 }
 
-/** ListFlights criteria: empty matches all; otherwise a glob over dataset names (`*`, `?`). */
-function globMatcher(expression: string): (name: string) => boolean {
-  if (!expression) return () => true;
-  if (expression.length > 256) throw invalidArgument('ListFlights criteria is too long (max 256 characters)');
-  const re = new RegExp(
-    '^' + expression.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$',
-  );
-  return (name) => re.test(name);
+/** Longest ListFlights criteria accepted. */
+const MAX_CRITERIA_BYTES = 256;
+
+/** What a principal who may list but not read a dataset learns of it: its name. */
+function nameOnly(name: string): FlightInfo {
+  return {
+    schema: new Uint8Array(0),
+    descriptor: { type: DescriptorType.PATH, cmd: new Uint8Array(0), path: [name] },
+    endpoints: [],
+    totalRecords: -1,
+    totalBytes: -1,
+    ordered: false,
+    appMetadata: new Uint8Array(0),
+  };
 }
