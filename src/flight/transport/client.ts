@@ -283,12 +283,18 @@ export class GrpcChannel {
     const s = this.session;
     this.session = undefined;
     if (!s || s.destroyed) return Promise.resolve();
+    // The session is unref'd while idle; closing must keep the process alive until it is done,
+    // or `await client.close()` would be left unsettled when nothing else holds the event loop.
+    s.ref();
     return new Promise((resolve) => {
-      s.close(() => resolve());
-      setTimeout(() => {
+      const timer = setTimeout(() => {
         s.destroy();
         resolve();
-      }, 2000).unref();
+      }, 2000);
+      s.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
   }
 }
