@@ -36,7 +36,7 @@ async function seedSmall(catalog: Catalog, name: string, ids: number[], names: s
   try {
     for (const m of splitIpcStream(tableToIPC(table, 'stream'))) {
       const s = summarize(m.header);
-      await upload.write({ ...m, kind: s.kind, rows: s.rows });
+      await upload.write({ ...m, kind: s.kind, rows: s.rows, decoded: s.decoded });
     }
     await upload.commit();
   } catch (err) {

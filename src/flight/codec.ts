@@ -4,6 +4,7 @@
  * returns the small head (descriptor, header, metadata and the body's tag and length)
  * separately, and the transport writes the body as it is.
  */
+import type { Message } from 'apache-arrow';
 import { invalidArgument } from '../core/errors.js';
 import type { IpcMessage } from '../ipc/message.js';
 import { summarize } from '../ipc/message.js';
@@ -51,6 +52,8 @@ export interface IncomingFlightData extends IpcMessage {
   /** What the header says the message is; absent for metadata-only messages. */
   readonly kind?: 'schema' | 'dictionary' | 'recordBatch';
   readonly rows: number;
+  /** The decoded flatbuffer header, when there is one (so later checks need not decode it again). */
+  readonly decoded?: Message;
 }
 
 /**
@@ -69,5 +72,5 @@ export function readFlightData(bytes: Uint8Array): IncomingFlightData {
       `FlightData body is ${d.dataBody.length} bytes but its Arrow header announces ${s.bodyLength} (truncated or corrupt batch)`,
     );
   }
-  return { header: d.dataHeader, body: d.dataBody, descriptor: d.descriptor, appMetadata: d.appMetadata, kind: s.kind, rows: s.rows };
+  return { header: d.dataHeader, body: d.dataBody, descriptor: d.descriptor, appMetadata: d.appMetadata, kind: s.kind, rows: s.rows, decoded: s.decoded };
 }

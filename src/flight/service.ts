@@ -250,12 +250,12 @@ export class FlightService {
     const upload = await this.options.catalog.beginUpload(dataset, mode);
     let outcome: 'ok' | 'error' = 'error';
     try {
-      if (head.kind) await upload.write({ header: head.header, body: head.body, kind: head.kind, rows: head.rows });
+      if (head.kind) await upload.write({ header: head.header, body: head.body, kind: head.kind, rows: head.rows, decoded: head.decoded });
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
         received += next.value.length;
         charge?.(principal, next.value.length, received);
         const fd = readFlightData(next.value);
-        if (fd.kind) await upload.write({ header: fd.header, body: fd.body, kind: fd.kind, rows: fd.rows });
+        if (fd.kind) await upload.write({ header: fd.header, body: fd.body, kind: fd.kind, rows: fd.rows, decoded: fd.decoded });
         call.release(next.value);
       }
       call.signal.throwIfAborted();

@@ -7,9 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Schema } from 'apache-arrow';
+import type { Message, Schema } from 'apache-arrow';
 import { alreadyExists, invalidArgument } from '../../core/errors.js';
-import { decodeSchema, EOS, framedHeader, type IpcMessage, type MessageKind } from '../../ipc/message.js';
+import { BatchValidator } from '../../ipc/batch-validation.js';
+import { decodeSchema, EOS, framedHeader, summarize, type IpcMessage, type MessageKind } from '../../ipc/message.js';
 import { checkDatasetName, isValidDatasetName } from '../names.js';
 import { describeSchema, sameColumns } from '../schema-equality.js';
 import { ManagedDataset } from './managed-dataset.js';
@@ -22,6 +23,8 @@ export type PutMode = 'create' | 'append' | 'replace';
 export interface UploadMessage extends IpcMessage {
   readonly kind: MessageKind;
   readonly rows: number;
+  /** The header as already decoded by whoever read the message; decoded here when absent. */
+  readonly decoded?: Message;
 }
 
 export interface CommitResult {
@@ -159,6 +162,7 @@ export class Upload {
   private readonly path: string;
   private schema: Schema | undefined;
   private schemaHeader: Uint8Array | undefined;
+  private validator: BatchValidator | undefined;
   private rows = 0;
   private bytes = 0;
   private closed = false;
@@ -187,6 +191,7 @@ export class Upload {
       if (message.kind !== 'schema') throw invalidArgument('the first FlightData of an upload must carry the Arrow schema');
       this.schema = decodeSchema(message.header);
       this.schemaHeader = message.header;
+      this.validator = new BatchValidator(this.schema);
       const existing = this.store.get(this.name);
       if (this.mode === 'append' && existing && !sameColumns(await existing.schema(), this.schema)) {
         throw invalidArgument(
@@ -197,6 +202,11 @@ export class Upload {
       this.fh = await open(this.path, 'wx');
     } else if (message.kind === 'schema') {
       throw invalidArgument('an upload carries exactly one schema message, at the start');
+    } else {
+      // Other users' readers trust these bytes: a batch is checked whole before any of it is written.
+      const decoded = message.decoded ?? summarize(message.header).decoded;
+      if (message.kind === 'dictionary') this.validator!.dictionary(decoded, message.body);
+      else this.validator!.recordBatch(decoded, message.body);
     }
     const head = framedHeader(message.header);
     if (message.body.length > 0) await this.fh!.writev([head, message.body]);
