@@ -24,7 +24,7 @@ function call(headers: Record<string, string>): ServerCall {
   return {
     method: '/arrow.flight.protocol.FlightService/GetFlightInfo', metadata, peer: '127.0.0.1:40000',
     signal: new AbortController().signal, deadline: undefined, secure: false, clientCertificate: NO_CLIENT_CERTIFICATE,
-    setHeader: () => undefined, setTrailer: () => undefined, flushHeaders: () => undefined, release: () => undefined,
+    setHeader: () => undefined, setTrailer: () => undefined, flushHeaders: () => undefined, release: () => undefined, markAuthenticated: () => undefined,
   };
 }
 

@@ -121,10 +121,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   grpc = new GrpcServer({
     tls,
     maxReceiveMessageBytes: config.transport.maxMessageBytes,
+    maxHandshakeBytes: config.transport.maxHandshakeBytes,
+    maxRequestBytes: config.transport.maxRequestBytes,
+    maxPendingRequestBytesPerConnection: config.transport.maxPendingRequestBytesPerConnection,
+    maxPendingBytes: config.transport.maxPendingBytes,
     receiveWindowBytes: config.transport.receiveWindowBytes,
     maxConcurrentStreams: config.transport.maxConcurrentStreams,
     maxMetadataBytes: config.transport.maxMetadataBytes,
     idleTimeoutMs: config.transport.idleTimeoutSeconds * 1000,
+    headersTimeoutMs: config.transport.headersTimeoutSeconds * 1000,
+    firstMessageTimeoutMs: config.transport.firstMessageTimeoutSeconds * 1000,
+    maxConnections: config.transport.maxConnections,
+    maxConnectionsPerAddress: config.transport.maxConnectionsPerAddress,
     onInternalError: (method, err) => logger.error(`${method} failed`, err),
     onCallEnd: (rpc, status, seconds) => metrics.callEnded(rpc, statusName(status), seconds),
   });

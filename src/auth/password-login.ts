@@ -4,6 +4,7 @@
  * The attempt is reserved with the throttle before any hashing, so a burst of guesses cannot
  * all be verified before the first failure counts.
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import type { AuditSink } from '../audit/audit-log.js';
 import { AuthenticationFailure } from './authentication-failure.js';
 import type { UserRecord } from '../stores/registry.js';
@@ -17,6 +18,15 @@ export const BAD_LOGIN_MESSAGE = 'invalid user name or password';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class PasswordLogin {
+  /**
+   * Verifications in progress, by a keyed digest of the exact credentials and address: the same
+   * login sent many times at once (fifty workers of one job starting together) is verified once
+   * and counted once, so it neither fills the throttle's in-flight bound nor costs fifty hashes.
+   * Distinct guesses never share an entry.
+   */
+  private readonly inProgress = new Map<string, Promise<UserRecord>>();
+  private readonly coalesceKey = randomBytes(32);
+
   constructor(
     private readonly directory: UserDirectory,
     private readonly throttle: LoginThrottle,
@@ -24,7 +34,17 @@ export class PasswordLogin {
   ) {}
 
   /** `password` undefined: bytes that are not valid UTF-8, which match no password. */
-  async verify(user: string, password: string | undefined, ctx: CallContext): Promise<UserRecord> {
+  verify(user: string, password: string | undefined, ctx: CallContext): Promise<UserRecord> {
+    if (password === undefined) return this.verifyOnce(user, password, ctx);
+    const key = createHmac('sha256', this.coalesceKey).update(user).update('\u0000').update(peerAddress(ctx.peer)).update('\u0000').update(password).digest('base64url');
+    const running = this.inProgress.get(key);
+    if (running) return running;
+    const started = this.verifyOnce(user, password, ctx).finally(() => this.inProgress.delete(key));
+    this.inProgress.set(key, started);
+    return started;
+  }
+
+  private async verifyOnce(user: string, password: string | undefined, ctx: CallContext): Promise<UserRecord> {
     const attempt = await this.throttle.begin(user, peerAddress(ctx.peer));
     let record: UserRecord | undefined;
     let matches: boolean;

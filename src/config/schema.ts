@@ -65,11 +65,19 @@ const tokensSchema = z
 
 const transportSchema = z
   .object({
-    maxMessageBytes: z.number().int().positive().default(1024 * 1024 * 1024).describe('largest gRPC message accepted'),
-    receiveWindowBytes: z.number().int().min(65535).max(2 ** 31 - 1).default(32 * 1024 * 1024).describe('HTTP/2 receive window per stream'),
-    maxConcurrentStreams: z.number().int().positive().default(1000).describe('concurrent calls per connection (HTTP/2 SETTINGS)'),
+    maxMessageBytes: z.number().int().positive().default(1024 * 1024 * 1024).describe('largest FlightData message of an authenticated DoPut or DoExchange'),
+    maxHandshakeBytes: z.number().int().positive().default(64 * 1024).describe('largest Handshake message (read before any credential is checked)'),
+    maxRequestBytes: z.number().int().positive().default(4 * 1024 * 1024).describe('largest request of a single-request call: descriptor, ticket, action, criteria'),
+    maxPendingRequestBytesPerConnection: z.number().int().positive().default(16 * 1024 * 1024).describe('bytes of Handshake and single-request messages still arriving on one connection'),
+    maxPendingBytes: z.number().int().positive().default(2 * 1024 * 1024 * 1024).describe('bytes of all messages still arriving, over the whole server'),
+    receiveWindowBytes: z.number().int().min(65535).max(2 ** 31 - 1).default(8 * 1024 * 1024).describe('HTTP/2 receive window per stream (a call may have this much in flight before it is read)'),
+    maxConcurrentStreams: z.number().int().positive().default(100).describe('concurrent calls per connection (HTTP/2 SETTINGS)'),
     maxMetadataBytes: z.number().int().min(1024).max(1024 * 1024).default(16 * 1024).describe('largest request metadata (headers), counted as HTTP/2 does'),
-    idleTimeoutSeconds: z.number().min(0).default(300).describe('a connection with no call and no traffic this long is closed (0: never)'),
+    idleTimeoutSeconds: z.number().min(0).default(300).describe('a connection without a call this long is closed, whatever it sends meanwhile (0: never)'),
+    headersTimeoutSeconds: z.number().min(0).default(10).describe('a new connection must have sent the complete headers of a call within this (0: never)'),
+    firstMessageTimeoutSeconds: z.number().min(0).default(10).describe('a call not yet authenticated (a Handshake) must send its first message within this (0: never)'),
+    maxConnections: z.number().int().positive().default(1000).describe('open connections in all; more are refused at once'),
+    maxConnectionsPerAddress: z.number().int().positive().default(100).describe('open connections from one client address; more are refused at once'),
   })
   .strict();
 

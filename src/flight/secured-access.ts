@@ -39,6 +39,7 @@ export class SecuredAccess implements AccessControl {
       this.context(call, rpc),
     );
     if (outcome.issued) this.announce(call, outcome.issued);
+    call.markAuthenticated();
     this.limits?.admitCall(outcome.principal);
     return outcome.principal;
   }
@@ -70,12 +71,14 @@ export class SecuredAccess implements AccessControl {
     if (header && /^basic\s/i.test(header.trim())) {
       const { principal, issued } = await this.gate.loginBasic(header.trim().slice(6), ctx);
       this.announce(call, issued);
+      call.markAuthenticated();
       return { principal };
     }
     const basic = payload && payload.length > 0 ? basicAuthIn(payload) : undefined;
     if (basic) {
       const { principal, issued } = await this.gate.login(basic.username, basic.password, ctx);
       this.announce(call, issued);
+      call.markAuthenticated();
       return { principal, response: Buffer.from(issued.token, 'utf8') };
     }
     // No login in this Handshake: the caller must already hold a token, and gets its payload back.

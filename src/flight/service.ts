@@ -33,7 +33,7 @@ import {
   type FlightInfo,
 } from './proto/messages.js';
 import { TicketCodec } from './ticket.js';
-import type { GrpcServer, Handler, MessageSink, ServerCall } from './transport/server.js';
+import type { GrpcServer, Handler, MessageSink, RequestKind, ServerCall } from './transport/server.js';
 
 export const FLIGHT_SERVICE = 'arrow.flight.protocol.FlightService';
 export const REUSE_CONNECTION_URI = 'arrow-flight-reuse-connection://?';
@@ -97,10 +97,8 @@ export class FlightService {
       DoAction: (c, r, o) => this.doAction(c, r, o),
       ListActions: (c, r, o) => this.listActions(c, r, o),
     };
-    const streamingRequests = new Set(['Handshake', 'DoPut', 'DoExchange']);
-    for (const [method, handler] of Object.entries(rpcs)) {
-      server.register(FLIGHT_SERVICE, method, handler, { unaryRequest: !streamingRequests.has(method) });
-    }
+    const kinds: Record<string, RequestKind> = { Handshake: 'handshake', DoPut: 'stream', DoExchange: 'stream' };
+    for (const [method, handler] of Object.entries(rpcs)) server.register(FLIGHT_SERVICE, method, handler, kinds[method] ?? 'single');
   }
 
   private get access(): AccessControl {

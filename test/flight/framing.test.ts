@@ -9,7 +9,7 @@ async function collect(chunks: Uint8Array[], max = 1 << 20): Promise<Uint8Array[
   async function* gen(): AsyncGenerator<Uint8Array> {
     yield* chunks;
   }
-  for await (const m of deframe(gen(), max)) out.push(m);
+  for await (const m of deframe(gen(), { maxMessageBytes: max })) out.push(m);
   return out;
 }
 
@@ -64,7 +64,7 @@ test('single-request reading: the message whatever the chunking, limits at the f
   const wire = frame(Buffer.from('hello'));
   for (let cut = 0; cut <= wire.length; cut++) {
     const s = new PassThrough();
-    const it = unaryRequest(s, 1 << 20);
+    const it = unaryRequest(s, { maxMessageBytes: 1 << 20 });
     s.write(wire.subarray(0, cut));
     s.end(wire.subarray(cut));
     assert.deepEqual(await read(it), ['hello']);
@@ -72,22 +72,22 @@ test('single-request reading: the message whatever the chunking, limits at the f
 
   // The prefix announcing too much fails at once, before the client has finished sending.
   const big = new PassThrough();
-  const tooBig = read(unaryRequest(big, 50));
+  const tooBig = read(unaryRequest(big, { maxMessageBytes: 50 }));
   big.write(prefixed(new Uint8Array(0), 100));
   await assert.rejects(tooBig, (e: unknown) => e instanceof FlightgateError && e.status === Status.RESOURCE_EXHAUSTED && /larger than max/.test(e.message));
 
   const flood = new PassThrough();
-  const flooded = read(unaryRequest(flood, 50));
+  const flooded = read(unaryRequest(flood, { maxMessageBytes: 50 }));
   for (let i = 0; i < 40; i++) flood.write(Buffer.from([0, 0]));
   await assert.rejects(flooded, (e: unknown) => e instanceof FlightgateError && e.status === Status.RESOURCE_EXHAUSTED);
 
   const compressed = new PassThrough();
-  const zipped = read(unaryRequest(compressed, 1 << 20));
+  const zipped = read(unaryRequest(compressed, { maxMessageBytes: 1 << 20 }));
   compressed.end(Buffer.from([1, 0, 0, 0, 1, 7]));
   await assert.rejects(zipped, (e: unknown) => e instanceof FlightgateError && e.status === Status.UNIMPLEMENTED);
 
   const gone = new PassThrough();
-  const cancelled = read(unaryRequest(gone, 1 << 20));
+  const cancelled = read(unaryRequest(gone, { maxMessageBytes: 1 << 20 }));
   gone.write(wire.subarray(0, 3));
   gone.destroy();
   await assert.rejects(cancelled, (e: unknown) => e instanceof FlightgateError && e.status === Status.CANCELLED);

@@ -142,7 +142,7 @@ async function collect(chunks: Uint8Array[], max: number): Promise<Uint8Array[]>
   async function* source(): AsyncGenerator<Uint8Array> {
     yield* chunks;
   }
-  for await (const m of deframe(source(), max)) out.push(Buffer.from(m));
+  for await (const m of deframe(source(), { maxMessageBytes: max })) out.push(Buffer.from(m));
   return out;
 }
 

@@ -189,7 +189,7 @@ export class ClientCall {
   /** Response messages; throws the call's status if it ends in an error. */
   async *messages(): AsyncGenerator<Uint8Array> {
     try {
-      yield* deframe(this.stream, this.maxReceiveMessageBytes, undefined, 'the client option maxReceiveMessageBytes');
+      yield* deframe(this.stream, { maxMessageBytes: this.maxReceiveMessageBytes, limitSetting: 'the client option maxReceiveMessageBytes' });
     } catch (err) {
       await this.finished;
       throw err;

@@ -18,25 +18,47 @@ export function prefixed(head: Uint8Array, total: number): Buffer {
 }
 
 /**
+ * Memory set aside for messages still being received. A message's whole length is reserved as
+ * soon as its prefix arrives, so a peer announcing more than the budget holds is refused at once,
+ * before it has sent (and we have stored) the bytes.
+ */
+export interface PendingBudget {
+  /** Reserves `bytes`; throws RESOURCE_EXHAUSTED, naming the setting, when that is over a limit. */
+  reserve(bytes: number): void;
+  release(bytes: number): void;
+}
+
+export interface ReadLimits {
+  readonly maxMessageBytes: number;
+  /** The setting behind `maxMessageBytes`, named in the error of a message over it. */
+  readonly limitSetting?: string;
+  readonly budget?: PendingBudget;
+  /** Called once, when the first message is complete or the stream ends without one. */
+  readonly onFirstMessage?: () => void;
+}
+
+/**
  * Reassembles messages from arbitrarily split chunks. A message that lies inside one chunk is
  * returned as a view of it; only messages spanning chunks are copied, once.
  */
 export async function* deframe(
   chunks: AsyncIterable<Buffer | Uint8Array | string>,
-  maxMessageBytes: number,
+  limits: ReadLimits,
   allocate: (size: number) => Uint8Array = (size) => Buffer.allocUnsafe(size),
-  limitSetting?: string,
 ): AsyncGenerator<Uint8Array> {
+  const { maxMessageBytes, limitSetting, budget } = limits;
+  let first = limits.onFirstMessage;
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
   let need = -1; // length of the message being assembled, once its prefix is known
+  let reserved = 0;
 
   const take = (n: number): Uint8Array => {
-    const first = pending[0]!;
-    if (first.length >= n) {
-      const out = first.subarray(0, n);
-      if (first.length === n) pending.shift();
-      else pending[0] = first.subarray(n);
+    const firstChunk = pending[0]!;
+    if (firstChunk.length >= n) {
+      const out = firstChunk.subarray(0, n);
+      if (firstChunk.length === n) pending.shift();
+      else pending[0] = firstChunk.subarray(n);
       pendingBytes -= n;
       return out;
     }
@@ -54,25 +76,42 @@ export async function* deframe(
     return out;
   };
 
-  for await (const chunk of chunks) {
-    if (typeof chunk === 'string') continue;
-    if (chunk.length === 0) continue;
-    pending.push(chunk);
-    pendingBytes += chunk.length;
-    for (;;) {
-      if (need < 0) {
-        if (pendingBytes < PREFIX_LENGTH) break;
-        need = messageLength(take(PREFIX_LENGTH), 0, maxMessageBytes, limitSetting);
+  try {
+    for await (const chunk of chunks) {
+      if (typeof chunk === 'string') continue;
+      if (chunk.length === 0) continue;
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      for (;;) {
+        if (need < 0) {
+          if (pendingBytes < PREFIX_LENGTH) break;
+          need = messageLength(take(PREFIX_LENGTH), 0, maxMessageBytes, limitSetting);
+          if (budget && need > 0) {
+            budget.reserve(need);
+            reserved = need;
+          }
+        }
+        if (pendingBytes < need) break;
+        const msg = need === 0 ? new Uint8Array(0) : take(need);
+        need = -1;
+        if (reserved) {
+          budget!.release(reserved);
+          reserved = 0;
+        }
+        if (first) {
+          first();
+          first = undefined;
+        }
+        yield msg;
       }
-      if (pendingBytes < need) break;
-      const msg = need === 0 ? new Uint8Array(0) : take(need);
-      need = -1;
-      yield msg;
     }
-  }
-  if (need >= 0 || pendingBytes > 0) {
-    pending = [];
-    throw new FlightgateError(Status.INVALID_ARGUMENT, 'stream ended in the middle of a gRPC message (truncated)');
+    if (need >= 0 || pendingBytes > 0) {
+      pending = [];
+      throw new FlightgateError(Status.INVALID_ARGUMENT, 'stream ended in the middle of a gRPC message (truncated)');
+    }
+    first?.();
+  } finally {
+    if (reserved) budget!.release(reserved);
   }
 }
 
@@ -212,25 +251,37 @@ export function messageLength(buf: Uint8Array, at: number, maxMessageBytes: numb
 /**
  * The request messages of a call whose client sends one message (unary and server-streaming
  * RPCs), read with plain stream events: cheaper per call than the general streaming path, which
- * matters for small calls. A message over the limit fails as soon as its prefix arrives.
+ * matters for small calls. A message over the limit, or over the budget, fails as soon as its
+ * prefix arrives, and what was received is dropped.
  */
-export function unaryRequest(stream: NodeJS.ReadableStream, maxMessageBytes: number, limitSetting?: string): AsyncIterable<Uint8Array> {
+export function unaryRequest(stream: NodeJS.ReadableStream, limits: ReadLimits): AsyncIterable<Uint8Array> {
+  const { maxMessageBytes, limitSetting, budget } = limits;
   const messages = new Promise<Uint8Array[]>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
+    let reserved = 0;
     let failed = false;
     let settled = false;
+    const giveBack = (): void => {
+      if (reserved) budget!.release(reserved);
+      reserved = 0;
+    };
     const fail = (err: FlightgateError): void => {
       failed = true;
       settled = true;
       chunks.length = 0;
+      giveBack();
       reject(err);
     };
     stream.on('data', (chunk: Buffer) => {
       if (failed || typeof chunk === 'string') return;
       if (total === 0 && chunk.length >= PREFIX_LENGTH) {
         try {
-          messageLength(chunk, 0, maxMessageBytes, limitSetting);
+          const need = messageLength(chunk, 0, maxMessageBytes, limitSetting);
+          if (budget && need > 0) {
+            budget.reserve(need);
+            reserved = need;
+          }
         } catch (err) {
           return fail(err as FlightgateError);
         }
@@ -245,6 +296,8 @@ export function unaryRequest(stream: NodeJS.ReadableStream, maxMessageBytes: num
     stream.once('end', () => {
       if (failed) return;
       settled = true;
+      giveBack();
+      limits.onFirstMessage?.();
       try {
         resolve(splitMessages(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), maxMessageBytes, limitSetting));
       } catch (err) {

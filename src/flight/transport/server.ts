@@ -18,7 +18,8 @@ import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { FlightgateError, toFlightgateError } from '../../core/errors.js';
 import { Status } from '../../core/status.js';
-import { chunksOf, deframe, encodeGrpcMessage, parseGrpcTimeout, prefixed, PREFIX_LENGTH, unaryRequest } from './framing.js';
+import { ByteBudget } from './byte-budget.js';
+import { chunksOf, deframe, encodeGrpcMessage, parseGrpcTimeout, prefixed, PREFIX_LENGTH, unaryRequest, type ReadLimits } from './framing.js';
 import { Metadata, type MetadataValue } from './metadata.js';
 import { BufferPool } from '../../core/buffer-pool.js';
 import type { ClientCertificateState } from '../../core/client-certificate.js';
@@ -44,6 +45,11 @@ export interface ServerCall {
   flushHeaders(): void;
   /** Hands a received message back for reuse once the handler is done with it (an optimisation). */
   release(message: Uint8Array): void;
+  /**
+   * Says the caller has been authenticated: from then on the call is no longer held to the
+   * deadline for an unauthenticated call's first message.
+   */
+  markAuthenticated(): void;
 }
 
 export interface MessageSink {
@@ -57,15 +63,39 @@ export interface MessageSink {
 /** One RPC. Unary and server-streaming methods read a single request from `requests`. */
 export type Handler = (call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink) => Promise<void>;
 
+/**
+ * What a method's client sends, which sets how it is read and how large its messages may be:
+ * `handshake` (a login, before any credential is checked: transport.maxHandshakeBytes),
+ * `single` (one request message: a descriptor, ticket, action or criteria; transport.maxRequestBytes)
+ * or `stream` (FlightData of an authenticated call: transport.maxMessageBytes).
+ */
+export type RequestKind = 'handshake' | 'single' | 'stream';
+
 export interface TransportOptions {
+  /** Largest FlightData message of a streaming call (DoPut, DoExchange). */
   maxReceiveMessageBytes: number;
+  /** Largest Handshake message: it is read before any credential is checked. */
+  maxHandshakeBytes: number;
+  /** Largest request of a single-request call (descriptor, ticket, action, criteria). */
+  maxRequestBytes: number;
+  /** Bytes of Handshake and single-request messages still arriving, per connection. */
+  maxPendingRequestBytesPerConnection: number;
+  /** Bytes of all messages still arriving, for the whole server. */
+  maxPendingBytes: number;
   /** HTTP/2 receive window for each stream and the connection; large values speed uploads. */
   receiveWindowBytes: number;
   maxConcurrentStreams: number;
   /** Largest request metadata, counted as HTTP/2 counts a header list (name + value + 32 per entry). */
   maxMetadataBytes: number;
-  /** Connections with no call in progress and no traffic this long are closed (GOAWAY); 0 never. */
+  /** Connections with no call in progress this long are closed (GOAWAY); 0 never. Traffic without a call does not count. */
   idleTimeoutMs: number;
+  /** A new connection must have sent the headers of its first call within this; 0 never. */
+  headersTimeoutMs: number;
+  /** A call not yet authenticated must have sent its first message within this; 0 never. */
+  firstMessageTimeoutMs: number;
+  /** Open connections, in all and per client address; more are refused at once. */
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
   /** Called for errors that are not the caller's fault, to be logged. */
   onInternalError?: (method: string, err: unknown) => void;
   tls?: TransportTls;
@@ -86,11 +116,28 @@ export interface TransportTls {
 
 export const DEFAULT_TRANSPORT_OPTIONS: TransportOptions = {
   maxReceiveMessageBytes: 1024 * 1024 * 1024,
-  receiveWindowBytes: 32 * 1024 * 1024,
-  maxConcurrentStreams: 1000,
+  maxHandshakeBytes: 64 * 1024,
+  maxRequestBytes: 4 * 1024 * 1024,
+  maxPendingRequestBytesPerConnection: 16 * 1024 * 1024,
+  maxPendingBytes: 2 * 1024 * 1024 * 1024,
+  receiveWindowBytes: 8 * 1024 * 1024,
+  maxConcurrentStreams: 100,
   maxMetadataBytes: 16 * 1024,
   idleTimeoutMs: 300_000,
+  headersTimeoutMs: 10_000,
+  firstMessageTimeoutMs: 10_000,
+  maxConnections: 1000,
+  maxConnectionsPerAddress: 100,
 };
+
+/** The longest timer Node can arm (about 24.8 days); a longer deadline is no deadline in practice. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** How long a connection told to go away (GOAWAY) may stay open without calls before its socket is destroyed. */
+const GOAWAY_CLOSE_MS = 1000;
+
+/** gRPC over HTTP/2 content types we serve (gRPC-Web and others are refused with HTTP 415). */
+const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?(\s*;.*)?$/i;
 
 /** The size of a header list as HTTP/2 defines it (RFC 9113 §6.5.2): name + value + 32 per field. */
 function metadataSize(headers: IncomingHttpHeaders): number {
@@ -103,10 +150,18 @@ function metadataSize(headers: IncomingHttpHeaders): number {
   return size;
 }
 
-const STOP_REQUEST_DELAY_MS = 1000;
+/** A refused request still arriving is reset this long after its status, or once this much more of it has come. */
+const STOP_REQUEST_DELAY_MS = 50;
+const STOP_REQUEST_DISCARD_BYTES = 64 * 1024;
 
-/** The setting behind `maxReceiveMessageBytes`, named in the error of a message over it. */
-const MESSAGE_LIMIT_SETTING = 'transport.maxMessageBytes';
+/** Per connection: its budget for requests still arriving and how many calls it has open. */
+interface ConnectionState {
+  readonly requests: ByteBudget;
+  openCalls: number;
+  idleTimer?: NodeJS.Timeout;
+  headersTimer?: NodeJS.Timeout;
+  hadCall: boolean;
+}
 
 class CallState implements ServerCall {
   readonly metadata: Metadata;
@@ -117,6 +172,8 @@ class CallState implements ServerCall {
   headersSent = false;
   finished = false;
   private timer: NodeJS.Timeout | undefined;
+  private firstMessageTimer: NodeJS.Timeout | undefined;
+  private authenticated = false;
 
   constructor(
     readonly method: string,
@@ -130,11 +187,34 @@ class CallState implements ServerCall {
   ) {
     this.metadata = Metadata.fromHeaders(incoming);
     const timeout = parseGrpcTimeout(incoming['grpc-timeout'] as string | undefined);
+    // A deadline beyond what a timer can hold (weeks away) is kept as a date but needs no timer.
     if (timeout !== undefined) {
       this.deadline = Date.now() + timeout;
-      this.timer = setTimeout(() => this.fail(new FlightgateError(Status.DEADLINE_EXCEEDED, 'deadline exceeded')), timeout);
-      this.timer.unref();
+      if (timeout < MAX_TIMER_MS) {
+        this.timer = setTimeout(() => this.fail(new FlightgateError(Status.DEADLINE_EXCEEDED, 'deadline exceeded')), timeout);
+        this.timer.unref();
+      }
     }
+  }
+
+  /** Fails the call unless its first message arrives, or it is authenticated, within `ms`. */
+  armFirstMessageDeadline(ms: number): void {
+    if (ms <= 0 || ms >= MAX_TIMER_MS) return;
+    this.firstMessageTimer = setTimeout(() => {
+      if (this.authenticated) return;
+      this.fail(new FlightgateError(Status.DEADLINE_EXCEEDED, `no request message within ${ms / 1000} s of the call starting, before authentication (transport.firstMessageTimeoutSeconds)`));
+    }, ms);
+    this.firstMessageTimer.unref();
+  }
+
+  firstMessageArrived(): void {
+    if (this.firstMessageTimer) clearTimeout(this.firstMessageTimer);
+    this.firstMessageTimer = undefined;
+  }
+
+  markAuthenticated(): void {
+    this.authenticated = true;
+    this.firstMessageArrived();
   }
 
   get signal(): AbortSignal {
@@ -204,6 +284,7 @@ class CallState implements ServerCall {
     this.finished = true;
     this.onEnd?.(status);
     if (this.timer) clearTimeout(this.timer);
+    this.firstMessageArrived();
     if (this.stream.destroyed || this.stream.closed) return;
     const trailerHeaders: OutgoingHttpHeaders = this.trailers.writeTo({});
     trailerHeaders['grpc-status'] = String(status);
@@ -228,17 +309,29 @@ class CallState implements ServerCall {
   /**
    * After a complete response, a client still sending (e.g. a DoPut refused early) is told to
    * stop without error (RFC 9113 §8.1: RST_STREAM NO_ERROR), instead of the stream hanging open.
+   * What still arrives meanwhile is discarded, and the reset comes soon: a client that keeps
+   * pumping must not make the server read (and allocate) for long.
    */
   private stopRequest(): void {
     const stream = this.stream;
     if (stream.readableEnded || stream.destroyed) return;
-    // Discard what still arrives, and give the status a moment to reach the client before the
-    // reset: a RST_STREAM can overtake the HEADERS frame that carries it.
-    stream.on('data', () => undefined);
+    let discarded = 0;
+    let resetting = false;
+    const reset = (): void => {
+      if (resetting) return;
+      resetting = true;
+      clearTimeout(timer);
+      // On a later turn, so the status is written to the socket before the reset.
+      setImmediate(() => {
+        if (!stream.destroyed && !stream.closed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+      });
+    };
+    stream.on('data', (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > STOP_REQUEST_DISCARD_BYTES) reset();
+    });
     stream.resume();
-    const timer = setTimeout(() => {
-      if (!stream.destroyed && !stream.closed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
-    }, STOP_REQUEST_DELAY_MS);
+    const timer = setTimeout(reset, STOP_REQUEST_DELAY_MS);
     timer.unref();
     stream.once('close', () => clearTimeout(timer));
   }
@@ -257,10 +350,14 @@ class CallState implements ServerCall {
 
 export class GrpcServer {
   private server: Http2Server | Http2SecureServer | undefined;
-  private readonly handlers = new Map<string, { handler: Handler; unaryRequest: boolean }>();
+  private readonly handlers = new Map<string, { handler: Handler; kind: RequestKind }>();
   private readonly calls = new Set<CallState>();
-  private readonly sessions = new Set<Http2Session>();
+  private readonly sessions = new Map<Http2Session, ConnectionState>();
   private readonly options: TransportOptions;
+  /** Messages still arriving, on every connection together. */
+  private readonly pending: ByteBudget;
+  private connections = 0;
+  private readonly connectionsByAddress = new Map<string, number>();
   /**
    * Buffers for reassembling large received messages; handlers hand them back with
    * `call.release` (DoPut does, once a batch is on disk), which spares the garbage collector.
@@ -269,23 +366,106 @@ export class GrpcServer {
 
   constructor(options: Partial<TransportOptions> = {}) {
     this.options = { ...DEFAULT_TRANSPORT_OPTIONS, ...options };
+    this.pending = new ByteBudget(this.options.maxPendingBytes, 'transport.maxPendingBytes', 'messages still arriving on this server');
   }
 
-  /**
-   * Registers `handler` for `/service/method`. `unaryRequest`: the client sends exactly one
-   * message (unary and server-streaming RPCs), which takes a cheaper reading path.
-   */
-  register(service: string, method: string, handler: Handler, options: { unaryRequest?: boolean } = {}): void {
-    this.handlers.set(`/${service}/${method}`, { handler, unaryRequest: options.unaryRequest ?? false });
+  /** Registers `handler` for `/service/method`; `kind` says what its client sends (see RequestKind). */
+  register(service: string, method: string, handler: Handler, kind: RequestKind): void {
+    this.handlers.set(`/${service}/${method}`, { handler, kind });
   }
 
   get activeCalls(): number {
     return this.calls.size;
   }
 
-  private hasCallsOn(session: Http2Session): boolean {
-    for (const c of this.calls) if (c.stream.session === session) return true;
-    return false;
+  /** Admits a TCP connection, or destroys it at once when the server or its address holds the maximum. */
+  private admit(socket: Socket): void {
+    const address = socket.remoteAddress ?? 'unknown';
+    const byAddress = this.connectionsByAddress.get(address) ?? 0;
+    if (this.connections >= this.options.maxConnections || byAddress >= this.options.maxConnectionsPerAddress) {
+      socket.destroy();
+      return;
+    }
+    this.connections++;
+    this.connectionsByAddress.set(address, byAddress + 1);
+    socket.once('close', () => {
+      this.connections--;
+      const n = (this.connectionsByAddress.get(address) ?? 1) - 1;
+      if (n > 0) this.connectionsByAddress.set(address, n);
+      else this.connectionsByAddress.delete(address);
+    });
+    socket.setNoDelay(true);
+  }
+
+  /** Sends GOAWAY and, if the peer keeps the connection open without calls, destroys it shortly after. */
+  private closeConnection(session: Http2Session): void {
+    try {
+      session.close();
+    } catch {
+      // already closing
+    }
+    const timer = setTimeout(() => {
+      const state = this.sessions.get(session);
+      if (!session.destroyed && (!state || state.openCalls === 0)) session.destroy();
+    }, GOAWAY_CLOSE_MS);
+    timer.unref();
+  }
+
+  private armIdle(session: Http2Session, state: ConnectionState): void {
+    if (this.options.idleTimeoutMs <= 0) return;
+    state.idleTimer = setTimeout(() => {
+      if (state.openCalls === 0) this.closeConnection(session);
+    }, this.options.idleTimeoutMs);
+    state.idleTimer.unref();
+  }
+
+  private callStarted(session: Http2Session | undefined): ConnectionState | undefined {
+    const state = session && this.sessions.get(session);
+    if (!state) return undefined;
+    state.openCalls++;
+    state.hadCall = true;
+    if (state.idleTimer) clearTimeout(state.idleTimer);
+    if (state.headersTimer) clearTimeout(state.headersTimer);
+    state.idleTimer = state.headersTimer = undefined;
+    return state;
+  }
+
+  private callEnded(session: Http2Session | undefined, state: ConnectionState | undefined): void {
+    if (!state || !session) return;
+    state.openCalls--;
+    if (state.openCalls === 0 && !session.destroyed && !session.closed) this.armIdle(session, state);
+  }
+
+  private onSession(session: Http2Session): void {
+    const state: ConnectionState = {
+      requests: new ByteBudget(this.options.maxPendingRequestBytesPerConnection, 'transport.maxPendingRequestBytesPerConnection', 'requests still arriving on this connection', this.pending),
+      openCalls: 0,
+      hadCall: false,
+    };
+    this.sessions.set(session, state);
+    session.on('close', () => {
+      this.sessions.delete(session);
+      if (state.idleTimer) clearTimeout(state.idleTimer);
+      if (state.headersTimer) clearTimeout(state.headersTimer);
+    });
+    // A connection that never completes the headers of a call (slowly sent fragments, or nothing)
+    // is closed: frames alone do not keep it.
+    if (this.options.headersTimeoutMs > 0) {
+      state.headersTimer = setTimeout(() => {
+        if (!state.hadCall) this.closeConnection(session);
+      }, this.options.headersTimeoutMs);
+      state.headersTimer.unref();
+    }
+    this.armIdle(session, state);
+    // After a protocol error the HTTP/2 layer sends GOAWAY; the socket must not stay open behind it.
+    session.on('error', () => this.closeConnection(session));
+    session.on('frameError', () => this.closeConnection(session));
+    // The connection-level window is not a SETTINGS value: it has to be raised per session.
+    try {
+      session.setLocalWindowSize(Math.min(this.options.receiveWindowBytes * 2, 2 ** 31 - 1));
+    } catch {
+      // The session closed before it finished connecting.
+    }
   }
 
   async listen(host: string, port: number): Promise<AddressInfo> {
@@ -314,27 +494,8 @@ export class GrpcServer {
         })
       : http2.createServer(common);
     this.server = server;
-    server.on('connection', (socket: Socket) => socket.setNoDelay(true));
-    server.on('secureConnection', (socket: Socket) => socket.setNoDelay(true));
-    server.on('session', (session: Http2Session) => {
-      this.sessions.add(session);
-      session.on('close', () => this.sessions.delete(session));
-      if (this.options.idleTimeoutMs > 0) {
-        // No frames for the timeout: close unless a call is still open (a stream may be quiet while its handler works).
-        const onIdle = (): void => {
-          if (!this.hasCallsOn(session)) session.close();
-          else session.setTimeout(this.options.idleTimeoutMs, onIdle); // the timer fires once: arm it again
-        };
-        session.setTimeout(this.options.idleTimeoutMs, onIdle);
-      }
-      session.on('error', () => undefined);
-      // The connection-level window is not a SETTINGS value: it has to be raised per session.
-      try {
-        session.setLocalWindowSize(Math.min(this.options.receiveWindowBytes * 2, 2 ** 31 - 1));
-      } catch {
-        // The session closed before it finished connecting.
-      }
-    });
+    server.on('connection', (socket: Socket) => this.admit(socket));
+    server.on('session', (session: Http2Session) => this.onSession(session));
     server.on('stream', (stream, headers) => this.onStream(stream, headers));
     server.on('sessionError', () => undefined);
     await new Promise<void>((resolve, reject) => {
@@ -362,8 +523,10 @@ export class GrpcServer {
     const refuse = (status: number, message: string): void => call.finish(status, message);
     if (headers[':method'] !== 'POST') return refuse(Status.UNIMPLEMENTED, 'gRPC requires POST');
     const contentType = String(headers['content-type'] ?? '');
-    if (!contentType.startsWith('application/grpc')) {
-      stream.respond({ ':status': 415 }, { endStream: true });
+    if (!GRPC_CONTENT_TYPE.test(contentType)) {
+      // gRPC-Web, JSON and the rest are other protocols: refused before any gRPC handling.
+      stream.respond({ ':status': 415, 'content-type': 'text/plain; charset=utf-8' });
+      stream.end(`unsupported content type ${JSON.stringify(contentType.slice(0, 80))}: this is a gRPC endpoint (application/grpc or application/grpc+proto)\n`);
       return;
     }
     const size = metadataSize(headers);
@@ -378,19 +541,18 @@ export class GrpcServer {
     if (!entry) return refuse(Status.UNIMPLEMENTED, `unknown method ${path.slice(0, 200)}`);
 
     this.calls.add(call);
+    const session = stream.session;
+    const connection = this.callStarted(session);
     stream.on('close', () => {
       this.calls.delete(call);
+      this.callEnded(session, connection);
       if (!call.finished) {
         call.finished = true;
         onEnd?.(Status.CANCELLED);
         call.controller.abort(new FlightgateError(Status.CANCELLED, 'call cancelled by the client'));
       }
     });
-    // A handler that stops reading early (e.g. on a bad request) must still get its status out:
-    // the default iterator would destroy the stream, and the client would see a bare RST_STREAM.
-    const requests = entry.unaryRequest
-      ? unaryRequest(stream, this.options.maxReceiveMessageBytes, MESSAGE_LIMIT_SETTING)
-      : deframe(chunksOf(stream), this.options.maxReceiveMessageBytes, (n) => this.messageBuffers.acquire(n), MESSAGE_LIMIT_SETTING);
+    const requests = this.requestsOf(call, entry.kind, stream, connection);
     entry.handler(call, requests, call).then(
       () => call.finish(Status.OK, ''),
       (err: unknown) => {
@@ -402,6 +564,25 @@ export class GrpcServer {
   }
 
   /**
+   * The request messages of a call, read as its kind asks, each message held to its kind's size
+   * limit and every unfinished one to the connection's and the server's budgets.
+   */
+  private requestsOf(call: CallState, kind: RequestKind, stream: ServerHttp2Stream, connection: ConnectionState | undefined): AsyncIterable<Uint8Array> {
+    const o = this.options;
+    const firstMessage = (): void => call.firstMessageArrived();
+    if (kind === 'single') {
+      return unaryRequest(stream, { maxMessageBytes: o.maxRequestBytes, limitSetting: 'transport.maxRequestBytes', budget: connection?.requests ?? this.pending });
+    }
+    call.armFirstMessageDeadline(o.firstMessageTimeoutMs);
+    const limits: ReadLimits = kind === 'handshake'
+      ? { maxMessageBytes: o.maxHandshakeBytes, limitSetting: 'transport.maxHandshakeBytes', budget: connection?.requests ?? this.pending, onFirstMessage: firstMessage }
+      : { maxMessageBytes: o.maxReceiveMessageBytes, limitSetting: 'transport.maxMessageBytes', budget: this.pending, onFirstMessage: firstMessage };
+    // A handler that stops reading early (e.g. on a bad request) must still get its status out:
+    // the default iterator would destroy the stream, and the client would see a bare RST_STREAM.
+    return deframe(chunksOf(stream), limits, kind === 'stream' ? (n) => this.messageBuffers.acquire(n) : undefined);
+  }
+
+  /**
    * Swaps in new TLS material (a renewed certificate, a new CRL) for new connections, and asks
    * the open ones to close once their calls end (GOAWAY), so clients reconnect and are verified
    * again: a certificate revoked by the new CRL does not live on in an old connection.
@@ -410,7 +591,7 @@ export class GrpcServer {
     const server = this.server;
     if (!server || !('setSecureContext' in server)) throw new Error('this server does not use TLS');
     server.setSecureContext({ cert: tls.cert, key: tls.key, ...(tls.clientCa ? { ca: tls.clientCa } : {}), ...(tls.clientCrl ? { crl: tls.clientCrl } : {}) });
-    for (const s of this.sessions) {
+    for (const s of this.sessions.keys()) {
       try {
         s.close();
       } catch {
@@ -426,7 +607,7 @@ export class GrpcServer {
     const server = this.server;
     if (!server) return;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const s of this.sessions) {
+    for (const s of this.sessions.keys()) {
       try {
         s.close();
       } catch {
@@ -436,7 +617,7 @@ export class GrpcServer {
     const deadline = Date.now() + graceMs;
     while (this.calls.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     for (const call of this.calls) call.fail(new FlightgateError(Status.UNAVAILABLE, 'server is shutting down'));
-    for (const s of this.sessions) s.destroy();
+    for (const s of this.sessions.keys()) s.destroy();
     await closed;
     this.server = undefined;
   }
