@@ -9,7 +9,7 @@ import { runPython, type PythonResult } from '../helpers/python.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /** Test methods in test_pyarrow_client.py: a suite that silently ran fewer must not pass. */
-const EXPECTED_TESTS = 50;
+const EXPECTED_TESTS = 51;
 
 let server: TestServer;
 let result: PythonResult | undefined;

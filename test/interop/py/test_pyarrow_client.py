@@ -351,7 +351,7 @@ class TestRead(unittest.TestCase):
                 self.answers.append(incoming.read())
                 outgoing.write(b"")
                 self.answers.append(incoming.read())
-                outgoing.write(b"x" * 200_000)
+                outgoing.write(b"x" * 60_000)
                 self.answers.append(incoming.read())
 
             def get_token(self):
@@ -363,9 +363,27 @@ class TestRead(unittest.TestCase):
             c.authenticate(handler)
             self.assertEqual(handler.answers[0], b"hello flightgate \x00\xff")
             self.assertIn(handler.answers[1], (b"", None))  # pyarrow reads an empty payload as None
-            self.assertEqual(handler.answers[2], b"x" * 200_000)
+            self.assertEqual(handler.answers[2], b"x" * 60_000)
             # The connection still serves calls after the handshake.
             self.assertEqual(c.do_get(flight.Ticket(b"db1")).read_all().num_rows, 3)
+        finally:
+            c.close()
+
+    def test_handshake_message_over_the_limit(self):
+        # Handshake messages are read before any credential is checked, so they are kept small.
+        class BigAuth(flight.ClientAuthHandler):
+            def authenticate(self, outgoing, incoming):
+                outgoing.write(b"x" * 200_000)
+                incoming.read()
+
+            def get_token(self):
+                return b""
+
+        c = flight.FlightClient(URI)
+        try:
+            with self.assertRaises(pa.ArrowException) as caught:
+                c.authenticate(BigAuth())
+            self.assertIn("transport.maxHandshakeBytes", str(caught.exception))
         finally:
             c.close()
 
