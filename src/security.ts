@@ -233,14 +233,18 @@ export async function buildSecurity(config: Config, logger: SecurityLogger, issu
     {
       issuer: new AccessTokenIssuer(keyRing, issuer, config.tokens.audience, config.tokens.accessTokenLifetimeSeconds),
       clients: new ClientAuthenticator(new ClientDirectory(registry.clients, config.auth.registryCacheMs), config.auth.registryCacheMs),
-      refresh: new RefreshTokens(registry.refreshTokens, config.tokens, (family) =>
-        audit.record({ event: 'token.reuse_detected', outcome: 'denied', principal: family.subject, client: family.clientId, reason: 'a rotated refresh token was presented again: its family is revoked' }),
+      refresh: new RefreshTokens(
+        registry.refreshTokens,
+        config.tokens,
+        (family) => audit.record({ event: 'token.reuse_detected', outcome: 'denied', principal: family.subject, client: family.clientId, reason: 'a rotated refresh token was presented again: its family is revoked' }),
+        (family) => audit.record({ event: 'token.refresh_grace', outcome: 'ok', principal: family.subject, client: family.clientId, reason: 'a used refresh token was presented again within the grace period: a further successor was issued, the earlier ones stay valid' }),
       ),
       jwt,
       users: grantUsers,
       audit,
       passwordGrant: config.tokens.passwordGrant,
       publicClientId: PUBLIC_EXCHANGE_CLIENT,
+      exchange: { refreshTokens: config.tokens.exchangeRefreshTokens, maxLifetimeSeconds: config.tokens.exchangeMaxLifetimeSeconds },
     },
     shared.revocations,
   );

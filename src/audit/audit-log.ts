@@ -18,6 +18,7 @@ export type AuditEventName =
   | 'token.refreshed'
   | 'token.revoked'
   | 'token.reuse_detected'
+  | 'token.refresh_grace'
   | 'token.denied'
   | 'client.changed'
   | 'apikey.changed'

@@ -59,6 +59,8 @@ const tokensSchema = z
     clockLeewaySeconds: z.number().min(0).max(300).default(5),
     verifiedCacheEntries: z.number().int().min(0).default(50_000).describe('verified bearer JWTs kept to skip re-verifying signatures'),
     passwordGrant: z.boolean().default(false).describe('allow grant_type=password (off, as RFC 9700 advises)'),
+    exchangeRefreshTokens: z.boolean().default(false).describe('token exchange also returns a refresh token (its roles are those of the exchanged IdP token and do not change)'),
+    exchangeMaxLifetimeSeconds: z.number().int().min(0).default(0).describe('how long what a token exchange issues (access and refresh tokens) may live; 0: until the exchanged IdP token expires'),
     apiKeyCacheMs: z.number().int().min(0).default(1000),
   })
   .strict();

@@ -1,7 +1,7 @@
 /**
  * Refresh-token families (RFC 9700 §4.14): every use of a refresh token issues a successor in
  * the same family; presenting a token that was already used, after a short grace, revokes the
- * family. Tokens are stored only as SHA-256.
+ * family, every branch of it. Tokens are stored only as SHA-256.
  */
 export type SubjectKind = 'user' | 'client' | 'external';
 
@@ -18,7 +18,10 @@ export interface RefreshFamily {
 }
 
 export type RotationResult =
-  | { readonly kind: 'rotated'; readonly family: RefreshFamily }
+  /** `grace`: the token had been used already, within the grace: a further successor was issued beside the first. */
+  | { readonly kind: 'rotated'; readonly family: RefreshFamily; readonly grace?: boolean }
+  /** Used again within the grace more often than allowed: refused, but nothing is revoked. */
+  | { readonly kind: 'graceExhausted'; readonly family: RefreshFamily }
   | { readonly kind: 'unknown' }
   | { readonly kind: 'revoked'; readonly family: RefreshFamily }
   | { readonly kind: 'expired'; readonly family: RefreshFamily }
@@ -30,8 +33,8 @@ export interface RefreshTokenStore {
   create(family: Omit<RefreshFamily, 'revokedAt'>, tokenHash: string): Promise<void>;
   /**
    * Atomically uses `tokenHash` and records `successorHash` as its replacement. A token used
-   * within `graceMs` may be used once more (its response may have been lost); the successor
-   * issued the first time then stops working.
+   * again within `graceMs` (a lost response, or two requests racing) gets a further successor,
+   * and the earlier ones stay valid; used again after the grace, it revokes the whole family.
    */
   rotate(tokenHash: string, successorHash: string, now: number, graceMs: number): Promise<RotationResult>;
   /** The family a token belongs to, used or not (introspection, revocation). */

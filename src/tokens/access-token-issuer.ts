@@ -11,6 +11,8 @@ export interface AccessTokenRequest {
   readonly roles: readonly string[];
   /** Extra claims, e.g. `act` for a delegation. */
   readonly extra?: Record<string, unknown>;
+  /** Seconds since the epoch the token must not outlive (the end of what it was derived from). */
+  readonly notAfter?: number;
 }
 
 export interface IssuedAccessToken {
@@ -35,7 +37,7 @@ export class AccessTokenIssuer {
     const nowMs = this.now();
     const iat = Math.floor(nowMs / 1000);
     // Rounded up, so the token lives at least `expires_in` seconds from now, never a fraction less.
-    const exp = Math.ceil(nowMs / 1000) + this.lifetimeSeconds;
+    const exp = Math.min(Math.ceil(nowMs / 1000) + this.lifetimeSeconds, request.notAfter ?? Infinity);
     const jti = randomUUID();
     const payload = {
       iss: this.issuer,
@@ -50,6 +52,6 @@ export class AccessTokenIssuer {
       ...request.extra,
     };
     const token = await signCompactJws({ alg: signer.alg, typ: ACCESS_TOKEN_TYPE, kid: signer.kid }, payload, signer.key);
-    return { token, jti, expiresIn: this.lifetimeSeconds, expiresAt: exp };
+    return { token, jti, expiresIn: Math.max(0, exp - iat), expiresAt: exp };
   }
 }

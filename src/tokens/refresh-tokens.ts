@@ -17,14 +17,17 @@ export class RefreshTokens {
     private readonly timings: RefreshTimings,
     /** Called when a reused token revokes its family (an audit event, an alert). */
     private readonly onReuse: (family: RefreshFamily) => void,
+    /** Called when a used token is accepted again within the grace (an audit event). */
+    private readonly onGraceUse: (family: RefreshFamily) => void = () => undefined,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Starts a family and returns its first token. */
-  async start(family: Omit<RefreshFamily, 'familyId' | 'createdAt' | 'expiresAt' | 'revokedAt'>): Promise<string> {
+  /** Starts a family and returns its first token; `notAfterMs` ends the family earlier than its usual lifetime. */
+  async start(family: Omit<RefreshFamily, 'familyId' | 'createdAt' | 'expiresAt' | 'revokedAt'>, notAfterMs = Infinity): Promise<string> {
     const token = newOpaqueToken(REFRESH_TOKEN_PREFIX);
     const now = this.now();
-    await this.store.create({ ...family, familyId: randomUUID(), createdAt: now, expiresAt: now + this.timings.refreshTokenLifetimeSeconds * 1000 }, tokenId(token));
+    const expiresAt = Math.min(now + this.timings.refreshTokenLifetimeSeconds * 1000, notAfterMs);
+    await this.store.create({ ...family, familyId: randomUUID(), createdAt: now, expiresAt }, tokenId(token));
     return token;
   }
 
@@ -43,7 +46,10 @@ export class RefreshTokens {
     const result = await this.store.rotate(hash, tokenId(successor), this.now(), this.timings.refreshReuseGraceSeconds * 1000);
     switch (result.kind) {
       case 'rotated':
+        if (result.grace) this.onGraceUse(result.family);
         return { token: successor, family: result.family };
+      case 'graceExhausted':
+        throw invalidGrant('refresh token was already used; use the refresh token from its last response');
       case 'reused':
         this.onReuse(result.family);
         throw invalidGrant('refresh token was already used; every token of its family is now revoked');

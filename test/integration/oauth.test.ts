@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ApiKeyAdmin } from '../../src/auth/api-key-admin.js';
 import type { ConfigInput } from '../../src/config/schema.js';
@@ -131,7 +132,7 @@ function suite(backend: Backend): void {
         {
           demo: true,
           ...overrides,
-          tokens: { refreshReuseGraceSeconds: 1, ...(overrides.tokens ?? {}) },
+          tokens: { refreshReuseGraceSeconds: 1, exchangeRefreshTokens: true, exchangeMaxLifetimeSeconds: 3600, ...(overrides.tokens ?? {}) },
           oidc: { issuers: [issuerConfig()] },
         },
         { secure: true },
@@ -252,21 +253,37 @@ function suite(backend: Backend): void {
       assert.equal(second.status, 200, JSON.stringify(second.body));
       const r2 = second.body.refresh_token as string;
       assert.notEqual(r2, r1);
-      // Within the grace (1 s here) the old token still works once more: the first answer may have been lost.
+      // Within the grace (1 s here) the old token works again (the first answer may have been
+      // lost, or a replay raced it), and the successor already issued stays valid.
       const retry = await post(server, '/oauth2/token', { grant_type: 'refresh_token', refresh_token: r1 });
       assert.equal(retry.status, 200);
       const r2b = retry.body.refresh_token as string;
-      assert.equal((await post(server, '/oauth2/token', { grant_type: 'refresh_token', refresh_token: r2 })).body.error, 'invalid_grant', 'the lost successor is dead');
+      const keep = await post(server, '/oauth2/token', { grant_type: 'refresh_token', refresh_token: r2 });
+      assert.equal(keep.status, 200, 'a replay within the grace does not take the family from the client holding r2');
+      const r3a = keep.body.refresh_token as string;
       const third = await post(server, '/oauth2/token', { grant_type: 'refresh_token', refresh_token: r2b });
       assert.equal(third.status, 200);
       const r3 = third.body.refresh_token as string;
+      // Two refreshes with one token at the same moment: both answered, both successors live.
+      const racing = await Promise.all([r3, r3].map((t) => post(server, '/oauth2/token', { grant_type: 'refresh_token', refresh_token: t })));
+      assert.deepEqual(racing.map((r) => r.status), [200, 200], JSON.stringify(racing.map((r) => r.body)));
+      const live: string[] = [];
+      for (const r of racing) {
+        const next = await post(server, '/oauth2/token', { grant_type: 'refresh_token', refresh_token: r.body.refresh_token as string });
+        assert.equal(next.status, 200, 'each racing successor works');
+        live.push(next.body.refresh_token as string);
+      }
       await new Promise((r) => setTimeout(r, 1200));
+      // After the grace, a used token coming back revokes every branch of the family.
       const reuse = await post(server, '/oauth2/token', { grant_type: 'refresh_token', refresh_token: r2b });
       assert.equal(reuse.status, 400);
       assert.equal(reuse.body.error, 'invalid_grant');
       assert.match(reuse.body.error_description as string, /family is now revoked/);
-      const after = await post(server, '/oauth2/token', { grant_type: 'refresh_token', refresh_token: r3 });
-      assert.equal(after.body.error, 'invalid_grant', 'the newest token of the family is revoked too');
+      for (const t of [r3a, ...live]) {
+        assert.equal((await post(server, '/oauth2/token', { grant_type: 'refresh_token', refresh_token: t })).body.error, 'invalid_grant', 'every branch of the family is revoked');
+      }
+      const audit = readFileSync(join(server.dataDir, 'audit.log'), 'utf8');
+      assert.match(audit, /"event":"token\.refresh_grace"/, 'grace uses are audited');
       // A refresh token bound to no client cannot be used by a client, and vice versa.
       const other = await post(server, '/oauth2/token', { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: await idp.accessToken('alice-app'), subject_token_type: 'urn:ietf:params:oauth:token-type:jwt' });
       const stolen = await post(server, '/oauth2/token', { grant_type: 'refresh_token', refresh_token: other.body.refresh_token as string }, [job.client_id, job.client_secret]);
@@ -375,7 +392,7 @@ function suite(backend: Backend): void {
     test('FlightClient renews its token by itself before it expires (refresh rotation)', async () => {
       const o = await backend.overrides();
       const short = await startTestServer(
-        { demo: true, ...o, tokens: { ...(o.tokens ?? {}), accessTokenLifetimeSeconds: 2, clockLeewaySeconds: 0 }, oidc: { issuers: [issuerConfig()] } },
+        { demo: true, ...o, tokens: { ...(o.tokens ?? {}), accessTokenLifetimeSeconds: 2, clockLeewaySeconds: 0, exchangeRefreshTokens: true, exchangeMaxLifetimeSeconds: 3600 }, oidc: { issuers: [issuerConfig()] } },
         { secure: true },
       );
       const renewed: string[] = [];
@@ -549,5 +566,26 @@ describe('signing keys and the issuer\'s availability', () => {
       await a.stop();
       await b.stop();
     }
+  });
+});
+
+describe('token exchange with the default settings', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ demo: true, oidc: { issuers: [issuerConfig()] } }, { secure: true });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('gives no refresh token, and an access token that ends no later than the exchanged one', async () => {
+    const idpToken = await idp.accessToken('alice-app');
+    const idpExp = decodePart(idpToken, 1).exp as number;
+    const r = await post(server, '/oauth2/token', { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: idpToken, subject_token_type: 'urn:ietf:params:oauth:token-type:jwt' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.refresh_token, undefined, 'no refresh token unless tokens.exchangeRefreshTokens');
+    const exp = decodePart(r.body.access_token as string, 1).exp as number;
+    assert.ok(exp <= idpExp, `our token (exp ${exp}) outlives the IdP token (exp ${idpExp})`);
+    assert.ok((r.body.expires_in as number) <= idpExp - now() + 1);
   });
 });

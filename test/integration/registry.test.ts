@@ -124,18 +124,29 @@ function contract(open: () => Promise<Registry>): void {
     await registry.refreshTokens.create(family, 'h1');
     assert.equal((await registry.refreshTokens.rotate('h1', 'h2', 2000, 0)).kind, 'rotated');
     assert.equal((await registry.refreshTokens.rotate('nope', 'hx', 2000, 0)).kind, 'unknown');
-    // Within the grace the used token works once more, and the successor it replaced stops working.
-    assert.equal((await registry.refreshTokens.rotate('h1', 'h2b', 2500, 1000)).kind, 'rotated');
-    assert.equal((await registry.refreshTokens.rotate('h2', 'h3x', 2600, 1000)).kind, 'unknown');
+    // Within the grace the used token works again, and the successor already issued stays valid.
+    const again = await registry.refreshTokens.rotate('h1', 'h2b', 2500, 1000);
+    assert.equal(again.kind, 'rotated');
+    assert.equal(again.kind === 'rotated' && again.grace, true);
+    assert.equal((await registry.refreshTokens.rotate('h2', 'h3x', 2600, 1000)).kind, 'rotated', 'the legitimate client\'s token still works');
     assert.equal((await registry.refreshTokens.rotate('h2b', 'h3', 2700, 1000)).kind, 'rotated');
-    // After the grace, presenting h2b again is reuse: the whole family goes.
+    // Only a few replays within the grace: then refused, without revoking anything.
+    assert.equal((await registry.refreshTokens.rotate('h1', 'h2c', 2800, 1000)).kind, 'rotated');
+    assert.equal((await registry.refreshTokens.rotate('h1', 'h2d', 2900, 1000)).kind, 'graceExhausted');
+    // After the grace, presenting h2b again is reuse: the whole family goes, every branch.
     assert.equal((await registry.refreshTokens.rotate('h2b', 'h4', 9000, 1000)).kind, 'reused');
     assert.equal((await registry.refreshTokens.rotate('h3', 'h5', 9001, 1000)).kind, 'revoked');
+    assert.equal((await registry.refreshTokens.rotate('h3x', 'h5b', 9002, 1000)).kind, 'revoked', 'the other branch too');
 
     const race = { ...family, familyId: `g-${Math.random()}` };
     await registry.refreshTokens.create(race, 'r1');
     const results = await Promise.all([registry.refreshTokens.rotate('r1', 'r2a', 5000, 0), registry.refreshTokens.rotate('r1', 'r2b', 5000, 0)]);
-    assert.deepEqual(results.map((r) => r.kind).sort(), ['reused', 'rotated'], 'exactly one of two simultaneous uses wins');
+    assert.deepEqual(results.map((r) => r.kind).sort(), ['reused', 'rotated'], 'without a grace, exactly one of two simultaneous uses wins');
+    const graced = { ...family, familyId: `c-${Math.random()}` };
+    await registry.refreshTokens.create(graced, 'c1');
+    const both = await Promise.all([registry.refreshTokens.rotate('c1', 'c2a', 5000, 1000), registry.refreshTokens.rotate('c1', 'c2b', 5000, 1000)]);
+    assert.deepEqual(both.map((r) => r.kind), ['rotated', 'rotated'], 'within the grace both simultaneous uses succeed');
+    for (const [h, next] of [['c2a', 'c3a'], ['c2b', 'c3b']] as const) assert.equal((await registry.refreshTokens.rotate(h, next, 5100, 1000)).kind, 'rotated', `${h} is live`);
     assert.equal((await registry.refreshTokens.revokeFamiliesOf({ subject: 'alice' }, 6000, 'test')) >= 0, true);
     const expired = { ...family, familyId: `e-${Math.random()}`, expiresAt: 1500 };
     await registry.refreshTokens.create(expired, 'x1');

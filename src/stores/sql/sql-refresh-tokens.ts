@@ -6,6 +6,9 @@ import type { RefreshFamiliesTable, RegistryDatabase } from './schema.js';
 
 type Db = Kysely<RegistryDatabase> | Transaction<RegistryDatabase>;
 
+/** Successors one refresh token may have: the first use and the replays its grace allows. */
+const MAX_SUCCESSORS = 3;
+
 const toFamily = (r: RefreshFamiliesTable): RefreshFamily => ({
   familyId: r.family_id,
   clientId: r.client_id ?? undefined,
@@ -72,12 +75,14 @@ export class SqlRefreshTokens implements RefreshTokenStore {
           }
         }
         const usedAt = num((await tx.selectFrom('fg_refresh_tokens').select('used_at').where('token_hash', '=', tokenHash).executeTakeFirstOrThrow()).used_at ?? now);
-        const children = await tx.selectFrom('fg_refresh_tokens').select(['token_hash', 'used_at']).where('parent_hash', '=', tokenHash).execute();
-        // Within the grace the first answer may have been lost; but if its successor was used, the client had it.
-        if (now - usedAt < graceMs && children.every((c) => c.used_at === null)) {
-          await tx.deleteFrom('fg_refresh_tokens').where('parent_hash', '=', tokenHash).execute();
+        // Within the grace the first answer may have been lost, or two requests raced: another
+        // successor is issued beside the first, which stays valid (a replay must not take the
+        // family from the client that holds it). A few at most, so a stolen token cannot fan out.
+        if (now - usedAt < graceMs) {
+          const siblings = await tx.selectFrom('fg_refresh_tokens').select('token_hash').where('parent_hash', '=', tokenHash).execute();
+          if (siblings.length >= MAX_SUCCESSORS) return { kind: 'graceExhausted', family };
           await tx.insertInto('fg_refresh_tokens').values(successor).execute();
-          return { kind: 'rotated', family };
+          return { kind: 'rotated', family, grace: true };
         }
         await tx.updateTable('fg_refresh_families').set({ revoked_at: now, revoked_reason: 'refresh token reused' }).where('family_id', '=', family.familyId).execute();
         return { kind: 'reused', family: { ...family, revokedAt: now } };

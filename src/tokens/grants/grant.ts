@@ -36,6 +36,8 @@ export interface GrantServices {
   readonly passwordGrant: boolean;
   /** client_id put in tokens obtained without client authentication. */
   readonly publicClientId: string;
+  /** What a token exchange issues: whether a refresh token too, and for how long at most (0: the IdP token's expiry). */
+  readonly exchange: { readonly refreshTokens: boolean; readonly maxLifetimeSeconds: number };
 }
 
 export type GrantHandler = (services: GrantServices, request: GrantRequest) => Promise<TokenResponse>;

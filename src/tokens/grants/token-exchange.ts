@@ -1,12 +1,14 @@
 /**
  * Token exchange (RFC 8693): an access token from a trusted external issuer in, our access
- * token (and a refresh token) out, with roles from the external token's group claim. Client
- * authentication is optional; when given, the tokens are bound to that client.
+ * token out, with roles from the external token's group claim. Client authentication is
+ * optional; when given, the tokens are bound to that client. What comes out ends no later than
+ * the exchanged token (or `tokens.exchangeMaxLifetimeSeconds`): its roles are frozen at the
+ * exchange, so it must not outlive the IdP's word. A refresh token only when configured.
  */
 import { TokenError } from '../token-error.js';
 import { invalidRequest, OAuthError } from '../oauth-error.js';
 import { grantScope } from '../scope.js';
-import { TOKEN_TYPE_ACCESS, TOKEN_TYPE_JWT } from '../token-response.js';
+import { GRANT_TOKEN_EXCHANGE, TOKEN_TYPE_ACCESS, TOKEN_TYPE_JWT } from '../token-response.js';
 import { presentedClient } from '../client-authentication.js';
 import type { GrantHandler } from './grant.js';
 
@@ -37,7 +39,7 @@ export const tokenExchangeGrant: GrantHandler = async (s, req) => {
   } catch (err) {
     if (err instanceof TokenError) {
       if (err.code === 'unavailable') throw new OAuthError('temporarily_unavailable', 'the subject token\'s issuer cannot be reached; try again later', 503);
-      s.audit.record({ event: 'token.denied', outcome: 'denied', grant: 'token-exchange', client: client?.clientId, peer: req.peer, reason: err.message });
+      s.audit.record({ event: 'token.denied', outcome: 'denied', grant: GRANT_TOKEN_EXCHANGE, client: client?.clientId, peer: req.peer, reason: err.message });
       throw invalidRequest(`subject_token rejected: ${err.message}`);
     }
     throw err;
@@ -46,8 +48,12 @@ export const tokenExchangeGrant: GrantHandler = async (s, req) => {
   const scope = client ? grantScope(p.get('scope'), client.scopes) : '';
   const clientId = client?.clientId ?? s.publicClientId;
   const extra = { idp: identity.issuer };
-  const at = await s.issuer.issue({ subject: identity.principalId, clientId, scope, roles: identity.roles, extra });
-  const refresh = await s.refresh.start({ clientId: client?.clientId, subject: identity.principalId, subjectKind: 'external', scope, roles: identity.roles });
-  s.audit.record({ event: 'token.issued', outcome: 'ok', principal: identity.principalId, method: 'oidc', grant: 'token-exchange', client: client?.clientId, issuer: identity.issuer, jti: at.jti, peer: req.peer });
-  return { access_token: at.token, issued_token_type: TOKEN_TYPE_ACCESS, token_type: 'Bearer', expires_in: at.expiresIn, refresh_token: refresh, ...(scope ? { scope } : {}) };
+  const max = s.exchange.maxLifetimeSeconds;
+  const notAfter = max > 0 ? Math.floor(Date.now() / 1000) + max : identity.expiresAt;
+  const at = await s.issuer.issue({ subject: identity.principalId, clientId, scope, roles: identity.roles, extra, notAfter });
+  const refresh = s.exchange.refreshTokens
+    ? await s.refresh.start({ clientId: client?.clientId, subject: identity.principalId, subjectKind: 'external', scope, roles: identity.roles }, notAfter * 1000)
+    : undefined;
+  s.audit.record({ event: 'token.issued', outcome: 'ok', principal: identity.principalId, method: 'oidc', grant: GRANT_TOKEN_EXCHANGE, client: client?.clientId, issuer: identity.issuer, jti: at.jti, peer: req.peer });
+  return { access_token: at.token, issued_token_type: TOKEN_TYPE_ACCESS, token_type: 'Bearer', expires_in: at.expiresIn, ...(refresh ? { refresh_token: refresh } : {}), ...(scope ? { scope } : {}) };
 };
