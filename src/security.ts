@@ -182,6 +182,25 @@ export function keyEncryptionKey(config: Config): KeyEncryptionKey {
   return KeyEncryptionKey.fromBase64(readFileSync(file, 'utf8'));
 }
 
+const TICKET_KEY = 'ticket-hmac-key';
+
+/**
+ * The key that signs tickets, shared by the replicas through the registry and kept there
+ * encrypted like the signing keys. A key stored in clear by an earlier version is encrypted in place.
+ */
+async function ticketKey(registry: Registry, kek: KeyEncryptionKey): Promise<Buffer> {
+  const stored = await registry.secret(TICKET_KEY, () => kek.encrypt(randomBytes(32).toString('base64'), TICKET_KEY));
+  if (stored.startsWith('v1.')) {
+    try {
+      return Buffer.from(kek.decrypt(stored, TICKET_KEY), 'base64');
+    } catch {
+      throw new ConfigError('the ticket key in the registry does not decrypt with this key-encryption key (tokens.keyEncryptionKey): every replica must use the same one');
+    }
+  }
+  await registry.replaceSecret(TICKET_KEY, stored, kek.encrypt(stored, TICKET_KEY));
+  return Buffer.from(stored, 'base64');
+}
+
 export interface SecurityOptions {
   /** Wraps the audit log, e.g. to count its events as metrics; every component records through it. */
   observeAudit?: (audit: AuditSink) => AuditSink;
@@ -200,7 +219,8 @@ export async function buildSecurity(config: Config, logger: SecurityLogger, issu
   const throttle = new LoginThrottle(config.auth.throttle, shared.attempts);
   const passwords = new PasswordLogin(directory, throttle, audit);
   const sessions = new SessionManager(sessionStore, directory, config.auth, audit);
-  const keyRing = new SigningKeyRing(registry.signingKeys, keyEncryptionKey(config), {
+  const kek = keyEncryptionKey(config);
+  const keyRing = new SigningKeyRing(registry.signingKeys, kek, {
     algorithm: config.tokens.signingAlgorithm,
     reloadMs: config.tokens.keyReloadSeconds * 1000,
     onReloadError: ((warn) => (err: unknown) => warn(err instanceof Error ? err : new Error(String(err))))(throttledWarning(logger, 'signing keys (registry)')),
@@ -250,8 +270,7 @@ export async function buildSecurity(config: Config, logger: SecurityLogger, issu
   );
   const limits = new UsageLimits(config.limits);
   const access = new SecuredAccess(gate, directory, audit, limits.enabled ? limits : undefined);
-  const key = await registry.secret('ticket-hmac-key', () => randomBytes(32).toString('base64'));
-  const tickets = new TicketCodec(Buffer.from(key, 'base64'));
+  const tickets = new TicketCodec(await ticketKey(registry, kek));
 
   if (config.demo) {
     const created = await seedDemoUsers(registry);

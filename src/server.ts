@@ -6,7 +6,8 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server as TlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { looseModes, restrictNewFiles } from './core/private-files.js';
 import type Fastify from 'fastify';
 import { buildHttpApp } from './http/app.js';
 import { FlightgateMetrics } from './audit/flightgate-metrics.js';
@@ -80,6 +81,10 @@ export interface StartOptions {
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? consoleLogger;
   const dataDir = resolve(config.dataDir);
+  restrictNewFiles();
+  for (const { path, mode } of looseModes([dataDir, ...['flightgate.db', 'flightgate.db-wal', 'flightgate.db-shm', 'key-encryption.key', 'datasets'].map((f) => join(dataDir, f))])) {
+    logger.warn(`${path} is open to other users (mode ${mode}); it holds password hashes, keys or data: chmod go-rwx ${path}`);
+  }
   const catalog = new Catalog({
     dataDir,
     sources: fileSources,

@@ -1,4 +1,5 @@
 /** The `flightgate` command. Each subcommand parses its flags and calls into the server. */
+import { restrictNewFiles } from '../core/private-files.js';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { loggerFor, startServer } from '../server.js';
@@ -123,6 +124,8 @@ async function serve(argv: string[]): Promise<number> {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // Admin commands create the registry too: whatever they write is the server user's alone.
+  restrictNewFiles();
   try {
     switch (command) {
       case 'serve':

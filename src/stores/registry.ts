@@ -64,5 +64,7 @@ export interface Registry {
 
   /** Returns the named secret, creating it with `create()` if absent (first writer wins). */
   secret(name: string, create: () => string): Promise<string>;
+  /** Replaces the named secret's value, but only if it is still `expected` (another replica may have done it). */
+  replaceSecret(name: string, expected: string, value: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -252,6 +252,12 @@ export class SqlRegistry implements Registry {
     });
   }
 
+  replaceSecret(name: string, expected: string, value: string): Promise<void> {
+    return this.guard(async () => {
+      await this.db.updateTable('fg_secrets').set({ value }).where('name', '=', name).where('value', '=', expected).execute();
+    });
+  }
+
   close(): Promise<void> {
     return this.db.destroy();
   }
