@@ -26,12 +26,15 @@ function claimValues(value: unknown): string[] {
 export class ExternalIssuer {
   readonly keys: RemoteKeySet;
   private readonly rules: VerifierRules;
+  /** Groups → roles. A Map: a group named `constructor` or `__proto__` must find nothing, not Object's own. */
+  private readonly roleMap: ReadonlyMap<string, readonly string[]>;
   private jwksUri: Promise<string> | undefined;
 
   constructor(
     readonly config: OidcIssuerConfig,
     onFetch?: (outcome: 'ok' | 'failed', detail: string) => void,
   ) {
+    this.roleMap = new Map(Object.entries(config.roleMap));
     this.rules = {
       issuer: config.issuer,
       audience: config.audience,
@@ -83,7 +86,7 @@ export class ExternalIssuer {
     }
     const roles = new Set<string>();
     for (const group of claimValues(claims[this.config.rolesClaim])) {
-      for (const role of this.config.roleMap[group] ?? []) roles.add(role);
+      for (const role of this.roleMap.get(group) ?? []) roles.add(role);
     }
     return { subject: principalValue, roles: [...roles].sort(), claims, issuer: this.config.issuer };
   }

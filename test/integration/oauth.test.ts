@@ -332,6 +332,19 @@ function suite(backend: Backend): void {
       }
     });
 
+    test('IdP groups named like Object properties map to nothing, and never break a call', async () => {
+      const names = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'];
+      const token = signEs256(header(), claims({ groups: names }), idp.privateJwk);
+      assert.equal(await flightStatus(server, token), 'PERMISSION_DENIED', 'authenticated, with no roles');
+      const who = await whoami(server, token);
+      assert.equal(who.status, 200, JSON.stringify(who.body));
+      assert.deepEqual(who.body.roles, []);
+      for (const name of names) {
+        const one = signEs256(header(), claims({ groups: [name, 'admin_role'] }), idp.privateJwk);
+        assert.equal(await flightStatus(server, one), 'OK', `${name} beside a mapped group`);
+      }
+    });
+
     test('the JWT attack list: every forged or unfit token is UNAUTHENTICATED on Flight and 401 on HTTP', async () => {
       const realKey = idp.privateJwk;
       const attacker = generateKeyPairSync('ec', { namedCurve: 'P-256' });
