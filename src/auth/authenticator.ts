@@ -9,6 +9,11 @@ export interface CallContext {
   readonly rpc: string;
   /** `ip:port` of the caller. */
   readonly peer: string;
+  /**
+   * False where the answer cannot hand the caller a rotated session token (GET /whoami): a
+   * session due for rotation is then left as it is rather than rotated and the new token lost.
+   */
+  readonly canRotate?: boolean;
 }
 
 /** A session token handed to the caller, to be sent back as `authorization: Bearer`. */

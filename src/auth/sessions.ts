@@ -6,7 +6,7 @@
  */
 import type { AuditSink } from '../audit/audit-log.js';
 import type { AuthConfig } from '../config/schema.js';
-import { unauthenticated } from '../core/errors.js';
+import { failedPrecondition, unauthenticated } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
 import type { UserRecord } from '../stores/registry.js';
 import type { SessionRecord, SessionStore } from '../stores/session-store.js';
@@ -47,8 +47,11 @@ export class SessionManager {
     return this.store.kind;
   }
 
-  async create(user: UserRecord, ctx: CallContext, event: 'session.created' | 'session.rotated' = 'session.created'): Promise<IssuedToken> {
-    const token = newOpaqueToken(SESSION_TOKEN_PREFIX);
+  async create(user: UserRecord, ctx: CallContext): Promise<IssuedToken> {
+    return this.open(user, ctx, newOpaqueToken(SESSION_TOKEN_PREFIX));
+  }
+
+  private async open(user: UserRecord, ctx: CallContext, token: string, predecessor?: string): Promise<IssuedToken> {
     const id = tokenId(token);
     const now = this.now();
     const record: SessionRecord = {
@@ -58,10 +61,22 @@ export class SessionManager {
       expiresAt: now + this.lifetimeMs,
       idleMs: this.idleMs,
       lastSeenAt: now,
+      ...(predecessor ? { predecessor } : {}),
     };
     await this.store.put(id, record);
-    this.audit.record({ event, outcome: 'ok', principal: user.name, peer: ctx.peer, rpc: ctx.rpc, session: id.slice(0, 12) });
+    this.audit.record({ event: predecessor ? 'session.rotated' : 'session.created', outcome: 'ok', principal: user.name, peer: ctx.peer, rpc: ctx.rpc, session: id.slice(0, 12) });
     return { token, expiresIn: Math.floor(this.lifetimeMs / 1000) };
+  }
+
+  /**
+   * Replaces session `id` with a fresh one, once: undefined when it was replaced already (by
+   * another call or another replica), so a session never forks into several.
+   */
+  private async rotate(id: string, user: UserRecord, ctx: CallContext): Promise<IssuedToken | undefined> {
+    const token = newOpaqueToken(SESSION_TOKEN_PREFIX);
+    const now = this.now();
+    if (!(await this.store.markRotated(id, now, now + this.graceMs, tokenId(token)))) return undefined;
+    return this.open(user, ctx, token, id);
   }
 
   isSessionToken(token: string): boolean {
@@ -83,27 +98,30 @@ export class SessionManager {
     }
     if (now - record.lastSeenAt >= this.touchEveryMs) await this.store.touch(id, now);
     const principal: Principal = { id: user.name, method: 'session', roles: user.roles, sessionId: id };
-    if (record.rotatedAt === undefined && now - record.createdAt >= this.rotateAtMs) {
-      if (await this.store.markRotated(id, now, now + this.graceMs)) {
-        const issued = await this.create(user, ctx, 'session.rotated');
-        return { principal, issued };
-      }
+    if (record.rotatedAt === undefined && now - record.createdAt >= this.rotateAtMs && ctx.canRotate !== false) {
+      const issued = await this.rotate(id, user, ctx);
+      if (issued) return { principal, issued };
     }
     return { principal };
   }
 
-  /** A fresh token for a live session; the old one is then rotated out with the usual grace. */
+  /**
+   * A fresh token for a live session; the old one then works only for the rotation grace. A
+   * token that was already replaced is refused: refreshing it again would fork the session.
+   */
   async refresh(principal: Principal, ctx: CallContext): Promise<IssuedToken> {
     const user = await this.directory.user(principal.id);
     if (!principal.sessionId || !user) throw unauthenticated('refresh needs a session token (log in with Handshake first)');
-    const now = this.now();
-    await this.store.markRotated(principal.sessionId, now, now + this.graceMs);
-    return this.create(user, ctx, 'session.rotated');
+    const issued = await this.rotate(principal.sessionId, user, ctx);
+    if (!issued) throw failedPrecondition('this session token was already replaced by a newer one, which is the one to refresh (the old one only works for a short grace)');
+    return issued;
   }
 
-  /** Ends one session (CloseSession, logout). */
+  /** Ends one session (CloseSession, logout), with the token it replaced or that replaced it. */
   async revoke(sessionId: string, principal: string, ctx: CallContext): Promise<boolean> {
+    const record = await this.store.get(sessionId, this.now());
     const deleted = await this.store.delete(sessionId);
+    for (const linked of [record?.successor, record?.predecessor]) if (linked) await this.store.delete(linked);
     this.audit.record({ event: 'session.revoked', outcome: 'ok', principal, peer: ctx.peer, rpc: ctx.rpc, session: sessionId.slice(0, 12), reason: 'closed by the client' });
     return deleted;
   }

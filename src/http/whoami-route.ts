@@ -17,7 +17,7 @@ export function whoamiRoute(app: FastifyInstance, gate: AuthGate, onInternal: (e
       return reply.code(401).header('www-authenticate', 'Bearer realm="flightgate"').send({ error: 'invalid_token', error_description: 'a bearer token is required' });
     }
     try {
-      const { principal } = await gate.authenticate({ authorization }, { rpc: 'HTTP /whoami', peer: `${req.socket.remoteAddress}:${req.socket.remotePort}` });
+      const { principal } = await gate.authenticate({ authorization }, { rpc: 'HTTP /whoami', peer: `${req.socket.remoteAddress}:${req.socket.remotePort}`, canRotate: false });
       return reply.send({ principal: principal.id, method: principal.method, roles: principal.roles });
     } catch (err) {
       if (err instanceof FlightgateError && err.status === Status.UNAUTHENTICATED) {

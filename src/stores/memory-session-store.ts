@@ -35,10 +35,10 @@ export class MemorySessionStore implements SessionStore {
     if (r) this.sessions.set(id, { ...r, lastSeenAt: now });
   }
 
-  async markRotated(id: string, now: number, graceUntil: number): Promise<boolean> {
+  async markRotated(id: string, now: number, graceUntil: number, successor: string): Promise<boolean> {
     const r = this.sessions.get(id);
     if (!r || r.rotatedAt !== undefined) return false;
-    this.sessions.set(id, { ...r, rotatedAt: now, graceUntil });
+    this.sessions.set(id, { ...r, rotatedAt: now, graceUntil, successor });
     return true;
   }
 

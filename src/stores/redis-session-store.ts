@@ -13,7 +13,7 @@ const USER = (user: string): string => `fg:user-sessions:${user}`;
 const MARK_ROTATED = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if redis.call('HSETNX', KEYS[1], 'rotatedAt', ARGV[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'graceUntil', ARGV[2])
+redis.call('HSET', KEYS[1], 'graceUntil', ARGV[2], 'successor', ARGV[3])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 or tonumber(ARGV[2]) - tonumber(ARGV[1]) < ttl then redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end
 return 1`;
@@ -50,6 +50,7 @@ export class RedisSessionStore implements SessionStore {
         expiresAt: String(r.expiresAt),
         idleMs: String(r.idleMs),
         lastSeenAt: String(r.lastSeenAt),
+        ...(r.predecessor ? { predecessor: r.predecessor } : {}),
       };
       await this.redis
         .multi()
@@ -75,6 +76,8 @@ export class RedisSessionStore implements SessionStore {
         lastSeenAt: Number(h.lastSeenAt),
         ...(h.rotatedAt ? { rotatedAt: Number(h.rotatedAt) } : {}),
         ...(h.graceUntil ? { graceUntil: Number(h.graceUntil) } : {}),
+        ...(h.successor ? { successor: h.successor } : {}),
+        ...(h.predecessor ? { predecessor: h.predecessor } : {}),
       };
       return sessionEnd(r) <= now ? undefined : r;
     });
@@ -86,8 +89,8 @@ export class RedisSessionStore implements SessionStore {
     });
   }
 
-  markRotated(id: string, now: number, graceUntil: number): Promise<boolean> {
-    return this.guard(async () => (await this.redis.eval(MARK_ROTATED, 1, SESSION(id), String(now), String(graceUntil))) === 1);
+  markRotated(id: string, now: number, graceUntil: number, successor: string): Promise<boolean> {
+    return this.guard(async () => (await this.redis.eval(MARK_ROTATED, 1, SESSION(id), String(now), String(graceUntil), successor)) === 1);
   }
 
   delete(id: string): Promise<boolean> {

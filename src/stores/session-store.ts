@@ -15,6 +15,9 @@ export interface SessionRecord {
   /** Set once when a fresh token replaced this one; the old one lives until `graceUntil`. */
   readonly rotatedAt?: number;
   readonly graceUntil?: number;
+  /** The session that replaced this one, and the one this replaced: ending one ends the other. */
+  readonly successor?: string;
+  readonly predecessor?: string;
 }
 
 /** When a record stops being valid, whichever limit comes first. */
@@ -29,8 +32,8 @@ export interface SessionStore {
   get(id: string, now: number): Promise<SessionRecord | undefined>;
   /** Records use at `now`, pushing the idle deadline out. */
   touch(id: string, now: number): Promise<void>;
-  /** Marks a session rotated; true only for the one caller that did it first. */
-  markRotated(id: string, now: number, graceUntil: number): Promise<boolean>;
+  /** Marks a session replaced by `successor`; true only for the one caller that did it first. */
+  markRotated(id: string, now: number, graceUntil: number, successor: string): Promise<boolean>;
   delete(id: string): Promise<boolean>;
   /** Ends every session of `user`; returns how many. */
   deleteUser(user: string): Promise<number>;

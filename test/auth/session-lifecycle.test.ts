@@ -102,6 +102,36 @@ test('refresh returns a working token; CloseSession ends one', async () => {
   await assert.rejects(next.getFlightInfo('db1'), status('UNAUTHENTICATED'));
 });
 
+test('refresh never forks a session: a replaced token cannot be refreshed again, and CloseSession ends both tokens', async () => {
+  const c = client();
+  const first = await c.login('user1', 'pass1');
+  const old = client(first);
+  const [result] = await old.doAction('refresh');
+  const fresh = (JSON.parse(Buffer.from(result!).toString()) as { access_token: string }).access_token;
+  // The replaced token still works for the grace, but refreshing it again is refused: no second successor.
+  for (let i = 0; i < 3; i++) await assert.rejects(client(first).doAction('refresh'), status('FAILED_PRECONDITION'));
+  assert.equal((await client(first).getFlightInfo('db1')).totalRecords, 3, 'within the grace the old token still works');
+  const [closed] = await client(fresh).doAction('CloseSession');
+  assert.deepEqual([...closed!], [0x08, 0x01]);
+  await assert.rejects(client(fresh).getFlightInfo('db1'), status('UNAUTHENTICATED'));
+  await assert.rejects(client(first).getFlightInfo('db1'), status('UNAUTHENTICATED'), 'the token it replaced ended with it');
+});
+
+test('GET /whoami past the rotation point does not rotate the session (it could not hand the new token over)', async () => {
+  const c = client();
+  const token = await c.login('user2', 'pass2');
+  // Past half the 2 s lifetime, calling every 300 ms to stay under the idle timeout.
+  for (let t = 0; t < 1300; t += 300) {
+    const r = await fetch(`${server.httpUri}/whoami`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(r.status, 200);
+    await sleep(300);
+  }
+  // Well past the rotation point and its 0.5 s grace, the same token still works: it was never rotated away.
+  const r = await fetch(`${server.httpUri}/whoami`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(r.status, 200);
+  assert.equal((await client(token).getFlightInfo('db2')).totalRecords, 3);
+});
+
 test('the audit log records logins, denials and data access, and no secret', async () => {
   const c = client();
   const token = await c.login('admin', 'admin123');
