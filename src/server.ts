@@ -6,7 +6,9 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server as TlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { listenMetrics, type MetricsAccess } from './http/metrics-access.js';
 import { looseModes, restrictNewFiles } from './core/private-files.js';
 import type Fastify from 'fastify';
 import { buildHttpApp } from './http/app.js';
@@ -58,6 +60,8 @@ export interface RunningServer {
   readonly uri: string;
   /** The token service's base URL (also our tokens' issuer unless configured), when security is on. */
   readonly httpUri?: string;
+  /** Where GET /metrics is served when it has a listener of its own (metrics.listen). */
+  readonly metricsUri?: string;
   readonly catalog: Catalog;
   /** Calls in progress (for health checks and tests). */
   activeCalls(): number;
@@ -106,20 +110,33 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     activeCalls: () => grpc?.activeCalls ?? 0,
     activeSessions: () => security?.sessionStore.count() ?? Promise.resolve(0),
   });
+  let metricsListener: { server: Server; uri: string } | undefined;
   if (!options.access) {
+    const route: MetricsRoute = { render: () => metrics.render(), access: metricsAccess(config) };
     // The HTTP port is bound first: with port 0, our tokens' issuer URL depends on the port we get.
     http = await listenHttp(config.host, config.httpPort, tls && config.tls?.http ? tls : undefined);
     const issuer = config.tokens.issuer ?? http.uri;
     try {
       security = await buildSecurity(config, logger, issuer, { observeAudit: (audit) => metrics.observing(audit) });
-      await http.serve(security, config, logger, metrics);
+      const listen = config.metrics.listen;
+      if (listen) {
+        const at = listen.lastIndexOf(':');
+        metricsListener = await listenMetrics(listen.slice(0, at).replace(/^\[|\]$/g, ''), Number(listen.slice(at + 1)), route.access, route.render);
+        logger.info(`flightgate metrics on ${metricsListener.uri}/metrics`);
+      }
+      await http.serve(security, config, logger, listen ? undefined : route);
     } catch (err) {
       await security?.close().catch(() => undefined);
       await http.close();
+      metricsListener?.server.close();
       throw err;
     }
   }
   const closeSecurity = async (): Promise<void> => {
+    if (metricsListener) {
+      metricsListener.server.closeAllConnections();
+      await new Promise<void>((r) => metricsListener!.server.close(() => r()));
+    }
     await http?.close().catch((err: unknown) => logger.error('closing the HTTP service failed', err));
     await security?.close().catch((err: unknown) => logger.error('closing the registry and session store failed', err));
   };
@@ -165,6 +182,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     port: address.port,
     uri: `${tls ? 'grpc+tls' : 'grpc'}://${host}:${address.port}`,
     httpUri: http?.uri,
+    metricsUri: metricsListener && `${metricsListener.uri}/metrics`,
     catalog,
     activeCalls: () => grpc.activeCalls,
     reloadTls: () => {
@@ -180,10 +198,30 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   };
 }
 
+interface MetricsRoute {
+  readonly render: () => Promise<string>;
+  readonly access: MetricsAccess;
+}
+
+/** The token GET /metrics requires (metrics.bearerTokenFile), read at start. */
+function metricsAccess(config: Config): MetricsAccess {
+  const file = config.metrics.bearerTokenFile;
+  if (!file) return {};
+  let token: string;
+  try {
+    token = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(`metrics.bearerTokenFile: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  if (token.length < 16 || /\s/.test(token)) throw new ConfigError(`metrics.bearerTokenFile: ${file} must hold one token of at least 16 characters (e.g. from: openssl rand -hex 32)`);
+  return { token };
+}
+
 interface HttpListener {
   server: Server;
   uri: string;
-  serve(security: Security, config: Config, logger: Logger, metrics: FlightgateMetrics): Promise<void>;
+  /** `metrics`: the /metrics route on this service, unless it has a listener of its own. */
+  serve(security: Security, config: Config, logger: Logger, metrics: MetricsRoute | undefined): Promise<void>;
   updateTls(tls: TransportTls): void;
   close(): Promise<void>;
 }
@@ -221,7 +259,7 @@ async function listenHttp(host: string, port: number, tls: TransportTls | undefi
         keys: security.keyRing,
         gate: security.gate,
         passwordGrant: config.tokens.passwordGrant,
-        metrics: () => metrics.render(),
+        ...(metrics ? { metrics: metrics.render, metricsAccess: metrics.access } : {}),
         readiness: () => security.readiness(),
         onInternalError: (err) => logger.error('HTTP request failed', err),
         serverFactory: (h) => {

@@ -161,6 +161,17 @@ export const configSchema = z
       .object({ file: z.string().min(1).default('-').describe("audit log file; '-' is stdout") })
       .strict()
       .default({ file: '-' }),
+    metrics: z
+      .object({
+        listen: z
+          .string()
+          .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:9464')
+          .optional()
+          .describe('serve GET /metrics on this HOST:PORT only, instead of on the HTTP service'),
+        bearerTokenFile: z.string().min(1).optional().describe('a file holding the bearer token GET /metrics then requires'),
+      })
+      .strict()
+      .default({}),
     auth: authSchema.default(authSchema.parse({})),
     tokens: tokensSchema.default(tokensSchema.parse({})),
     oidc: z

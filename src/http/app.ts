@@ -9,6 +9,7 @@ import { metadataRoutes } from './metadata-routes.js';
 import { FORM, oauthRoutes } from './oauth-routes.js';
 import { openApiDocument } from './openapi.js';
 import { whoamiRoute } from './whoami-route.js';
+import { METRICS_CHALLENGE, metricsAuthorized, type MetricsAccess } from './metrics-access.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../audit/metrics.js';
 import type { ReadinessReport } from '../core/readiness.js';
 
@@ -21,6 +22,8 @@ export interface HttpAppOptions {
   readonly onInternalError: (err: unknown) => void;
   /** Prometheus text for GET /metrics; without it the route does not exist. */
   readonly metrics?: () => Promise<string>;
+  /** The bearer token GET /metrics requires, if any. */
+  readonly metricsAccess?: MetricsAccess;
   /** Backend checks for GET /readyz. */
   readonly readiness?: () => Promise<ReadinessReport>;
   /** Attach to a server that is already listening instead of creating one. */
@@ -35,6 +38,9 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     return503OnClosing: true,
     ...(options.serverFactory ? { serverFactory: options.serverFactory as (h: (req: IncomingMessage, res: ServerResponse) => void) => Server } : {}),
   });
+  // Only form bodies are read: fastify's JSON and text parsers would answer (or accept) other
+  // types before a route could refuse them with 415.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser(FORM, { parseAs: 'string' }, (_req, body, done) => done(null, body));
   // Bodies of other types stay unparsed so the OAuth routes answer invalid_request themselves.
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, _body, done) => done(null, undefined));
@@ -60,6 +66,14 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     });
   }
   const metrics = options.metrics;
-  if (metrics) app.get('/metrics', async (_req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).header('cache-control', 'no-store').send(await metrics()));
+  const access = options.metricsAccess ?? {};
+  if (metrics) {
+    app.get('/metrics', async (req, reply) => {
+      if (!metricsAuthorized(access, req.headers.authorization)) {
+        return reply.code(401).header('www-authenticate', METRICS_CHALLENGE).send({ error: 'invalid_token', error_description: 'a bearer token is required (metrics.bearerTokenFile)' });
+      }
+      return reply.type(PROMETHEUS_CONTENT_TYPE).header('cache-control', 'no-store').send(await metrics());
+    });
+  }
   return app;
 }

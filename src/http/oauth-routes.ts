@@ -2,13 +2,17 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GrantRequest } from '../tokens/grants/grant.js';
 import { parseFormParams } from '../tokens/form-params.js';
-import { invalidRequest } from '../tokens/oauth-error.js';
+import { invalidRequest, OAuthError } from '../tokens/oauth-error.js';
 import type { TokenService } from '../tokens/token-service.js';
 import { NO_STORE, sendOAuthError } from './errors.js';
 
 export const FORM = 'application/x-www-form-urlencoded';
 
 function grantRequest(req: FastifyRequest): GrantRequest {
+  // RFC 6749 §3.2 and RFC 7662/7009: form-encoded bodies only; a text/plain body that happens to
+  // look like a form is not one (it would let a simple cross-site form post reach the endpoint).
+  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== FORM) throw new OAuthError('invalid_request', `the body must be ${FORM} (got ${type ? JSON.stringify(type.slice(0, 60)) : 'no content type'})`, 415);
   if (typeof req.body !== 'string') throw invalidRequest(`the body must be ${FORM}`);
   return { params: parseFormParams(req.body), authorization: req.headers.authorization, peer: `${req.socket.remoteAddress}:${req.socket.remotePort}` };
 }

@@ -13,6 +13,7 @@ import type { RevocationList } from '../stores/revocation-list.js';
 import { TokenError } from './token-error.js';
 import { GRANT_TOKEN_EXCHANGE, PUBLIC_EXCHANGE_CLIENT, type TokenResponse } from './token-response.js';
 import { REFRESH_TOKEN_PREFIX } from './refresh-tokens.js';
+import { presentedClient } from './client-authentication.js';
 
 const GRANTS: Record<string, GrantHandler> = {
   client_credentials: clientCredentialsGrant,
@@ -35,7 +36,35 @@ export class TokenService {
     return this.s;
   }
 
-  async token(req: GrantRequest): Promise<TokenResponse> {
+  /**
+   * A failed client authentication is audited like a failed Flight login: the client id tried
+   * (when one was given), how, from where, why; never the secret.
+   */
+  private async audited<T>(endpoint: string, req: GrantRequest, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof OAuthError && err.error === 'invalid_client') {
+        let tried: { clientId: string; method: string } | undefined;
+        try {
+          tried = presentedClient(req.authorization, req.params);
+        } catch {
+          // malformed credentials: nothing more to name
+        }
+        this.s.audit.record({
+          event: 'auth.failure', outcome: 'denied', principal: tried?.clientId.slice(0, 200), method: tried?.method ?? 'client', peer: req.peer,
+          rpc: `HTTP ${endpoint}`, reason: err.description,
+        });
+      }
+      throw err;
+    }
+  }
+
+  token(req: GrantRequest): Promise<TokenResponse> {
+    return this.audited('/oauth2/token', req, () => this.grant(req));
+  }
+
+  private async grant(req: GrantRequest): Promise<TokenResponse> {
     const grantType = req.params.get('grant_type');
     if (!grantType) throw invalidRequest('grant_type is required');
     const handler = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined;
@@ -56,8 +85,12 @@ export class TokenService {
     }
   }
 
+  introspect(req: GrantRequest): Promise<IntrospectionResponse> {
+    return this.audited('/oauth2/introspect', req, () => this.inspect(req));
+  }
+
   /** RFC 7662: for an authenticated client; refresh tokens only to the client they were issued to. */
-  async introspect(req: GrantRequest): Promise<IntrospectionResponse> {
+  private async inspect(req: GrantRequest): Promise<IntrospectionResponse> {
     const client = await this.s.clients.require(req.authorization, req.params);
     const token = req.params.get('token');
     if (token === undefined) throw invalidRequest('token is required');
@@ -97,13 +130,20 @@ export class TokenService {
    * RFC 7009: revokes a refresh token's family or an access token's `jti`. Unknown or invalid
    * tokens get the same 200 as revoked ones; a token of another client is refused.
    */
-  async revoke(req: GrantRequest): Promise<void> {
+  revoke(req: GrantRequest): Promise<void> {
+    return this.audited('/oauth2/revoke', req, () => this.revokeToken(req));
+  }
+
+  private async revokeToken(req: GrantRequest): Promise<void> {
     const token = req.params.get('token');
     if (token === undefined) throw invalidRequest('token is required');
     const hint = req.params.get('token_type_hint');
     if (hint !== undefined && hint !== 'access_token' && hint !== 'refresh_token') {
       throw new OAuthError('unsupported_token_type', `token_type_hint "${hint.slice(0, 40)}" is not supported; use access_token or refresh_token`);
     }
+    // Credentials that are presented are checked first, whatever the token (RFC 7009 §2.1).
+    const presented = presentedClient(req.authorization, req.params);
+    if (presented) await this.s.clients.authenticate(presented);
     const requireClient = async (owner: string | undefined): Promise<string | undefined> => {
       // Tokens obtained without a client (public token exchange) may be revoked by whoever holds them.
       if (owner === undefined || owner === PUBLIC_EXCHANGE_CLIENT) return undefined;

@@ -200,7 +200,7 @@ function suite(backend: Backend): void {
       assert.equal(dup.status, 400);
       assert.equal(((await dup.json()) as { error: string }).error, 'invalid_request');
       const json = await fetch(`${server.httpUri}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"grant_type":"client_credentials"}' });
-      assert.equal(json.status, 400);
+      assert.equal(json.status, 415);
       assert.equal(((await json.json()) as { error: string }).error, 'invalid_request');
     });
 
