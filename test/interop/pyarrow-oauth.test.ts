@@ -64,7 +64,7 @@ test('pyarrow: client credentials, external IdP tokens direct and exchanged, API
   assert.doesNotMatch(result.stderr, /skipped/);
 
   const secrets = [client_secret, apiKey, ...Object.values(tokens), ...readFileSync(secretsFile, 'utf8').split('\n').filter(Boolean)];
-  assert.ok(secrets.length >= 10);
+  assert.ok(secrets.length >= 8, `only ${secrets.length} secrets were collected`);
   await new Promise((r) => setTimeout(r, 200)); // the audit log writes in batches
   const logs = server.output.join('');
   assert.match(logs, /"event":"token.issued"/, 'the audit log was captured');
