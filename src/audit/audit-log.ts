@@ -28,6 +28,8 @@ export interface AuditEvent {
   event: AuditEventName;
   outcome: 'ok' | 'denied' | 'error';
   principal?: string;
+  /** What kind of principal (user, client, apikey, certificate, external): ids are unique only per kind (and issuer). */
+  kind?: string;
   /** How the principal authenticated: basic, session… */
   method?: string;
   peer?: string;

@@ -43,7 +43,7 @@ export class ApiKeyAuthenticator implements BearerKind {
     if (!key) throw new AuthenticationFailure(REJECTED, 'api key unknown');
     if (key.revokedAt !== undefined) throw new AuthenticationFailure(REJECTED, 'api key revoked', `apikey:${key.name}`);
     if (key.expiresAt !== undefined && key.expiresAt <= t) throw new AuthenticationFailure(REJECTED, 'api key expired', `apikey:${key.name}`);
-    const principal: Principal = { id: `apikey:${key.name}`, method: 'apikey', roles: key.roles };
+    const principal: Principal = { id: `apikey:${key.name}`, kind: 'apikey', method: 'apikey', roles: key.roles };
     return { principal };
   }
 }

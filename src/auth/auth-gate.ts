@@ -114,7 +114,7 @@ export class AuthGate {
     try {
       const record = await this.passwords.verify(user, password, ctx);
       const issued = await this.sessions.create(record, ctx);
-      const principal: Principal = { id: record.name, method: 'basic', roles: record.roles };
+      const principal: Principal = { id: record.name, kind: 'user', method: 'basic', roles: record.roles };
       this.succeeded(principal, ctx);
       return { principal, issued };
     } catch (err) {
@@ -124,7 +124,7 @@ export class AuthGate {
   }
 
   private succeeded(principal: Principal, ctx: CallContext): void {
-    this.audit.record({ event: 'auth.success', outcome: 'ok', principal: principal.id, method: principal.method, peer: ctx.peer, rpc: ctx.rpc });
+    this.audit.record({ event: 'auth.success', outcome: 'ok', principal: principal.id, kind: principal.kind, ...(principal.issuer !== undefined ? { issuer: principal.issuer } : {}), method: principal.method, peer: ctx.peer, rpc: ctx.rpc });
   }
 
   private failed(err: unknown, ctx: CallContext, claimed: string | undefined, method: string): void {

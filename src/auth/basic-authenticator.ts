@@ -11,6 +11,6 @@ export class BasicAuthenticator implements Authenticator {
   async authenticate(credential: string, ctx: CallContext): Promise<AuthOutcome> {
     const { user, password } = parseBasicCredentials(credential);
     const record = await this.login.verify(user, password, ctx);
-    return { principal: { id: record.name, method: 'basic', roles: record.roles } };
+    return { principal: { id: record.name, kind: 'user', method: 'basic', roles: record.roles } };
   }
 }

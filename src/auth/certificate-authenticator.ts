@@ -20,7 +20,7 @@ export class CertificateAuthenticator {
 
   constructor(mapping: readonly CertificatePrincipal[]) {
     for (const m of mapping) {
-      this.bySubject.set(m.subject, Object.freeze({ id: m.principal ?? m.subject, method: 'mtls', roles: Object.freeze([...m.roles]) }));
+      this.bySubject.set(m.subject, Object.freeze({ id: m.principal ?? m.subject, kind: 'certificate' as const, method: 'mtls', roles: Object.freeze([...m.roles]) }));
     }
   }
 

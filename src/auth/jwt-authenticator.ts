@@ -19,7 +19,13 @@ export class JwtAuthenticator implements BearerKind {
   async authenticate(token: string): Promise<AuthOutcome> {
     try {
       const v = await this.verifier.verify(token);
-      const principal: Principal = { id: v.principalId, method: v.method, roles: v.roles };
+      const principal: Principal = {
+        id: v.principalId,
+        kind: v.subjectKind,
+        ...(v.subjectIssuer !== undefined ? { issuer: v.subjectIssuer } : {}),
+        method: v.method,
+        roles: v.roles,
+      };
       return { principal };
     } catch (err) {
       throw tokenErrorToStatus(err);

@@ -97,7 +97,7 @@ export class SessionManager {
       throw unauthenticated(SESSION_ENDED_MESSAGE);
     }
     if (now - record.lastSeenAt >= this.touchEveryMs) await this.store.touch(id, now);
-    const principal: Principal = { id: user.name, method: 'session', roles: user.roles, sessionId: id };
+    const principal: Principal = { id: user.name, kind: 'user', method: 'session', roles: user.roles, sessionId: id };
     if (record.rotatedAt === undefined && now - record.createdAt >= this.rotateAtMs && ctx.canRotate !== false) {
       const issued = await this.rotate(id, user, ctx);
       if (issued) return { principal, issued };

@@ -5,7 +5,7 @@
  * on every call.
  */
 import { resourceExhausted } from '../core/errors.js';
-import type { Principal } from '../core/principal.js';
+import { principalKey, type Principal } from '../core/principal.js';
 
 export interface UsageLimitsConfig {
   /** Calls per second per principal; 0 = no limit. */
@@ -78,7 +78,7 @@ export class UsageLimits {
 
   /** Throws RESOURCE_EXHAUSTED when `principal` is over its call rate. */
   admitCall(principal: Principal): void {
-    if (this.calls && !this.calls.take(principal.id, 1)) {
+    if (this.calls && !this.calls.take(principalKey(principal), 1)) {
       throw resourceExhausted(`call rate limit: "${principal.id}" is over ${this.config.callsPerSecond} calls per second (limits.callsPerSecond); slow down and retry`);
     }
   }
@@ -92,7 +92,7 @@ export class UsageLimits {
     if (max > 0 && totalSoFar > max) {
       throw resourceExhausted(`upload limit: this DoPut is over ${mib(max)} (limits.maxUploadBytes); nothing was stored`);
     }
-    if (this.uploads && !this.uploads.take(principal.id, bytes)) {
+    if (this.uploads && !this.uploads.take(principalKey(principal), bytes)) {
       throw resourceExhausted(`upload quota: "${principal.id}" is over ${mib(this.config.uploadBytesPerHour)} per hour (limits.uploadBytesPerHour); nothing of this DoPut was stored`);
     }
   }

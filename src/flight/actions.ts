@@ -3,7 +3,7 @@
  * A new action is one entry in `builtins`.
  */
 import { invalidArgument, unimplemented } from '../core/errors.js';
-import type { Principal } from '../core/principal.js';
+import { principalKey, type Principal } from '../core/principal.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { AccessControl } from './access.js';
 import {
@@ -78,14 +78,14 @@ export class ActionRegistry {
         run: async (body, principal, call) => {
           const endpoint = decodeRenewFlightEndpointRequest(body);
           if (!endpoint) throw invalidArgument('RenewFlightEndpoint needs a RenewFlightEndpointRequest with an endpoint');
-          const ticket = tickets.decode(endpoint.ticket, principal.id);
+          const ticket = tickets.decode(endpoint.ticket, principalKey(principal));
           await access.authorize(principal, 'read', ticket.dataset, call);
           await catalog.get(ticket.dataset);
           const expiresAt = Date.now() + this.ctx.ticketTtlMs;
           return [
             encodeEndpoint({
               ...endpoint,
-              ticket: tickets.encode({ dataset: ticket.dataset, expiresAt, principal: principal.id }),
+              ticket: tickets.encode({ dataset: ticket.dataset, expiresAt, principal: principalKey(principal) }),
               expirationTime: timestampFromDate(new Date(expiresAt)),
             }),
           ];

@@ -7,7 +7,7 @@ import type { Schema } from 'apache-arrow';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Dataset } from '../catalog/dataset.js';
 import { FlightgateError, invalidArgument, unimplemented } from '../core/errors.js';
-import type { Principal } from '../core/principal.js';
+import { principalKey, type Principal } from '../core/principal.js';
 import { Status } from '../core/status.js';
 import { BufferPool } from '../core/buffer-pool.js';
 import { encapsulate, schemaMessage } from '../ipc/message.js';
@@ -153,7 +153,7 @@ export class FlightService {
       descriptor: descriptor ?? { type: DescriptorType.PATH, cmd: new Uint8Array(0), path: [ds.name] },
       endpoints: [
         {
-          ticket: this.tickets.encode({ dataset: ds.name, expiresAt, principal: principal.id }),
+          ticket: this.tickets.encode({ dataset: ds.name, expiresAt, principal: principalKey(principal) }),
           locations: [{ uri: this.options.advertisedUri ?? REUSE_CONNECTION_URI }],
           expirationTime: timestampFromDate(new Date(expiresAt)),
           appMetadata: new Uint8Array(0),
@@ -216,7 +216,7 @@ export class FlightService {
 
   private async doGet(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
     const principal = await this.access.authenticate(call, 'DoGet');
-    const ticket = this.tickets.decode(decodeTicketMessage(await single(requests, 'DoGet')), principal.id);
+    const ticket = this.tickets.decode(decodeTicketMessage(await single(requests, 'DoGet')), principalKey(principal));
     const ds = await this.readable(ticket.dataset, principal, call);
     let rows = 0;
     let bytes = 0;

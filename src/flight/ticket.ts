@@ -7,6 +7,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { invalidArgument, permissionDenied } from '../core/errors.js';
 import { isValidDatasetName } from '../catalog/names.js';
+import { isCanonicalBase64url } from '../core/strict-encoding.js';
 
 export interface TicketContent {
   dataset: string;
@@ -56,6 +57,8 @@ export class TicketCodec {
       throw invalidArgument(NOT_OURS);
     }
     const [payload = '', signature = '', ...rest] = text.slice(PREFIX.length).split('.');
+    // One ticket, one spelling: base64url with stray bits or padding decodes to the same bytes.
+    if (!isCanonicalBase64url(payload) || !isCanonicalBase64url(signature)) throw invalidArgument(NOT_OURS);
     const given = Buffer.from(signature, 'base64url');
     const expected = this.mac(payload);
     if (rest.length || given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalidArgument(NOT_OURS);

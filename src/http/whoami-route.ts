@@ -18,7 +18,7 @@ export function whoamiRoute(app: FastifyInstance, gate: AuthGate, onInternal: (e
     }
     try {
       const { principal } = await gate.authenticate({ authorization }, { rpc: 'HTTP /whoami', peer: `${req.socket.remoteAddress}:${req.socket.remotePort}`, canRotate: false });
-      return reply.send({ principal: principal.id, method: principal.method, roles: principal.roles });
+      return reply.send({ principal: principal.id, kind: principal.kind, ...(principal.issuer !== undefined ? { issuer: principal.issuer } : {}), method: principal.method, roles: principal.roles });
     } catch (err) {
       if (err instanceof FlightgateError && err.status === Status.UNAUTHENTICATED) {
         return reply

@@ -10,6 +10,8 @@ export interface RefreshFamily {
   readonly clientId?: string;
   readonly subject: string;
   readonly subjectKind: SubjectKind;
+  /** For `external` subjects: the issuer whose subject it is. */
+  readonly subjectIssuer?: string;
   readonly scope: string;
   readonly roles: readonly string[];
   readonly createdAt: number;

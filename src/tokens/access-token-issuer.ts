@@ -4,8 +4,12 @@ import { signCompactJws } from './jws.js';
 import { ACCESS_TOKEN_TYPE } from './jwt-bearer-verifier.js';
 import type { SigningKeyRing } from './signing-keys.js';
 
+/** What a token's subject is: claim `sub_kind`, since `sub` alone is unique only per kind. */
+export type SubjectKindClaim = 'user' | 'client' | 'external';
+
 export interface AccessTokenRequest {
   readonly subject: string;
+  readonly subjectKind: SubjectKindClaim;
   readonly clientId: string;
   readonly scope: string;
   readonly roles: readonly string[];
@@ -42,6 +46,7 @@ export class AccessTokenIssuer {
     const payload = {
       iss: this.issuer,
       sub: request.subject,
+      sub_kind: request.subjectKind,
       aud: this.audience,
       exp,
       iat,

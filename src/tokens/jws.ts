@@ -4,6 +4,7 @@
  * (the classic key-confusion attack) and `alg: none` cannot verify whatever the allow-list says.
  */
 import { constants, createHash, sign, verify, type KeyObject } from 'node:crypto';
+import { duplicateMember, isCanonicalBase64url } from '../core/strict-encoding.js';
 import { invalidToken } from './token-error.js';
 
 export const ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] as const;
@@ -50,14 +51,20 @@ export interface ParsedJws {
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
 function decodeJsonPart(part: string, what: string): Record<string, unknown> {
-  if (!B64URL.test(part)) throw invalidToken(`malformed token: the ${what} is not base64url`);
+  // Non-canonical base64url decodes to the same bytes as its canonical form: refused, so one
+  // token has one spelling (caches, revocation lists and logs key on the text).
+  if (!B64URL.test(part) || !isCanonicalBase64url(part)) throw invalidToken(`malformed token: the ${what} is not canonical base64url`);
   let value: unknown;
+  let text: string;
   try {
-    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(part, 'base64url'));
+    value = JSON.parse(text);
   } catch {
-    throw invalidToken(`malformed token: the ${what} is not JSON`);
+    throw invalidToken(`malformed token: the ${what} is not UTF-8 JSON`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidToken(`malformed token: the ${what} is not a JSON object`);
+  const twice = duplicateMember(text);
+  if (twice !== undefined) throw invalidToken(`malformed token: the ${what} names "${twice.slice(0, 40)}" twice`);
   return value as Record<string, unknown>;
 }
 
@@ -70,7 +77,7 @@ export function parseCompactJws(token: string, maxLength: number): ParsedJws {
     throw invalidToken('malformed token: expected a signed JWT (header.payload.signature)');
   }
   const signaturePart = token.slice(second + 1);
-  if (!B64URL.test(signaturePart)) throw invalidToken('malformed token: the signature is missing or not base64url');
+  if (!B64URL.test(signaturePart) || !isCanonicalBase64url(signaturePart)) throw invalidToken('malformed token: the signature is missing or not canonical base64url');
   const header = decodeJsonPart(token.slice(0, first), 'header');
   if (typeof header.alg !== 'string') throw invalidToken('malformed token: the header has no "alg"');
   return {

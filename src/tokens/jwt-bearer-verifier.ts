@@ -17,6 +17,10 @@ export const MAX_TOKEN_LENGTH = 8192;
 
 export interface VerifiedBearer {
   readonly principalId: string;
+  /** What the subject is: our tokens say so in `sub_kind`; an external issuer's are external. */
+  readonly subjectKind: 'user' | 'client' | 'external';
+  /** For external subjects (direct, or exchanged into our token): their issuer. */
+  readonly subjectIssuer?: string;
   /** `jwt` for our own tokens, `oidc` for an external issuer's. */
   readonly method: 'jwt' | 'oidc';
   readonly roles: readonly string[];
@@ -37,6 +41,18 @@ export interface OwnTokenRules {
   readonly audience: string;
   readonly leewaySeconds: number;
   readonly keys: KeyResolver;
+}
+
+/**
+ * The subject of one of our tokens. Tokens issued before `sub_kind` existed say it another way:
+ * an exchanged one names its IdP in `idp`, a client's has `sub` equal to `client_id`.
+ */
+function ownSubject(claims: VerifiedClaims): { subjectKind: VerifiedBearer['subjectKind']; subjectIssuer?: string } {
+  const idp = typeof claims.idp === 'string' ? claims.idp : undefined;
+  const kind = claims.sub_kind;
+  if (kind === 'external' || (kind === undefined && idp !== undefined)) return { subjectKind: 'external', subjectIssuer: idp ?? '' };
+  if (kind === 'client' || (kind === undefined && claims.client_id === claims.sub)) return { subjectKind: 'client' };
+  return { subjectKind: 'user' };
 }
 
 const stringArray = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
@@ -82,6 +98,7 @@ export class JwtBearerVerifier {
       if (typeof claims.jti !== 'string') throw invalidToken('token has no "jti"');
       verified = {
         principalId: claims.sub,
+        ...ownSubject(claims),
         method: 'jwt',
         roles: stringArray(claims.roles),
         issuer: claims.iss,
@@ -99,6 +116,8 @@ export class JwtBearerVerifier {
       const c = identity.claims;
       verified = {
         principalId: identity.subject,
+        subjectKind: 'external',
+        subjectIssuer: identity.issuer,
         method: 'oidc',
         roles: identity.roles,
         issuer: identity.issuer,

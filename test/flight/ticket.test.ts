@@ -61,3 +61,22 @@ test('a bare dataset name is accepted; garbage is not', () => {
   refused(() => codec.decode(Buffer.from('fgt2.garbage'), 'anyone'), 'INVALID_ARGUMENT', /not one this server issued/);
   refused(() => codec.decode(new Uint8Array(0), 'anyone'), 'INVALID_ARGUMENT', /empty/);
 });
+
+test('a ticket in non-canonical base64url is not ours, even though it decodes to the same bytes', () => {
+  const codec = new TicketCodec();
+  const t = Buffer.from(codec.encode({ dataset: 'db1', principal: 'user:alice' })).toString('utf8');
+  const [prefix, payload, mac] = t.split('.') as [string, string, string];
+  assert.equal(codec.decode(Buffer.from(t), 'user:alice').dataset, 'db1');
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  // A 32-byte MAC is 43 characters: the last one has 2 unused bits.
+  const last = mac[mac.length - 1]!;
+  const bumped = mac.slice(0, -1) + alphabet[alphabet.indexOf(last) + 1]!;
+  assert.deepEqual(Buffer.from(bumped, 'base64url'), Buffer.from(mac, 'base64url'));
+  refused(() => codec.decode(Buffer.from(`${prefix}.${payload}.${bumped}`), 'user:alice'), 'INVALID_ARGUMENT', /not one this server issued/);
+});
+
+test('a ticket of the local user admin is not one of an IdP subject named admin', () => {
+  const codec = new TicketCodec();
+  const t = codec.encode({ dataset: 'db1', principal: 'user:admin' });
+  refused(() => codec.decode(t, 'external:https://idp.example#admin'), 'PERMISSION_DENIED', /another principal/);
+});

@@ -332,6 +332,27 @@ function suite(backend: Backend): void {
       }
     });
 
+    test('an IdP subject named like a local user is another principal: it cannot redeem that user\'s tickets', async () => {
+      const local = new FlightClient(server.uri);
+      const external = new FlightClient(server.uri, { headers: { authorization: `Bearer ${signEs256(header(), claims({ sub: 'admin' }), idp.privateJwk)}` } });
+      try {
+        await local.login('admin', 'admin123');
+        const ticket = (await local.getFlightInfo('db1')).endpoints[0]!.ticket;
+        assert.equal((await local.doGet(ticket).readAll()).numRows, 3);
+        await assert.rejects(external.doGet(ticket).readAll(), (e: unknown) => e instanceof FlightgateError && statusName(e.status) === 'PERMISSION_DENIED' && /another principal/.test(e.message));
+        // Its own ticket works, and it is told apart in /whoami.
+        const own = (await external.getFlightInfo('db1')).endpoints[0]!.ticket;
+        assert.equal((await external.doGet(own).readAll()).numRows, 3);
+        await assert.rejects(local.doGet(own).readAll(), (e: unknown) => e instanceof FlightgateError && statusName(e.status) === 'PERMISSION_DENIED');
+        const who = await whoami(server, signEs256(header(), claims({ sub: 'admin' }), idp.privateJwk));
+        assert.equal(who.body.kind, 'external');
+        assert.equal(who.body.issuer, idp.issuer);
+      } finally {
+        await local.close();
+        await external.close();
+      }
+    });
+
     test('IdP groups named like Object properties map to nothing, and never break a call', async () => {
       const names = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'];
       const token = signEs256(header(), claims({ groups: names }), idp.privateJwk);

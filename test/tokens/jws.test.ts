@@ -48,7 +48,7 @@ test('malformed compact tokens are refused before any key is looked at', () => {
   rejects(() => parseCompactJws(`${b64({ alg: 'ES256' })}.${b64({})}.ab+c`, 100), /signature/);
   rejects(() => parseCompactJws(`${b64([1])}.${b64({})}.abc`, 100), /header is not a JSON object/);
   rejects(() => parseCompactJws(`${b64({ typ: 'JWT' })}.${b64({})}.abc`, 100), /no "alg"/);
-  rejects(() => parseCompactJws(`${Buffer.from('{not json').toString('base64url')}.${b64({})}.abc`, 100), /not JSON/);
+  rejects(() => parseCompactJws(`${Buffer.from('{not json').toString('base64url')}.${b64({})}.abc`, 100), /not UTF-8 JSON/);
   rejects(() => parseCompactJws(`${b64({ alg: 'ES256' })}.${b64({ pad: 'x'.repeat(200) })}.abc`, 100), /too large/);
 });
 
@@ -73,4 +73,30 @@ test('claims: issuer exact, audience ours alone, times with leeway to the second
   rejects(() => checkClaims({ ...base, exp: now + 600, nbf: now + 30 + 1 }, rules, now), /not valid yet/);
   rejects(() => checkClaims({ ...base, exp: now + 600, iat: now + 31 }, rules, now), /future/);
   rejects(() => checkClaims({ ...base, sub: '', exp: now + 60 }, rules, now), /subject/);
+});
+
+test('a header or payload that names a member twice is refused, at any depth', async () => {
+  const sig = Buffer.from('sig').toString('base64url');
+  const part = (json: string): string => Buffer.from(json).toString('base64url');
+  rejects(() => parseCompactJws(`${part('{"alg":"ES256","alg":"none"}')}.${b64({ sub: 'a' })}.${sig}`, 8192), /header names "alg" twice/);
+  rejects(() => parseCompactJws(`${b64({ alg: 'ES256' })}.${part('{"sub":"alice","sub":"admin"}')}.${sig}`, 8192), /payload names "sub" twice/);
+  rejects(() => parseCompactJws(`${b64({ alg: 'ES256' })}.${part('{"sub":"a","act":{"sub":"x","sub":"y"}}')}.${sig}`, 8192), /names "sub" twice/);
+  rejects(() => parseCompactJws(`${b64({ alg: 'ES256' })}.${part('{"a":1,"\\u0061":2}')}.${sig}`, 8192), /names "a" twice/);
+  // The same name in different objects, or in a string, is fine.
+  const ok = parseCompactJws(`${b64({ alg: 'ES256' })}.${part('{"sub":"a","act":{"sub":"b"},"x":["sub","sub"],"s":"\\"sub\\":1,\\"sub\\""}')}.${sig}`, 8192);
+  assert.equal(ok.payload.sub, 'a');
+});
+
+test('base64url that is not canonical (padding, stray bits) is refused in every part', async () => {
+  const token = await signCompactJws({ alg: 'ES256', kid: 'k' }, { sub: 'a' }, ec.privateKey);
+  const [h, p, s] = token.split('.') as [string, string, string];
+  assert.equal(verifyJwsSignature('ES256', ec.publicKey, parseCompactJws(token, 8192)), true);
+  // The last character of an ES256 signature (64 bytes = 86 chars) carries 2 unused bits: set them.
+  const last = s[s.length - 1]!;
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const bumped = alphabet[alphabet.indexOf(last) + 1]!;
+  assert.deepEqual(Buffer.from(s.slice(0, -1) + bumped, 'base64url'), Buffer.from(s, 'base64url'), 'decodes to the same bytes');
+  rejects(() => parseCompactJws(`${h}.${p}.${s.slice(0, -1)}${bumped}`, 8192), /signature is missing or not canonical/);
+  const header = b64({ alg: 'ES256', kid: 'k' });
+  if (header.length % 4 !== 0) rejects(() => parseCompactJws(`${header}=.${p}.${s}`, 8192), /not canonical base64url/);
 });

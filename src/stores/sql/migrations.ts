@@ -96,6 +96,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('fg_refresh_tokens_family').on('fg_refresh_tokens').column('family_id').execute();
     },
   },
+  '0003_refresh_family_issuer': {
+    // External subjects are only unique per issuer: a family must say whose subject it holds.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('fg_refresh_families').addColumn('subject_issuer', 'varchar(512)').execute();
+    },
+  },
 };
 
 export const registryMigrations: MigrationProvider = {

@@ -65,6 +65,7 @@ export interface RefreshFamiliesTable {
   client_id: string | null;
   subject: string;
   subject_kind: string;
+  subject_issuer: string | null;
   scope: string;
   roles: string;
   created_at: number | string;

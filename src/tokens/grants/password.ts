@@ -17,7 +17,7 @@ export const passwordGrant: GrantHandler = async (s, req) => {
   const user = await s.users.verifyPassword(username, password, req.peer);
   const scope = client ? grantScope(req.params.get('scope'), client.scopes) : '';
   const clientId = client?.clientId ?? s.publicClientId;
-  const at = await s.issuer.issue({ subject: user.name, clientId, scope, roles: user.roles });
+  const at = await s.issuer.issue({ subject: user.name, subjectKind: 'user', clientId, scope, roles: user.roles });
   const refresh = await s.refresh.start({ clientId: client?.clientId, subject: user.name, subjectKind: 'user', scope, roles: user.roles });
   s.audit.record({ event: 'token.issued', outcome: 'ok', principal: user.name, method: 'password', grant: 'password', client: client?.clientId, jti: at.jti, peer: req.peer });
   return { access_token: at.token, token_type: 'Bearer', expires_in: at.expiresIn, refresh_token: refresh, ...(scope ? { scope } : {}) };

@@ -24,7 +24,14 @@ export const refreshTokenGrant: GrantHandler = async (s, req) => {
     for (const p of requested.split(' ').filter(Boolean)) if (!granted.includes(p)) throw invalidScope(`scope "${p.slice(0, 64)}" exceeds the original grant`);
     scope = requested.trim();
   }
-  const at = await s.issuer.issue({ subject: family.subject, clientId: family.clientId ?? s.publicClientId, scope, roles });
+  const at = await s.issuer.issue({
+    subject: family.subject,
+    subjectKind: family.subjectKind,
+    clientId: family.clientId ?? s.publicClientId,
+    scope,
+    roles,
+    ...(family.subjectIssuer ? { extra: { idp: family.subjectIssuer } } : {}),
+  });
   s.audit.record({ event: 'token.refreshed', outcome: 'ok', principal: family.subject, grant: 'refresh_token', client: family.clientId, jti: at.jti, peer: req.peer });
   return { access_token: at.token, token_type: 'Bearer', expires_in: at.expiresIn, refresh_token: next, ...(scope ? { scope } : {}) };
 };

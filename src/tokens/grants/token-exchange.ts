@@ -50,9 +50,9 @@ export const tokenExchangeGrant: GrantHandler = async (s, req) => {
   const extra = { idp: identity.issuer };
   const max = s.exchange.maxLifetimeSeconds;
   const notAfter = max > 0 ? Math.floor(Date.now() / 1000) + max : identity.expiresAt;
-  const at = await s.issuer.issue({ subject: identity.principalId, clientId, scope, roles: identity.roles, extra, notAfter });
+  const at = await s.issuer.issue({ subject: identity.principalId, subjectKind: 'external', clientId, scope, roles: identity.roles, extra, notAfter });
   const refresh = s.exchange.refreshTokens
-    ? await s.refresh.start({ clientId: client?.clientId, subject: identity.principalId, subjectKind: 'external', scope, roles: identity.roles }, notAfter * 1000)
+    ? await s.refresh.start({ clientId: client?.clientId, subject: identity.principalId, subjectKind: 'external', subjectIssuer: identity.issuer, scope, roles: identity.roles }, notAfter * 1000)
     : undefined;
   s.audit.record({ event: 'token.issued', outcome: 'ok', principal: identity.principalId, method: 'oidc', grant: GRANT_TOKEN_EXCHANGE, client: client?.clientId, issuer: identity.issuer, jti: at.jti, peer: req.peer });
   return { access_token: at.token, issued_token_type: TOKEN_TYPE_ACCESS, token_type: 'Bearer', expires_in: at.expiresIn, ...(refresh ? { refresh_token: refresh } : {}), ...(scope ? { scope } : {}) };
