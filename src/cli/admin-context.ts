@@ -26,6 +26,12 @@ export interface AdminContext {
   config: Config;
   registry: Registry;
   admin: UserAdmin;
+  /**
+   * Waits out the servers' caches of users, clients and API keys (auth.registryCacheMs,
+   * tokens.apiKeyCacheMs): once it returns, no server sharing the registry still accepts a
+   * credential this command disabled, revoked or replaced.
+   */
+  settle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,6 +56,11 @@ export async function openAdmin(values: { config?: string; 'data-dir'?: string }
     config,
     registry,
     admin: new UserAdmin(registry, sessions),
+    async settle() {
+      const ms = Math.max(config.auth.registryCacheMs, config.tokens.apiKeyCacheMs);
+      // A little over the window: a server may have read the old row just before the change.
+      if (ms > 0) await new Promise((r) => setTimeout(r, ms + 50));
+    },
     async close() {
       await shared?.close();
       await registry.close();

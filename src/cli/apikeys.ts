@@ -8,7 +8,7 @@ export const APIKEYS_USAGE = `usage: flightgate apikeys <create|list|revoke> [NA
 
   apikeys create NAME --role R... [--expires-in 90d]   prints the key, shown only this once
   apikeys list
-  apikeys revoke NAME          servers refuse it within their cache time (1 s by default)
+  apikeys revoke NAME          every server sharing the registry refuses it when this returns
 
   --role R          a role the key carries (repeatable)
   --expires-in D    lifetime: a number with s, m, h or d (default: no expiry)
@@ -47,6 +47,7 @@ export async function apiKeysCommand(argv: string[]): Promise<number> {
       }
       case 'revoke':
         await admin.revoke(name!);
+        await ctx.settle();
         output(values.json, { name, revoked: true }, `revoked API key ${name}`);
         break;
     }

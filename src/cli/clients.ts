@@ -56,17 +56,20 @@ export async function clientsCommand(argv: string[]): Promise<number> {
       }
       case 'rotate-secret': {
         const { client, clientSecret } = await admin.rotateSecret(name!);
+        await ctx.settle();
         output(values.json, { client_id: client.client_id, client_secret: clientSecret }, `new secret for ${client.client_id}\nclient_secret: ${clientSecret}\n(the old secret no longer works)`);
         break;
       }
       case 'disable':
       case 'enable': {
         const client = await admin.setDisabled(name!, action === 'disable');
+        if (action === 'disable') await ctx.settle();
         output(values.json, client, `client ${client.client_id} ${action}d`);
         break;
       }
       case 'delete': {
         const client = await admin.delete(name!);
+        await ctx.settle();
         output(values.json, { client_id: client.client_id, deleted: true }, `deleted client ${client.client_id}`);
         break;
       }

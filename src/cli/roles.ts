@@ -52,6 +52,7 @@ export async function rolesCommand(argv: string[]): Promise<number> {
         break;
       case 'delete':
         await ctx.admin.deleteRole(needRole());
+        await ctx.settle();
         output(values.json, { role, deleted: true }, `deleted role ${role}`);
         break;
       case 'grant':
@@ -60,6 +61,7 @@ export async function rolesCommand(argv: string[]): Promise<number> {
         break;
       case 'revoke': {
         const n = await ctx.admin.revoke(needRole(), values.dataset ?? [], values.action ?? []);
+        await ctx.settle();
         output(values.json, { role, removed: n }, `removed ${n} grant(s) from role ${role}`);
         break;
       }
@@ -69,6 +71,7 @@ export async function rolesCommand(argv: string[]): Promise<number> {
         break;
       case 'unassign':
         await ctx.admin.unassignRole(needUser(), needRole());
+        await ctx.settle();
         output(values.json, { role, user, assigned: false }, `${user} no longer has role ${role}`);
         break;
       case 'list': {

@@ -55,15 +55,18 @@ export async function usersCommand(argv: string[]): Promise<number> {
       }
       case 'passwd':
         await ctx.admin.setPassword(needName(), password!);
+        await ctx.settle();
         output(values.json, { name, passwordChanged: true, sessionsEnded: true }, `password of ${name} changed; their sessions are ended`);
         break;
       case 'disable':
       case 'enable':
         await ctx.admin.setDisabled(needName(), action === 'disable');
+        if (action === 'disable') await ctx.settle();
         output(values.json, { name, disabled: action === 'disable' }, `${name} ${action}d${action === 'disable' ? '; their sessions are ended' : ''}`);
         break;
       case 'delete':
         await ctx.admin.deleteUser(needName());
+        await ctx.settle();
         output(values.json, { name, deleted: true }, `deleted user ${name}`);
         break;
     }
