@@ -138,7 +138,7 @@ describe('mutual TLS, optional client certificates', () => {
       for await (const info of c.listFlights()) listed.push(info.descriptor?.path?.join('/') ?? '');
       assert.deepEqual(listed, ['db1']);
     });
-    await auditShows(server, /"event":"auth.success","outcome":"ok","principal":"svc-etl","method":"mtls"/);
+    await auditShows(server, /"event":"auth.success","outcome":"ok","principal":"svc-etl","kind":"certificate","method":"mtls"/);
   });
 
   test('with a Bearer token too, the token decides who calls', async () => {
@@ -205,9 +205,10 @@ describe('mutual TLS, required client certificates', () => {
   });
   after(async () => server?.stop());
 
-  test('a client without a certificate cannot connect at all; with one it calls, alone or with a token', async () => {
-    await using(clientFor(server), (c) => rejectsWith(c.getFlightInfo('db1'), 'UNAVAILABLE'));
-    await using(clientFor(server, forged), (c) => rejectsWith(c.getFlightInfo('db1'), 'UNAVAILABLE'));
+  test('a client without a valid certificate gets no call and no login, with a message saying why; with one it calls, alone or with a token', async () => {
+    await using(clientFor(server), (c) => rejectsWith(c.getFlightInfo('db1'), 'UNAUTHENTICATED', /requires a client certificate/));
+    await using(clientFor(server), (c) => rejectsWith(c.login('user1', 'pass1'), 'UNAUTHENTICATED', /requires a client certificate/));
+    await using(clientFor(server, forged), (c) => rejectsWith(c.getFlightInfo('db1'), 'UNAUTHENTICATED', /client certificate was not accepted/));
     const token = await using(clientFor(server, devClient()), async (c) => {
       assert.equal((await c.readTable('db1')).numRows, 3);
       return c.login('user2', 'pass2');
@@ -232,15 +233,20 @@ print("bearer rows", client.do_get(flight.Ticket(b"db2"), flight.FlightCallOptio
 try:
     flight.FlightClient(uri, tls_root_certs=root).get_flight_info(flight.FlightDescriptor.for_path("db1"), flight.FlightCallOptions(timeout=5))
     print("no certificate: connected")
-except flight.FlightUnavailableError:
-    print("no certificate: unavailable")
+except flight.FlightUnauthenticatedError as e:
+    print("no certificate: unauthenticated", "requires a client certificate" in str(e))
+try:
+    flight.FlightClient(uri, tls_root_certs=root).authenticate_basic_token(b"user2", b"pass2")
+    print("no certificate: logged in")
+except flight.FlightUnauthenticatedError as e:
+    print("no certificate login: unauthenticated", "requires a client certificate" in str(e))
 `;
     const client = devClient();
     writeFileSync(join(dir, 'py-client.pem'), client.cert);
     writeFileSync(join(dir, 'py-client.key'), client.key);
     const r = await runPython(['-c', script, server.uri.replace('127.0.0.1', 'localhost'), files.caCert, join(dir, 'py-client.pem'), join(dir, 'py-client.key')]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.stdout.trim().split('\n'), ["listed ['db1']", 'rows 3', 'db2 denied', 'bearer rows 3', 'no certificate: unavailable']);
+    assert.deepEqual(r.stdout.trim().split('\n'), ["listed ['db1']", 'rows 3', 'db2 denied', 'bearer rows 3', 'no certificate: unauthenticated True', 'no certificate login: unauthenticated True']);
   });
 });
 

@@ -485,8 +485,10 @@ export class GrpcServer {
           cert: tls.cert,
           key: tls.key,
           ...(tls.clientCa
-            ? // Optional mode still asks for a certificate; an invalid one is refused per call (see peer-certificate.ts).
-              { ca: tls.clientCa, requestCert: true, rejectUnauthorized: tls.requireClientCertificate ?? false, ...(tls.clientCrl ? { crl: tls.clientCrl } : {}) }
+            ? // A certificate is always asked for; a missing or invalid one is refused per call, in
+              // required mode too: refusing the TLS handshake reaches clients as an unexplained
+              // transport error (pyarrow: "Could not finish writing before closing").
+              { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false, ...(tls.clientCrl ? { crl: tls.clientCrl } : {}) }
             : {}),
           minVersion: 'TLSv1.2',
           allowHTTP1: false,
@@ -539,6 +541,15 @@ export class GrpcServer {
       return refuse(Status.UNIMPLEMENTED, `message encoding "${String(encoding)}" is not supported; use identity`);
     }
     if (!entry) return refuse(Status.UNIMPLEMENTED, `unknown method ${path.slice(0, 200)}`);
+    if (this.options.tls?.requireClientCertificate && call.clientCertificate.kind !== 'verified') {
+      const cert = call.clientCertificate;
+      return refuse(
+        Status.UNAUTHENTICATED,
+        cert.kind === 'rejected'
+          ? `the client certificate was not accepted: ${cert.reason} (this server requires a valid one: tls.clientCertificates is "required")`
+          : 'this server requires a client certificate (mutual TLS; tls.clientCertificates is "required"): connect with one its client CA issued',
+      );
+    }
 
     this.calls.add(call);
     const session = stream.session;
