@@ -48,12 +48,21 @@ export class Catalog {
 
   async load(): Promise<void> {
     await this.managed.load(this.warn);
-    for (const d of this.options.declared ?? []) {
+    for (const [i, d] of (this.options.declared ?? []).entries()) {
+      // Errors name the setting, as configuration errors do: datasets[i].path.
+      const setting = `datasets[${i}] (${JSON.stringify(d.name).slice(0, 80)})`;
       checkDatasetName(d.name);
       const source = this.sourceFor(d.path, d.format);
-      if (!source) throw failedPrecondition(`dataset "${d.name}": no reader for ${d.format ?? extname(d.path)} files`);
+      if (!source) throw failedPrecondition(`${setting}.format: no reader for ${d.format ?? (extname(d.path) || 'extension-less')} files`);
       const path = resolve(d.path);
-      this.declared.set(d.name, new FileDataset(await source.open(d.name, path), path));
+      let dataset: Dataset;
+      try {
+        dataset = await source.open(d.name, path);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw failedPrecondition(`${setting}.path: cannot open ${path}: ${code ?? (err as Error).message}`);
+      }
+      this.declared.set(d.name, new FileDataset(dataset, path));
     }
     await this.rescan(true);
   }

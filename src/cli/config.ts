@@ -31,8 +31,8 @@ function fileProblems(config: Config): string[] {
   };
   if (config.tls) attempt(() => loadTls(config.tls!));
   attempt(() => configuredKeyEncryptionKey(config));
-  for (const d of config.datasets) {
-    if (!existsSync(resolve(d.path))) problems.push(`datasets: "${d.name}": ${d.path} does not exist`);
+  for (const [i, d] of config.datasets.entries()) {
+    if (!existsSync(resolve(d.path))) problems.push(`datasets[${i}] (${JSON.stringify(d.name)}).path: ${d.path} does not exist`);
   }
   return problems;
 }

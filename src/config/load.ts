@@ -101,7 +101,42 @@ function parseJsonEnv(name: string, raw: string): unknown {
   }
 }
 
+/** FLIGHTGATE_ variables that are not settings: read by the test and benchmark tools, never by the server. */
+const TOOL_VARIABLES = new Set(['FLIGHTGATE_PYTHON', 'FLIGHTGATE_URI']);
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * A misspelt variable would otherwise be ignored while an unknown key in a file is an error:
+ * every FLIGHTGATE_ variable must be a setting, and the error names the closest one.
+ */
+function checkVariableNames(env: NodeJS.ProcessEnv): void {
+  const known = [...SETTINGS.map((s) => s.env), ...Object.keys(ENV_KEYS)];
+  const knownSet = new Set(known);
+  const unknown = Object.keys(env).filter((n) => n.startsWith('FLIGHTGATE_') && !knownSet.has(n) && !TOOL_VARIABLES.has(n));
+  if (unknown.length === 0) return;
+  const lines = unknown.sort().map((name) => {
+    let best = known[0]!;
+    let distance = Infinity;
+    for (const k of known) {
+      const d = editDistance(name, k);
+      if (d < distance) [best, distance] = [k, d];
+    }
+    return distance <= Math.max(3, Math.floor(name.length / 4)) ? `${name}: not a setting; did you mean ${best}?` : `${name}: not a setting`;
+  });
+  throw new ConfigError(`${lines.join('\n')}\n(every setting and its variable is in 'flightgate config example')`);
+}
+
 function fromEnv(env: NodeJS.ProcessEnv): Tree {
+  checkVariableNames(env);
   const out: Tree = {};
   for (const s of SETTINGS) {
     const raw = env[s.env];

@@ -42,10 +42,35 @@ export function loadTls(tls: TlsConfig): TransportTls & { cert: Buffer; key: Buf
   if (material.clientCrl && !material.clientCrl.toString('latin1').includes('-----BEGIN X509 CRL-----')) {
     throw new ConfigError(`tls: tls.clientCrlFile ${tls.clientCrlFile} holds no PEM CRL (-----BEGIN X509 CRL-----)`);
   }
+  // One file at a time, so the error names the one to fix.
   try {
-    createSecureContext({ cert: material.cert, key: material.key, ...(material.clientCa ? { ca: material.clientCa } : {}), ...(material.clientCrl ? { crl: material.clientCrl } : {}) });
+    createSecureContext({ cert: material.cert });
   } catch (err) {
-    throw new ConfigError(`tls: the certificate, key, client CA or CRL cannot be used: ${(err as Error).message}`);
+    throw new ConfigError(`tls.certFile: ${tls.certFile} cannot be used as the server certificate: ${(err as Error).message}`);
+  }
+  try {
+    createSecureContext({ cert: material.cert, key: material.key });
+  } catch (err) {
+    const message = (err as Error).message;
+    throw new ConfigError(
+      /key values mismatch/i.test(message)
+        ? `tls.keyFile: ${tls.keyFile} is not the key of the certificate in tls.certFile (${tls.certFile})`
+        : `tls.keyFile: ${tls.keyFile} cannot be used as the server key: ${message}`,
+    );
+  }
+  if (material.clientCa) {
+    try {
+      createSecureContext({ ca: material.clientCa });
+    } catch (err) {
+      throw new ConfigError(`tls.clientCaFile: ${tls.clientCaFile} cannot be used: ${(err as Error).message}`);
+    }
+  }
+  if (material.clientCrl) {
+    try {
+      createSecureContext({ ...(material.clientCa ? { ca: material.clientCa } : {}), crl: material.clientCrl });
+    } catch (err) {
+      throw new ConfigError(`tls.clientCrlFile: ${tls.clientCrlFile} cannot be used: ${(err as Error).message}`);
+    }
   }
   // OpenSSL skips what is not a certificate in a CA bundle: a wrong file would silently trust nobody.
   if (tls.clientCaFile && material.clientCa) certificatesIn(material.clientCa, `tls.clientCaFile ${tls.clientCaFile}`);

@@ -1,7 +1,7 @@
 /** The `flightgate serve` contract: the ready line, the demo datasets, and a draining shutdown. */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
@@ -91,6 +91,25 @@ test('bad flags and bad config exit 2 with a message naming the problem', async 
   assert.match(env.stderr, /FLIGHTGATE_PORT/);
   const cmd = await run(['frobnicate']);
   assert.equal(cmd.code, 2);
+  // A misspelt variable is refused, naming the setting meant, instead of being silently ignored.
+  const typo = await run(['serve', '--port', '0', '--http-port', '0'], { FLIGHTGATE_TRANSPORT_MAX_CONNECTIONS_PER_ADRESS: '5' });
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /FLIGHTGATE_TRANSPORT_MAX_CONNECTIONS_PER_ADRESS: not a setting; did you mean FLIGHTGATE_TRANSPORT_MAX_CONNECTIONS_PER_ADDRESS\?/);
+  // Start errors name the setting: a declared dataset file that is not there, a key that is not the certificate's.
+  const dir = tempDir();
+  const config = join(dir, 'c.json');
+  writeFileSync(config, JSON.stringify({ datasets: [{ name: 'ok', path: join(dir, 'ok.csv') }, { name: 'sales', path: join(dir, 'missing.parquet') }] }));
+  writeFileSync(join(dir, 'ok.csv'), 'a\n1\n');
+  const missing = await run(['serve', '--config', config, '--data-dir', join(dir, 'data'), '--port', '0', '--http-port', '0']);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /datasets\[1\] \("sales"\)\.path: cannot open .*missing\.parquet: ENOENT/);
+  const certs = join(dir, 'certs');
+  const made = await run(['certs', 'dev', '--out', certs]);
+  assert.equal(made.code, 0, made.stderr);
+  const mismatch = await run(['serve', '--data-dir', join(dir, 'data2'), '--port', '0', '--http-port', '0', '--tls-cert', join(certs, 'server.pem'), '--tls-key', join(certs, 'client.key')]);
+  assert.notEqual(mismatch.code, 0);
+  assert.match(mismatch.stderr, /tls\.keyFile: .*client\.key is not the key of the certificate in tls\.certFile/);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('logFormat json: every server log line on stderr is one JSON object with time, level and msg', async () => {

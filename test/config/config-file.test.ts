@@ -108,9 +108,9 @@ test('flightgate config example prints the example; config check says valid or l
   writeFileSync(bad, `databaseUrl: postgres://x@y/z\ntls:\n  certFile: ${certs}/server.pem\n  keyFile: ${certs}/ca.key\ndatasets:\n  - { name: t, path: ${dir}/nope.parquet }\n`);
   const r = await runCli(['config', 'check', bad]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /tls: the certificate, key, client CA or CRL cannot be used/);
+  assert.match(r.stderr, /tls\.keyFile: .*ca\.key is not the key of the certificate in tls\.certFile/);
   assert.match(r.stderr, /tokens\.keyEncryptionKey .* is required with a PostgreSQL registry/);
-  assert.match(r.stderr, /datasets: "t": .*nope\.parquet does not exist/);
+  assert.match(r.stderr, /datasets\[0\] \("t"\)\.path: .*nope\.parquet does not exist/);
 
   const invalid = await runCli(['config', 'check', join(dir, 'missing.yaml')]);
   assert.equal(invalid.code, 2);
