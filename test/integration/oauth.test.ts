@@ -172,7 +172,7 @@ function suite(backend: Backend): void {
       assert.equal(viaPost.status, 200);
       assert.equal(viaPost.body.scope, 'flight');
       assert.equal(await flightStatus(server, viaPost.body.access_token as string), 'OK');
-      assert.deepEqual((await whoami(server, token)).body, { principal: job.client_id, method: 'jwt', roles: ['demo-db1-reader'] });
+      assert.deepEqual((await whoami(server, token)).body, { principal: job.client_id, kind: 'client', method: 'jwt', roles: ['demo-db1-reader'] });
     });
 
     test('errors follow RFC 6749 §5.2: status, error, error_description, no-store', async () => {
@@ -213,7 +213,7 @@ function suite(backend: Backend): void {
       assert.deepEqual(await datasetsOf(server, reader), ['db2']);
       assert.equal(await flightStatus(server, alice, 'db2'), 'PERMISSION_DENIED');
       assert.equal(await flightStatus(server, reader, 'db2'), 'OK');
-      assert.deepEqual((await whoami(server, root)).body, { principal: 'root-app', method: 'oidc', roles: ['demo-db1-reader', 'demo-db2-reader'] });
+      assert.deepEqual((await whoami(server, root)).body, { principal: 'root-app', kind: 'external', issuer: idp.issuer, method: 'oidc', roles: ['demo-db1-reader', 'demo-db2-reader'] });
     });
 
     test('token exchange: an external token in, our token out, with the same reach', async () => {
