@@ -21,7 +21,7 @@ import type { GrantUsers } from './tokens/grants/grant.js';
 import { JwtBearerVerifier } from './tokens/jwt-bearer-verifier.js';
 import { KeyEncryptionKey } from './tokens/key-encryption.js';
 import { RefreshTokens } from './tokens/refresh-tokens.js';
-import { SigningKeyRing } from './tokens/signing-keys.js';
+import { SigningKeyRing, signingAlgorithm } from './tokens/signing-keys.js';
 import { PUBLIC_EXCHANGE_CLIENT } from './tokens/token-response.js';
 import { TokenService } from './tokens/token-service.js';
 import { AuditLog, type AuditSink } from './audit/audit-log.js';
@@ -221,7 +221,7 @@ export async function buildSecurity(config: Config, logger: SecurityLogger, issu
   const sessions = new SessionManager(sessionStore, directory, config.auth, audit);
   const kek = keyEncryptionKey(config);
   const keyRing = new SigningKeyRing(registry.signingKeys, kek, {
-    algorithm: config.tokens.signingAlgorithm,
+    algorithm: signingAlgorithm(config.tokens.signingAlgorithm),
     reloadMs: config.tokens.keyReloadSeconds * 1000,
     onReloadError: ((warn) => (err: unknown) => warn(err instanceof Error ? err : new Error(String(err))))(throttledWarning(logger, 'signing keys (registry)')),
   });

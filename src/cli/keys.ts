@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { keyEncryptionKey } from '../security.js';
 import { KeyAdmin } from '../tokens/key-admin.js';
+import { signingAlgorithm } from '../tokens/signing-keys.js';
 import { COMMON_HELP, COMMON_OPTIONS, openAdmin, output } from './admin-context.js';
 import { UsageError } from './usage-error.js';
 
@@ -28,7 +29,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
     const admin = new KeyAdmin(ctx.registry.signingKeys, keyEncryptionKey(ctx.config));
     if (action === 'rotate') {
       const keepOldMs = (t.accessTokenLifetimeSeconds + t.keyReloadSeconds + t.clockLeewaySeconds + 60) * 1000;
-      const key = await admin.rotate(t.signingAlgorithm, keepOldMs);
+      const key = await admin.rotate(signingAlgorithm(t.signingAlgorithm), keepOldMs);
       output(values.json, key, `new signing key ${key.kid} (${key.alg}); servers start signing with it within ${t.keyReloadSeconds} s; the previous key stays published for ${Math.round(keepOldMs / 1000)} s`);
     } else {
       const keys = await admin.list();

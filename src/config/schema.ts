@@ -28,7 +28,7 @@ const authSchema = z
   })
   .strict();
 
-const JWS_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] as const;
+const JWS_ALGORITHMS = ['ES256', 'ES384', 'Ed25519', 'EdDSA', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] as const;
 
 const oidcIssuerSchema = z
   .object({
@@ -53,7 +53,7 @@ const tokensSchema = z
     accessTokenLifetimeSeconds: z.number().int().positive().max(86_400).default(600),
     refreshTokenLifetimeSeconds: z.number().int().positive().default(14 * 86_400).describe('lifetime of a refresh-token family'),
     refreshReuseGraceSeconds: z.number().min(0).max(300).default(10).describe('a used refresh token may come back this long (lost response) before reuse revokes its family'),
-    signingAlgorithm: z.enum(['ES256', 'EdDSA']).default('ES256'),
+    signingAlgorithm: z.enum(['ES256', 'Ed25519', 'EdDSA']).default('ES256').describe('ES256, or Ed25519 ("EdDSA" is its deprecated name, RFC 9864, and means Ed25519)'),
     keyEncryptionKey: z.string().min(1).optional().describe('base64 of 32 random bytes encrypting signing keys at rest (required with PostgreSQL)'),
     keyReloadSeconds: z.number().positive().default(30).describe('how often signing keys are re-read from the registry'),
     clockLeewaySeconds: z.number().min(0).max(300).default(5),

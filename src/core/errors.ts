@@ -6,13 +6,13 @@ import { Status, type StatusCode, statusName } from './status.js';
  */
 export class FlightgateError extends Error {
   readonly status: StatusCode;
+  /** The status by name (`PERMISSION_DENIED`): an own property, so logs and inspection show it beside the number. */
+  readonly statusName: string;
   constructor(status: StatusCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'FlightgateError';
     this.status = status;
-  }
-  get statusName(): string {
-    return statusName(this.status);
+    this.statusName = statusName(status);
   }
 }
 

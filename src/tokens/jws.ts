@@ -7,7 +7,8 @@ import { constants, createHash, sign, verify, type KeyObject } from 'node:crypto
 import { duplicateMember, isCanonicalBase64url } from '../core/strict-encoding.js';
 import { invalidToken } from './token-error.js';
 
-export const ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] as const;
+/** `Ed25519` is RFC 9864's name for what `EdDSA` meant with an Ed25519 key; both are read, we write `Ed25519`. */
+export const ALGORITHMS = ['ES256', 'ES384', 'Ed25519', 'EdDSA', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] as const;
 export type JwsAlgorithm = (typeof ALGORITHMS)[number];
 
 interface AlgorithmSpec {
@@ -21,6 +22,7 @@ interface AlgorithmSpec {
 const SPECS: Record<JwsAlgorithm, AlgorithmSpec> = {
   ES256: { hash: 'sha256', keyType: 'ec', curve: 'prime256v1' },
   ES384: { hash: 'sha384', keyType: 'ec', curve: 'secp384r1' },
+  Ed25519: { hash: null, keyType: 'ed25519' },
   EdDSA: { hash: null, keyType: 'ed25519' },
   RS256: { hash: 'sha256', keyType: 'rsa' },
   RS384: { hash: 'sha384', keyType: 'rsa' },

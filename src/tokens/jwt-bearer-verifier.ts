@@ -70,7 +70,7 @@ export class JwtBearerVerifier {
     private readonly now: () => number = Date.now,
   ) {
     for (const e of externals) this.externals.set(e.issuer, e);
-    this.ownRules = { issuer: own.issuer, audience: own.audience, leewaySeconds: own.leewaySeconds, algorithms: ['ES256', 'EdDSA'], types: [ACCESS_TOKEN_TYPE] };
+    this.ownRules = { issuer: own.issuer, audience: own.audience, leewaySeconds: own.leewaySeconds, algorithms: ['ES256', 'Ed25519', 'EdDSA'], types: [ACCESS_TOKEN_TYPE] };
     this.cache = new VerifiedTokenCache(cacheEntries, now);
   }
 

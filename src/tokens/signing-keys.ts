@@ -9,7 +9,13 @@ import type { JwsAlgorithm } from './jws.js';
 import type { KeyResolver } from './jwt-verifier.js';
 import type { KeyEncryptionKey } from './key-encryption.js';
 
-export type SigningAlgorithm = Extract<JwsAlgorithm, 'ES256' | 'EdDSA'>;
+export type SigningAlgorithm = Extract<JwsAlgorithm, 'ES256' | 'Ed25519'>;
+
+/** The algorithm a configured name stands for: `EdDSA` is the deprecated name of Ed25519. */
+export const signingAlgorithm = (configured: 'ES256' | 'Ed25519' | 'EdDSA'): SigningAlgorithm => (configured === 'EdDSA' ? 'Ed25519' : configured);
+
+/** Keys stored as `EdDSA` by earlier versions are Ed25519 keys: they sign and are published as `Ed25519` (RFC 9864). */
+const current = (alg: string): string => (alg === 'EdDSA' ? 'Ed25519' : alg);
 
 export interface Signer {
   readonly kid: string;
@@ -89,13 +95,13 @@ export class SigningKeyRing implements KeyResolver {
       } catch {
         throw new Error(`cannot decrypt signing key ${active.kid}: the key-encryption key is not the one it was stored with`);
       }
-      this.signer_ = { kid: active.kid, alg: active.alg as SigningAlgorithm, key: createPrivateKey(pem) };
+      this.signer_ = { kid: active.kid, alg: current(active.alg) as SigningAlgorithm, key: createPrivateKey(pem) };
     }
     this.publicKeys.clear();
     this.published = keys.map((k) => {
       const jwk = JSON.parse(k.publicJwk) as JsonWebKey;
-      this.publicKeys.set(k.kid, { alg: k.alg, key: createPublicKey({ key: jwk, format: 'jwk' }) });
-      return { kid: k.kid, alg: k.alg, createdAt: k.createdAt, retireAt: k.retireAt, jwk: { ...jwk, kid: k.kid, alg: k.alg, use: 'sig' } };
+      this.publicKeys.set(k.kid, { alg: current(k.alg), key: createPublicKey({ key: jwk, format: 'jwk' }) });
+      return { kid: k.kid, alg: current(k.alg), createdAt: k.createdAt, retireAt: k.retireAt, jwk: { ...jwk, kid: k.kid, alg: current(k.alg), use: 'sig' } };
     });
     this.lastLoad = now;
   }
@@ -119,6 +125,7 @@ export class SigningKeyRing implements KeyResolver {
       await this.reload();
       entry = this.publicKeys.get(kid);
     }
-    return entry && entry.alg === alg ? entry.key : undefined;
+    // Tokens signed as `EdDSA` before the rename still verify with their Ed25519 key.
+    return entry && entry.alg === current(alg) ? entry.key : undefined;
   }
 }

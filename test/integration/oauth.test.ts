@@ -495,12 +495,15 @@ describe('signing keys and the issuer\'s availability', () => {
   });
 
   test('the password grant only when enabled: throttled logins, refresh follows the user', async () => {
+    // "EdDSA", RFC 9864's deprecated name: keys are Ed25519 and tokens say so.
     const server = await startTestServer({ demo: true, tokens: { passwordGrant: true, signingAlgorithm: 'EdDSA' } }, { secure: true });
     try {
       const ok = await post(server, '/oauth2/token', { grant_type: 'password', username: 'user1', password: 'pass1' });
       assert.equal(ok.status, 200, JSON.stringify(ok.body));
       const token = ok.body.access_token as string;
-      assert.equal(decodePart(token, 0).alg, 'EdDSA', 'signed with Ed25519 when configured');
+      assert.equal(decodePart(token, 0).alg, 'Ed25519', 'signed with Ed25519 when configured, named as RFC 9864 does');
+      const jwks = (await (await fetch(`${server.httpUri}/.well-known/jwks.json`)).json()) as { keys: { alg: string; crv?: string }[] };
+      assert.deepEqual(jwks.keys.map((k) => [k.alg, k.crv]), [['Ed25519', 'Ed25519']]);
       assert.equal(decodePart(token, 1).sub, 'user1');
       assert.deepEqual(await datasetsOf(server, token), ['db1']);
       const bad = await post(server, '/oauth2/token', { grant_type: 'password', username: 'user1', password: 'wrong' });
