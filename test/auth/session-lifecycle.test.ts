@@ -144,7 +144,11 @@ test('the audit log records logins, denials and data access, and no secret', asy
   const log = readFileSync(join(server.dataDir, 'audit.log'), 'utf8');
   const events = log.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.ok(events.some((e) => e.event === 'data.access' && e.dataset === 'db2' && e.rows === 3 && e.principal === 'admin'));
-  assert.ok(events.some((e) => e.event === 'authz.denied' && e.dataset === 'db2' && e.principal === 'user1'));
+  const denied = events.find((e) => e.event === 'authz.denied' && e.dataset === 'db2' && e.principal === 'user1');
+  assert.ok(denied, 'the denial is audited');
+  assert.equal(denied.rpc, 'GetFlightInfo', 'with the RPC');
+  assert.match(String(denied.peer), /^127\.0\.0\.1:\d+$/, 'and the peer, as every line');
+  assert.equal(denied.kind, 'user');
   assert.ok(events.some((e) => e.event === 'auth.failure' && e.principal === 'user1' && e.reason === 'wrong password'));
   assert.ok(events.some((e) => e.event === 'session.created' && e.principal === 'admin'));
   for (const secret of ['admin123', 'pass1', 'wrong-password', token, token.slice(4, 24)]) {
