@@ -119,3 +119,39 @@ test('a message over the limit names the setting behind it when the caller gives
   assert.throws(() => messageLength(prefix, 0, 100, 'transport.maxMessageBytes'), (e: unknown) => e instanceof FlightgateError && e.status === Status.RESOURCE_EXHAUSTED && e.message === 'received message larger than max (256 vs. 100 bytes) (transport.maxMessageBytes)');
   assert.throws(() => messageLength(prefix, 0, 100), (e: unknown) => e instanceof FlightgateError && e.message === 'received message larger than max (256 vs. 100 bytes)');
 });
+
+test('budgets: a message is reserved at its prefix, however the prefix is split, and released when complete or abandoned', async () => {
+  const { PassThrough } = await import('node:stream');
+  const { unaryRequest, deframe } = await import('../../src/flight/transport/framing.js');
+  const { ByteBudget } = await import('../../src/flight/transport/byte-budget.js');
+  const wire = frame(Buffer.alloc(100, 1));
+  for (const reader of ['unary', 'stream'] as const) {
+    const budget = new ByteBudget(150, 'test.limit', 'test messages');
+    const s = new PassThrough();
+    const it = reader === 'unary' ? unaryRequest(s, { maxMessageBytes: 1 << 20, budget }) : deframe(s, { maxMessageBytes: 1 << 20, budget });
+    const done = (async () => {
+      const out: Uint8Array[] = [];
+      for await (const m of it) out.push(m);
+      return out;
+    })();
+    for (let i = 0; i < 5; i++) s.write(wire.subarray(i, i + 1)); // the prefix one byte at a time
+    await new Promise((r) => setImmediate(r));
+    assert.equal(budget.inUse, 100, `${reader}: reserved once the prefix is complete`);
+    assert.throws(() => budget.reserve(51), (e: unknown) => e instanceof FlightgateError && e.status === Status.RESOURCE_EXHAUSTED && /test\.limit/.test(e.message));
+    s.end(wire.subarray(5));
+    assert.equal((await done).length, 1);
+    assert.equal(budget.inUse, 0, `${reader}: released`);
+  }
+  const budget = new ByteBudget(150, 'test.limit', 'test messages');
+  const s = new PassThrough();
+  const it = unaryRequest(s, { maxMessageBytes: 1 << 20, budget });
+  const done = (async () => {
+    for await (const m of it) void m;
+  })();
+  s.write(wire.subarray(0, 20));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(budget.inUse, 100);
+  s.destroy();
+  await assert.rejects(done);
+  assert.equal(budget.inUse, 0, 'an abandoned message gives its reservation back');
+});

@@ -273,11 +273,15 @@ export function unaryRequest(stream: NodeJS.ReadableStream, limits: ReadLimits):
       giveBack();
       reject(err);
     };
+    let prefixSeen = false;
     stream.on('data', (chunk: Buffer) => {
       if (failed || typeof chunk === 'string') return;
-      if (total === 0 && chunk.length >= PREFIX_LENGTH) {
+      // As soon as the prefix is in (even split over chunks), the message's length is checked and reserved.
+      if (!prefixSeen && total + chunk.length >= PREFIX_LENGTH) {
+        prefixSeen = true;
         try {
-          const need = messageLength(chunk, 0, maxMessageBytes, limitSetting);
+          const head = total === 0 ? chunk : Buffer.concat([...chunks, chunk]);
+          const need = messageLength(head, 0, maxMessageBytes, limitSetting);
           if (budget && need > 0) {
             budget.reserve(need);
             reserved = need;
