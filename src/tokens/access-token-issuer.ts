@@ -57,6 +57,7 @@ export class AccessTokenIssuer {
       ...request.extra,
     };
     const token = await signCompactJws({ alg: signer.alg, typ: ACCESS_TOKEN_TYPE, kid: signer.kid }, payload, signer.key);
-    return { token, jti, expiresIn: Math.max(0, exp - iat), expiresAt: exp };
+    // Whole seconds the token lives at least from now (exp was rounded up from now).
+    return { token, jti, expiresIn: Math.max(0, exp - Math.ceil(nowMs / 1000)), expiresAt: exp };
   }
 }
