@@ -108,6 +108,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   let grpc: GrpcServer | undefined;
   const metrics = new FlightgateMetrics({
     activeCalls: () => grpc?.activeCalls ?? 0,
+    connections: () => grpc?.openConnections ?? 0,
+    pendingBytes: () => grpc?.pendingBytes ?? 0,
     activeSessions: () => security?.sessionStore.count() ?? Promise.resolve(0),
   });
   let metricsListener: { server: Server; uri: string } | undefined;

@@ -19,6 +19,8 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 export interface MetricSources {
   activeCalls(): number;
   activeSessions(): Promise<number>;
+  connections?(): number;
+  pendingBytes?(): number;
 }
 
 function version(): string {
@@ -45,6 +47,8 @@ export class FlightgateMetrics {
     const r = this.registry;
     r.register(new Gauge('flightgate_active_calls', 'Flight calls in progress', () => sources.activeCalls()));
     r.register(new Gauge('flightgate_active_sessions', 'Live session tokens (all replicas when sessions are in Redis)', () => sources.activeSessions()));
+    r.register(new Gauge('flightgate_connections', 'Open client connections (Flight)', () => sources.connections?.() ?? 0));
+    r.register(new Gauge('flightgate_pending_bytes', 'Bytes held for messages still arriving, and for what calls send before they are authenticated (transport.maxPendingBytes)', () => sources.pendingBytes?.() ?? 0));
     r.register(new Gauge('process_resident_memory_bytes', 'Resident set size', () => process.memoryUsage.rss()));
     r.register(new Gauge('nodejs_heap_used_bytes', 'V8 heap in use', () => process.memoryUsage().heapUsed));
     r.register(new Gauge('process_cpu_seconds_total', 'User and system CPU time', () => {

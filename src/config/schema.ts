@@ -72,7 +72,7 @@ const transportSchema = z
     maxRequestBytes: z.number().int().positive().default(4 * 1024 * 1024).describe('largest request of a single-request call: descriptor, ticket, action, criteria'),
     maxPendingRequestBytesPerConnection: z.number().int().positive().default(16 * 1024 * 1024).describe('bytes of Handshake and single-request messages still arriving on one connection'),
     maxPendingBytes: z.number().int().positive().default(2 * 1024 * 1024 * 1024).describe('bytes of all messages still arriving, over the whole server'),
-    receiveWindowBytes: z.number().int().min(65535).max(2 ** 31 - 1).default(8 * 1024 * 1024).describe('HTTP/2 receive window per stream (a call may have this much in flight before it is read)'),
+    receiveWindowBytes: z.number().int().min(65535).max(2 ** 31 - 1).default(32 * 1024 * 1024).describe('HTTP/2 receive window per stream; large values speed uploads'),
     maxConcurrentStreams: z.number().int().positive().default(100).describe('concurrent calls per connection (HTTP/2 SETTINGS)'),
     maxMetadataBytes: z.number().int().min(1024).max(1024 * 1024).default(16 * 1024).describe('largest request metadata (headers), counted as HTTP/2 does'),
     idleTimeoutSeconds: z.number().min(0).default(300).describe('a connection without a call this long is closed, whatever it sends meanwhile (0: never)'),

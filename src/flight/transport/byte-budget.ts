@@ -28,7 +28,7 @@ export class ByteBudget implements PendingBudget {
     if (this.used + bytes > this.limit) {
       throw new FlightgateError(
         Status.RESOURCE_EXHAUSTED,
-        `a message of ${bytes} bytes does not fit: ${mib(this.used)} of ${mib(this.limit)} for ${this.what} are already held (${this.setting})`,
+        `${bytes} more bytes do not fit: ${mib(this.used)} of ${mib(this.limit)} for ${this.what} are already held (${this.setting})`,
       );
     }
     this.parent?.reserve(bytes);

@@ -151,26 +151,61 @@ export function formatGrpcTimeout(ms: number): string {
 }
 
 /**
- * The chunks a readable stream receives, as they arrive. Unlike the stream's own async
- * iterator, this never concatenates buffered chunks (a copy of everything queued) and never
- * destroys the stream when the consumer stops early. Reading pauses the stream while more than
- * `highWaterBytes` wait to be consumed, which keeps HTTP/2 flow control in force.
+ * Until a call is authenticated, what its client sends is read at once (never left to pile up
+ * in the HTTP/2 layer, where a stream's whole receive window could wait unread) and counted
+ * against `budget`; over it, the call fails. Once authenticated, reading is flow-controlled.
  */
-export async function* chunksOf(stream: NodeJS.ReadableStream, highWaterBytes = 8 * 1024 * 1024): AsyncGenerator<Buffer> {
+export interface PreAuthentication {
+  readonly budget: PendingBudget;
+  /** Settles when the call has been authenticated (or can no longer be). */
+  readonly authenticated: Promise<void>;
+  /** Told at once when the budget is exceeded (the handler may be busy authenticating, not reading). */
+  readonly onExceeded: (err: Error) => void;
+}
+
+/**
+ * The chunks a readable stream receives, as they arrive, read from the moment this is called.
+ * Unlike the stream's own async iterator, this never concatenates buffered chunks (a copy of
+ * everything queued) and never destroys the stream when the consumer stops early. Once
+ * authenticated, reading pauses while more than `highWaterBytes` wait to be consumed, which keeps
+ * HTTP/2 flow control in force.
+ */
+export function chunksOf(stream: NodeJS.ReadableStream, highWaterBytes = 8 * 1024 * 1024, preAuth?: PreAuthentication): AsyncIterable<Buffer> & { dispose(): void } {
   const queue: Buffer[] = [];
   let queued = 0;
   let ended = false;
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
+  let gated = preAuth !== undefined;
+  let held = 0; // reserved against the pre-authentication budget
+  const giveBack = (): void => {
+    if (held) preAuth!.budget.release(held);
+    held = 0;
+  };
   const notify = (): void => {
     const w = wake;
     wake = undefined;
     w?.();
   };
+  let detached = false;
   const onData = (chunk: Buffer): void => {
+    if (failure || detached) return;
     queue.push(chunk);
     queued += chunk.length;
-    if (queued > highWaterBytes) stream.pause();
+    if (gated) {
+      try {
+        preAuth!.budget.reserve(chunk.length);
+        held += chunk.length;
+      } catch (err) {
+        failure = err as Error;
+        queue.length = 0;
+        queued = 0;
+        giveBack();
+        preAuth!.onExceeded(failure);
+      }
+    } else if (queued > highWaterBytes) {
+      stream.pause();
+    }
     notify();
   };
   const onEnd = (): void => {
@@ -184,30 +219,49 @@ export async function* chunksOf(stream: NodeJS.ReadableStream, highWaterBytes = 
   const onClose = (): void => {
     if (!ended) failure ??= new FlightgateError(Status.CANCELLED, 'the peer closed the stream before finishing it');
     notify();
+    // A cancelled call's reader must not keep what it queued or reserved.
+    if (!ended) detach();
   };
   stream.on('data', onData);
   stream.on('end', onEnd);
   stream.on('error', onError);
   stream.on('close', onClose);
-  try {
-    for (;;) {
-      if (queue.length > 0) {
-        const chunk = queue.shift()!;
-        queued -= chunk.length;
-        if (queued <= highWaterBytes / 2 && stream.isPaused()) stream.resume();
-        yield chunk;
-        continue;
-      }
-      if (failure) throw failure;
-      if (ended) return;
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
-  } finally {
+  preAuth?.authenticated.then(() => {
+    gated = false;
+    giveBack();
+    if (queued > highWaterBytes && !failure) stream.pause();
+  });
+  function detach(): void {
+    if (detached) return;
+    detached = true;
+    queue.length = 0;
+    queued = 0;
     stream.off('data', onData);
     stream.off('end', onEnd);
     stream.off('error', onError);
     stream.off('close', onClose);
+    giveBack();
   }
+  async function* chunks(): AsyncGenerator<Buffer> {
+    try {
+      for (;;) {
+        if (queue.length > 0) {
+          const chunk = queue.shift()!;
+          queued -= chunk.length;
+          if (queued <= highWaterBytes / 2 && stream.isPaused()) stream.resume();
+          yield chunk;
+          continue;
+        }
+        if (failure) throw failure;
+        if (ended || detached) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    } finally {
+      detach();
+    }
+  }
+  const iterable = chunks();
+  return Object.assign(iterable, { dispose: detach });
 }
 
 /** Splits a complete request body into its gRPC messages (views of `body`, not copies). */

@@ -120,7 +120,7 @@ export const DEFAULT_TRANSPORT_OPTIONS: TransportOptions = {
   maxRequestBytes: 4 * 1024 * 1024,
   maxPendingRequestBytesPerConnection: 16 * 1024 * 1024,
   maxPendingBytes: 2 * 1024 * 1024 * 1024,
-  receiveWindowBytes: 8 * 1024 * 1024,
+  receiveWindowBytes: 32 * 1024 * 1024,
   maxConcurrentStreams: 100,
   maxMetadataBytes: 16 * 1024,
   idleTimeoutMs: 300_000,
@@ -174,6 +174,23 @@ class CallState implements ServerCall {
   private timer: NodeJS.Timeout | undefined;
   private firstMessageTimer: NodeJS.Timeout | undefined;
   private authenticated = false;
+  private onAuthenticated: (() => void) | undefined;
+  /** Settles once the call is authenticated, or has ended without it. */
+  readonly authenticatedOrEnded = new Promise<void>((resolve) => (this.onAuthenticated = resolve));
+  /** Run when the call ends, to let go of what reading it holds. */
+  private readonly cleanups: (() => void)[] = [];
+
+  onFinished(cleanup: () => void): void {
+    if (this.finished) cleanup();
+    else this.cleanups.push(cleanup);
+  }
+
+  /** The call is over (finished, or cancelled by the client): timers stop and reading lets go. */
+  cleanUp(): void {
+    this.firstMessageArrived();
+    this.onAuthenticated?.();
+    for (const c of this.cleanups.splice(0)) c();
+  }
 
   constructor(
     readonly method: string,
@@ -215,6 +232,7 @@ class CallState implements ServerCall {
   markAuthenticated(): void {
     this.authenticated = true;
     this.firstMessageArrived();
+    this.onAuthenticated?.();
   }
 
   get signal(): AbortSignal {
@@ -284,7 +302,7 @@ class CallState implements ServerCall {
     this.finished = true;
     this.onEnd?.(status);
     if (this.timer) clearTimeout(this.timer);
-    this.firstMessageArrived();
+    this.cleanUp();
     if (this.stream.destroyed || this.stream.closed) return;
     const trailerHeaders: OutgoingHttpHeaders = this.trailers.writeTo({});
     trailerHeaders['grpc-status'] = String(status);
@@ -376,6 +394,15 @@ export class GrpcServer {
 
   get activeCalls(): number {
     return this.calls.size;
+  }
+
+  get openConnections(): number {
+    return this.connections;
+  }
+
+  /** Bytes reserved for messages still arriving and for what unauthenticated calls sent, on all connections. */
+  get pendingBytes(): number {
+    return this.pending.inUse;
   }
 
   /** Admits a TCP connection, or destroys it at once when the server or its address holds the maximum. */
@@ -561,6 +588,7 @@ export class GrpcServer {
         call.finished = true;
         onEnd?.(Status.CANCELLED);
         call.controller.abort(new FlightgateError(Status.CANCELLED, 'call cancelled by the client'));
+        call.cleanUp();
       }
     });
     const requests = this.requestsOf(call, entry.kind, stream, connection);
@@ -588,9 +616,17 @@ export class GrpcServer {
     const limits: ReadLimits = kind === 'handshake'
       ? { maxMessageBytes: o.maxHandshakeBytes, limitSetting: 'transport.maxHandshakeBytes', budget: connection?.requests ?? this.pending, onFirstMessage: firstMessage }
       : { maxMessageBytes: o.maxReceiveMessageBytes, limitSetting: 'transport.maxMessageBytes', budget: this.pending, onFirstMessage: firstMessage };
-    // A handler that stops reading early (e.g. on a bad request) must still get its status out:
-    // the default iterator would destroy the stream, and the client would see a bare RST_STREAM.
-    return deframe(chunksOf(stream), limits, kind === 'stream' ? (n) => this.messageBuffers.acquire(n) : undefined);
+    // Read at once, so nothing waits unread in the HTTP/2 layer while the caller is being
+    // authenticated: until then what arrives counts against the connection's request budget.
+    // (A handler that stops reading early must still get its status out: the default iterator
+    // would destroy the stream, and the client would see a bare RST_STREAM.)
+    const chunks = chunksOf(stream, undefined, {
+      budget: connection?.requests ?? this.pending,
+      authenticated: call.authenticatedOrEnded,
+      onExceeded: (err) => call.fail(toFlightgateError(err)),
+    });
+    call.onFinished(() => chunks.dispose());
+    return deframe(chunks, limits, kind === 'stream' ? (n) => this.messageBuffers.acquire(n) : undefined);
   }
 
   /**
