@@ -486,7 +486,6 @@ export class GrpcServer {
     this.armIdle(session, state);
     // After a protocol error the HTTP/2 layer sends GOAWAY; the socket must not stay open behind it.
     session.on('error', () => this.closeConnection(session));
-    session.on('frameError', () => this.closeConnection(session));
     // The connection-level window is not a SETTINGS value: it has to be raised per session.
     try {
       session.setLocalWindowSize(Math.min(this.options.receiveWindowBytes * 2, 2 ** 31 - 1));
