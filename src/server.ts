@@ -168,7 +168,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     ticketTtlMs: config.ticketTtlSeconds * 1000,
     tickets: security?.tickets ?? new TicketCodec(),
     onDataAccess: audit
-      ? (e) => audit.record({ event: 'data.access', outcome: e.outcome === 'ok' ? 'ok' : 'error', principal: e.principal.id, kind: e.principal.kind, ...(e.principal.issuer !== undefined ? { issuer: e.principal.issuer } : {}), method: e.principal.method, peer: e.peer, rpc: e.rpc, dataset: e.dataset, rows: e.rows, bytes: e.bytes, ...(e.mode ? { action: e.mode } : {}) })
+      ? (e) => audit.record({ event: 'data.access', outcome: e.outcome === 'ok' ? 'ok' : 'error', principal: e.principal.id, kind: e.principal.kind, issuer: e.principal.issuer, method: e.principal.method, peer: e.peer, rpc: e.rpc, dataset: e.dataset, rows: e.rows, bytes: e.bytes, ...(e.mode ? { action: e.mode } : {}) })
       : undefined,
   }).bind(grpc);
   let address;

@@ -124,7 +124,7 @@ export class AuthGate {
   }
 
   private succeeded(principal: Principal, ctx: CallContext): void {
-    this.audit.record({ event: 'auth.success', outcome: 'ok', principal: principal.id, kind: principal.kind, ...(principal.issuer !== undefined ? { issuer: principal.issuer } : {}), method: principal.method, peer: ctx.peer, rpc: ctx.rpc });
+    this.audit.record({ event: 'auth.success', outcome: 'ok', principal: principal.id, kind: principal.kind, issuer: principal.issuer, method: principal.method, peer: ctx.peer, rpc: ctx.rpc });
   }
 
   private failed(err: unknown, ctx: CallContext, claimed: string | undefined, method: string): void {

@@ -52,7 +52,7 @@ export class SecuredAccess implements AccessControl {
     const policy = await this.directory.policy();
     if (policy.allows(principal.roles, action, dataset)) return;
     this.audit.record({
-      event: 'authz.denied', outcome: 'denied', principal: principal.id, kind: principal.kind, ...(principal.issuer !== undefined ? { issuer: principal.issuer } : {}), method: principal.method, action, dataset,
+      event: 'authz.denied', outcome: 'denied', principal: principal.id, kind: principal.kind, issuer: principal.issuer, method: principal.method, action, dataset,
       peer: call.peer, rpc: call.method.slice(call.method.lastIndexOf('/') + 1),
     });
     // The same answer whether or not the dataset exists: a denial must not reveal names.
