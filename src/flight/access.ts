@@ -7,7 +7,7 @@ import type { DatasetAction } from '../core/actions.js';
 import { unimplemented } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
 import { ANONYMOUS } from '../core/principal.js';
-import type { ServerCall } from './transport/server.js';
+import type { ServerCall } from './transport/call.js';
 
 export type { DatasetAction };
 

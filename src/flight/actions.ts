@@ -20,7 +20,7 @@ import {
   type FlightInfo,
 } from './proto/messages.js';
 import type { TicketCodec } from './ticket.js';
-import type { ServerCall } from './transport/server.js';
+import type { ServerCall } from './transport/call.js';
 import { checkDatasetName } from '../catalog/names.js';
 
 interface ActionContext {

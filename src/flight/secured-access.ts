@@ -12,7 +12,7 @@ import { permissionDenied } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
 import type { AccessControl, HandshakeOutcome, RefreshedSession } from './access.js';
 import { decodeBasicAuth, type BasicAuth } from './proto/messages.js';
-import type { ServerCall } from './transport/server.js';
+import type { ServerCall } from './transport/call.js';
 import type { UsageLimits } from '../authz/usage-limits.js';
 
 export class SecuredAccess implements AccessControl {

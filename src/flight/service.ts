@@ -33,7 +33,8 @@ import {
   type FlightInfo,
 } from './proto/messages.js';
 import { TicketCodec } from './ticket.js';
-import type { GrpcServer, Handler, MessageSink, RequestKind, ServerCall } from './transport/server.js';
+import type { MessageSink, MethodRegistry, ServerCall } from './transport/call.js';
+import { FlightBinding, type AuthenticatedCall } from './binding.js';
 
 export const FLIGHT_SERVICE = 'arrow.flight.protocol.FlightService';
 export const REUSE_CONNECTION_URI = 'arrow-flight-reuse-connection://?';
@@ -62,17 +63,6 @@ export interface DataAccessEvent {
   mode?: string;
 }
 
-/** Reads exactly one request message, as unary and server-streaming calls carry. */
-async function single(requests: AsyncIterable<Uint8Array>, what: string): Promise<Uint8Array> {
-  let first: Uint8Array | undefined;
-  for await (const m of requests) {
-    if (first !== undefined) throw invalidArgument(`${what} takes exactly one request message`);
-    first = m;
-  }
-  if (first === undefined) throw invalidArgument(`${what} received no request message`);
-  return first;
-}
-
 export class FlightService {
   readonly actions: ActionRegistry;
   private readonly bodies = new BufferPool();
@@ -84,21 +74,19 @@ export class FlightService {
     this.actions = new ActionRegistry({ ...options, tickets: this.tickets }, (name, principal, call) => this.flightInfo(name, principal, call));
   }
 
-  bind(server: GrpcServer): void {
-    const rpcs: Record<string, Handler> = {
-      Handshake: (c, r, o) => this.handshake(c, r, o),
-      ListFlights: (c, r, o) => this.listFlights(c, r, o),
-      GetFlightInfo: (c, r, o) => this.getFlightInfo(c, r, o),
-      PollFlightInfo: (c, r, o) => this.pollFlightInfo(c, r, o),
-      GetSchema: (c, r, o) => this.getSchema(c, r, o),
-      DoGet: (c, r, o) => this.doGet(c, r, o),
-      DoPut: (c, r, o) => this.doPut(c, r, o),
-      DoExchange: (c, r, o) => this.doExchange(c, r, o),
-      DoAction: (c, r, o) => this.doAction(c, r, o),
-      ListActions: (c, r, o) => this.listActions(c, r, o),
-    };
-    const kinds: Record<string, RequestKind> = { Handshake: 'handshake', DoPut: 'stream', DoExchange: 'stream' };
-    for (const [method, handler] of Object.entries(rpcs)) server.register(FLIGHT_SERVICE, method, handler, kinds[method] ?? 'single');
+  /** Binds every RPC; authentication is applied by the binding, and only Handshake is public. */
+  bind(server: MethodRegistry): void {
+    const b = new FlightBinding(server, FLIGHT_SERVICE, this.options.access);
+    b.publicLogin('Handshake', (call, requests, out) => this.handshake(call, requests, out));
+    b.serverStreaming('ListFlights', (c, request) => this.listFlights(c, request));
+    b.unary('GetFlightInfo', (c, request) => this.getFlightInfo(c, request));
+    b.unary('PollFlightInfo', (c, request) => this.pollFlightInfo(c, request));
+    b.unary('GetSchema', (c, request) => this.getSchema(c, request));
+    b.serverStreaming('DoGet', (c, request) => this.doGet(c, request));
+    b.streaming('DoPut', (c, requests) => this.doPut(c, requests));
+    b.streaming('DoExchange', (c, requests) => this.doExchange(c, requests));
+    b.serverStreaming('DoAction', (c, request) => this.doAction(c, request));
+    b.serverStreaming('ListActions', (c) => this.listActions(c));
   }
 
   private get access(): AccessControl {
@@ -171,9 +159,8 @@ export class FlightService {
    * checked before the glob is matched, so names the caller may not see cost them nothing and
    * tell them nothing. Whoever may only list gets names, not schemas, counts or tickets.
    */
-  private async listFlights(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
-    const principal = await this.access.authenticate(call, 'ListFlights');
-    const criteria = decodeSingleBytes(await single(requests, 'ListFlights'), 'Criteria');
+  private async listFlights({ principal, out }: AuthenticatedCall, request: Uint8Array): Promise<void> {
+    const criteria = decodeSingleBytes(request, 'Criteria');
     if (criteria.length > MAX_CRITERIA_BYTES) throw invalidArgument(`ListFlights criteria is too long (${criteria.length} bytes; at most ${MAX_CRITERIA_BYTES})`);
     const expression = Buffer.from(criteria).toString('utf8');
     const matches = expression ? compileGlob(expression) : () => true;
@@ -191,32 +178,28 @@ export class FlightService {
     }
   }
 
-  private async getFlightInfo(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
-    const principal = await this.access.authenticate(call, 'GetFlightInfo');
-    const descriptor = decodeDescriptor(await single(requests, 'GetFlightInfo'));
+  private async getFlightInfo({ call, principal, out }: AuthenticatedCall, request: Uint8Array): Promise<void> {
+    const descriptor = decodeDescriptor(request);
     const { dataset } = datasetRequest(descriptor);
     await out.send(encodeFlightInfo(await this.flightInfo(dataset, principal, call, descriptor)));
   }
 
   /** Our flights are ready at once, so polling returns the complete info and no retry descriptor. */
-  private async pollFlightInfo(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
-    const principal = await this.access.authenticate(call, 'PollFlightInfo');
-    const descriptor = decodeDescriptor(await single(requests, 'PollFlightInfo'));
+  private async pollFlightInfo({ call, principal, out }: AuthenticatedCall, request: Uint8Array): Promise<void> {
+    const descriptor = decodeDescriptor(request);
     const { dataset } = datasetRequest(descriptor);
     const info = await this.flightInfo(dataset, principal, call, descriptor);
     await out.send(encodePollInfo({ info, progress: 1 }));
   }
 
-  private async getSchema(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
-    const principal = await this.access.authenticate(call, 'GetSchema');
-    const { dataset } = datasetRequest(decodeDescriptor(await single(requests, 'GetSchema')));
+  private async getSchema({ call, principal, out }: AuthenticatedCall, request: Uint8Array): Promise<void> {
+    const { dataset } = datasetRequest(decodeDescriptor(request));
     const ds = await this.readable(dataset, principal, call);
     await out.send(encodeSingleBytes(this.encodedSchema(await ds.schema())));
   }
 
-  private async doGet(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
-    const principal = await this.access.authenticate(call, 'DoGet');
-    const ticket = this.tickets.decode(decodeTicketMessage(await single(requests, 'DoGet')), principalKey(principal));
+  private async doGet({ call, principal, out }: AuthenticatedCall, request: Uint8Array): Promise<void> {
+    const ticket = this.tickets.decode(decodeTicketMessage(request), principalKey(principal));
     const ds = await this.readable(ticket.dataset, principal, call);
     let rows = 0;
     let bytes = 0;
@@ -234,8 +217,7 @@ export class FlightService {
     }
   }
 
-  private async doPut(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
-    const principal = await this.access.authenticate(call, 'DoPut');
+  private async doPut({ call, principal, out }: AuthenticatedCall, requests: AsyncIterable<Uint8Array>): Promise<void> {
     const iterator = requests[Symbol.asyncIterator]();
     const first = await iterator.next();
     if (first.done) throw invalidArgument('DoPut received no FlightData');
@@ -271,8 +253,7 @@ export class FlightService {
   }
 
   /** DoExchange commands: `echo` streams every FlightData back unchanged. */
-  private async doExchange(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
-    await this.access.authenticate(call, 'DoExchange');
+  private async doExchange({ out }: AuthenticatedCall, requests: AsyncIterable<Uint8Array>): Promise<void> {
     const iterator = requests[Symbol.asyncIterator]();
     const first = await iterator.next();
     if (first.done) return;
@@ -289,15 +270,12 @@ export class FlightService {
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) await echo(readFlightData(next.value));
   }
 
-  private async doAction(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
-    const principal = await this.access.authenticate(call, 'DoAction');
-    const action = decodeAction(await single(requests, 'DoAction'));
+  private async doAction({ call, principal, out }: AuthenticatedCall, request: Uint8Array): Promise<void> {
+    const action = decodeAction(request);
     for (const result of await this.actions.run(action, principal, call)) await out.send(encodeSingleBytes(result));
   }
 
-  private async listActions(call: ServerCall, requests: AsyncIterable<Uint8Array>, out: MessageSink): Promise<void> {
-    await this.access.authenticate(call, 'ListActions');
-    await single(requests, 'ListActions');
+  private async listActions({ out }: AuthenticatedCall): Promise<void> {
     for (const a of this.actions.list()) await out.send(encodeActionType(a));
   }
 }

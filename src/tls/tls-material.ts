@@ -7,7 +7,18 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { ConfigError } from '../config/load.js';
 import type { TlsConfig } from '../config/schema.js';
-import type { TransportTls } from '../flight/transport/server.js';
+
+/** Certificate material as a TLS server takes it (the Flight transport and the HTTP service). */
+export interface TlsMaterial {
+  cert: Buffer;
+  key: Buffer;
+  /** CA bundle client certificates are verified against; without it none is asked for. */
+  clientCa?: Buffer;
+  /** With `clientCa`: refuse calls without a valid client certificate. */
+  requireClientCertificate?: boolean;
+  /** PEM CRLs of the client CA. */
+  clientCrl?: Buffer;
+}
 
 function readTlsFile(path: string, what: string): Buffer {
   try {
@@ -32,8 +43,8 @@ function certificatesIn(pem: Buffer, what: string): X509Certificate[] {
 }
 
 /** The files named by `tls`, read once and checked to be usable before any port is bound. */
-export function loadTls(tls: TlsConfig): TransportTls & { cert: Buffer; key: Buffer; clientCa?: Buffer; clientCrl?: Buffer } {
-  const material: TransportTls & { cert: Buffer; key: Buffer; clientCa?: Buffer; clientCrl?: Buffer } = {
+export function loadTls(tls: TlsConfig): TlsMaterial {
+  const material: TlsMaterial = {
     cert: readTlsFile(tls.certFile, 'certificate (tls.certFile)'),
     key: readTlsFile(tls.keyFile, 'key (tls.keyFile)'),
     ...(tls.clientCaFile ? { clientCa: readTlsFile(tls.clientCaFile, 'client CA (tls.clientCaFile)'), requireClientCertificate: tls.clientCertificates === 'required' } : {}),
