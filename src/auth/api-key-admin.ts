@@ -2,8 +2,8 @@
 import { invalidArgument } from '../core/errors.js';
 import type { ApiKeyRecord, ApiKeyRegistry } from '../stores/api-key-registry.js';
 import { API_KEY_PREFIX } from './api-key-authenticator.js';
-import { newOpaqueToken, tokenId } from './opaque-token.js';
-import { checkName } from './user-admin.js';
+import { newOpaqueToken, tokenId } from '../core/opaque-token.js';
+import { checkName } from '../core/account-names.js';
 
 export interface ApiKeyView {
   readonly name: string;

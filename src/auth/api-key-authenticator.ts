@@ -7,7 +7,7 @@ import type { ApiKeyRecord, ApiKeyRegistry } from '../stores/api-key-registry.js
 import { AuthenticationFailure } from './authentication-failure.js';
 import type { AuthOutcome } from './authenticator.js';
 import type { BearerKind } from './bearer-router.js';
-import { tokenId } from './opaque-token.js';
+import { tokenId } from '../core/opaque-token.js';
 
 export const API_KEY_PREFIX = 'fgk_';
 const REJECTED = 'API key is invalid, expired or revoked';

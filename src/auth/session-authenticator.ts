@@ -1,7 +1,7 @@
 /** `authorization: Bearer fgs_…` (or the token in `auth-token-bin`): a session from an earlier login. */
 import type { AuthOutcome, CallContext } from './authenticator.js';
 import type { BearerKind } from './bearer-router.js';
-import { SESSION_TOKEN_PREFIX } from './opaque-token.js';
+import { SESSION_TOKEN_PREFIX } from '../core/opaque-token.js';
 import type { SessionManager } from './sessions.js';
 
 export class SessionAuthenticator implements BearerKind {

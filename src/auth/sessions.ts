@@ -11,7 +11,7 @@ import type { Principal } from '../core/principal.js';
 import type { UserRecord } from '../stores/registry.js';
 import type { SessionRecord, SessionStore } from '../stores/session-store.js';
 import type { AuthOutcome, CallContext, IssuedToken } from './authenticator.js';
-import { newOpaqueToken, SESSION_TOKEN_PREFIX, tokenId } from './opaque-token.js';
+import { newOpaqueToken, SESSION_TOKEN_PREFIX, tokenId } from '../core/opaque-token.js';
 import type { UserDirectory } from './user-directory.js';
 
 export const SESSION_ENDED_MESSAGE = 'session token is invalid, expired or revoked; log in again';

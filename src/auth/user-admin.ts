@@ -4,20 +4,15 @@
  */
 import { isDatasetAction, type DatasetAction } from '../core/actions.js';
 import { invalidArgument } from '../core/errors.js';
+import { checkName } from '../core/account-names.js';
+
+export { checkName };
 import { isValidPattern } from '../authz/pattern.js';
 import type { Registry, RoleRecord, UserRecord } from '../stores/registry.js';
 import type { SessionStore } from '../stores/session-store.js';
 import { hashPassword, MAX_PASSWORD_BYTES } from './passwords.js';
 
 export const MIN_PASSWORD_LENGTH = 8;
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,127}$/;
-
-export function checkName(kind: 'user' | 'role' | 'client' | 'API key', name: string): string {
-  if (!NAME.test(name)) {
-    throw invalidArgument(`invalid ${kind} name ${JSON.stringify(name.slice(0, 140))}: use 1-128 letters, digits and _ . @ + - (starting with a letter or digit)`);
-  }
-  return name;
-}
 
 export function checkPassword(password: string): string {
   if ([...password].length < MIN_PASSWORD_LENGTH) throw invalidArgument(`the password must have at least ${MIN_PASSWORD_LENGTH} characters`);

@@ -4,7 +4,7 @@
  * append or replace (a PATH upload creates and refuses to overwrite).
  */
 import { invalidArgument, unimplemented } from '../core/errors.js';
-import type { PutMode } from '../catalog/managed/managed-store.js';
+import { PUT_MODES, type PutMode } from '../catalog/put-mode.js';
 import { checkDatasetName } from '../catalog/names.js';
 import { DescriptorType, type FlightDescriptor } from './proto/messages.js';
 
@@ -13,7 +13,7 @@ export interface DatasetRequest {
   mode: PutMode;
 }
 
-const MODES: readonly PutMode[] = ['create', 'append', 'replace'];
+const MODES: readonly PutMode[] = PUT_MODES;
 
 export function datasetRequest(d: FlightDescriptor | undefined): DatasetRequest {
   if (!d) throw invalidArgument('missing FlightDescriptor');

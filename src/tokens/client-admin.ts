@@ -2,7 +2,7 @@
  * Managing OAuth clients: secrets are generated here, shown once, stored only as SHA-256.
  * Rotating a secret, disabling or deleting a client also revokes its refresh-token families.
  */
-import { checkName } from '../auth/user-admin.js';
+import { checkName } from '../core/account-names.js';
 import { invalidArgument } from '../core/errors.js';
 import type { ClientRecord, ClientRegistry } from '../stores/client-registry.js';
 import type { RefreshTokenStore } from '../stores/refresh-token-store.js';

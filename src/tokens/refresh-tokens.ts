@@ -1,7 +1,7 @@
 /** Refresh tokens (`fgr_…`): opaque, stored as SHA-256, rotated on every use, in families. */
 import { randomUUID } from 'node:crypto';
 import type { RefreshFamily, RefreshTokenStore } from '../stores/refresh-token-store.js';
-import { newOpaqueToken, tokenId } from '../auth/opaque-token.js';
+import { newOpaqueToken, tokenId } from '../core/opaque-token.js';
 import { invalidGrant } from './oauth-error.js';
 
 export const REFRESH_TOKEN_PREFIX = 'fgr_';

@@ -18,7 +18,9 @@ import { MANIFEST, readManifest, writeManifest, type Manifest, type Segment } fr
 
 const SYNC_EVERY_BYTES = 32 * 1024 * 1024;
 
-export type PutMode = 'create' | 'append' | 'replace';
+import type { PutMode } from '../put-mode.js';
+
+export type { PutMode };
 
 export interface UploadMessage extends IpcMessage {
   readonly kind: MessageKind;
