@@ -4,28 +4,11 @@
  * of our tokens or a Basic/Bearer credential is masked before the line is written.
  */
 import { createWriteStream, writeSync, type WriteStream } from 'node:fs';
+import type { DatasetAction } from '../core/actions.js';
+import type { GrantType } from '../core/vocabulary.js';
 
-export type AuditEventName =
-  | 'auth.success'
-  | 'auth.failure'
-  | 'auth.lockout'
-  | 'authz.denied'
-  | 'session.created'
-  | 'session.rotated'
-  | 'session.revoked'
-  | 'data.access'
-  | 'token.issued'
-  | 'token.refreshed'
-  | 'token.revoked'
-  | 'token.reuse_detected'
-  | 'token.refresh_grace'
-  | 'token.denied'
-  | 'client.changed'
-  | 'apikey.changed'
-  | 'keys.rotated';
-
-export interface AuditEvent {
-  event: AuditEventName;
+/** What every audit line may carry, whatever its event. */
+interface AuditFields {
   outcome: 'ok' | 'denied' | 'error';
   principal?: string;
   /** What kind of principal (user, client, apikey, certificate, external): ids are unique only per kind (and issuer). */
@@ -34,20 +17,34 @@ export interface AuditEvent {
   method?: string;
   peer?: string;
   rpc?: string;
-  dataset?: string;
-  action?: string;
-  rows?: number;
-  bytes?: number;
   /** A short, safe reason for a failure. */
   reason?: string;
   /** The first characters of a session's id (a hash), to correlate events. */
   session?: string;
-  /** The OAuth client, grant type and token id (jti) for token-service events. */
+  /** The OAuth client and token id (jti) for token-service events. */
   client?: string;
-  grant?: string;
   jti?: string;
   issuer?: string;
 }
+
+/**
+ * One audit event. Each kind says what it must carry, with the shared vocabularies as types: a
+ * grant named differently from the token service's (which once left exchanges counted as
+ * `other` in the metrics) does not compile.
+ */
+export type AuditEvent = AuditFields &
+  (
+    | { event: 'auth.success' | 'auth.failure' | 'auth.lockout' }
+    | { event: 'authz.denied'; action: DatasetAction; dataset: string }
+    | { event: 'session.created' | 'session.rotated' | 'session.revoked' }
+    | { event: 'data.access'; dataset: string; rows: number; bytes: number; action?: string }
+    | { event: 'token.issued'; grant: GrantType }
+    | { event: 'token.refreshed'; grant: 'refresh_token' }
+    | { event: 'token.denied'; grant?: GrantType }
+    | { event: 'token.revoked' | 'token.reuse_detected' | 'token.refresh_grace' | 'client.changed' | 'apikey.changed' | 'keys.rotated' }
+  );
+
+export type AuditEventName = AuditEvent['event'];
 
 export interface AuditSink {
   record(event: AuditEvent): void;

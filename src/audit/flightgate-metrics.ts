@@ -6,11 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, MetricsRegistry } from './metrics.js';
 import type { AuditEvent, AuditSink } from './audit-log.js';
+import { DATASET_ACTIONS } from '../core/actions.js';
+import { AUTH_METHODS, GRANT_TYPES } from '../core/vocabulary.js';
 
-/** Authentication methods as our code names them; anything else is counted as `other`. */
-const METHODS = new Set(['basic', 'bearer', 'session', 'jwt', 'oidc', 'apikey', 'mtls', 'none', 'other']);
-const GRANTS = new Set(['client_credentials', 'refresh_token', 'password', 'urn:ietf:params:oauth:grant-type:token-exchange']);
-const ACTIONS = new Set(['list', 'read', 'write', 'admin']);
+/** Label values come from the shared vocabularies; anything else is counted as `other`. */
+const METHODS: ReadonlySet<string> = new Set(AUTH_METHODS);
+const GRANTS: ReadonlySet<string> = new Set(GRANT_TYPES);
+const ACTIONS: ReadonlySet<string> = new Set(DATASET_ACTIONS);
 const bounded = (value: string | undefined, allowed: ReadonlySet<string>): string => (value && allowed.has(value) ? value : 'other');
 
 /** Seconds; from sub-millisecond metadata calls to minutes-long streams. */
@@ -92,7 +94,7 @@ export class FlightgateMetrics {
         break;
       case 'token.issued':
       case 'token.refreshed':
-        this.tokens.inc({ grant: bounded(e.grant ?? (e.event === 'token.refreshed' ? 'refresh_token' : undefined), GRANTS) });
+        this.tokens.inc({ grant: bounded(e.grant, GRANTS) });
         break;
       case 'token.reuse_detected':
         this.reuse.inc();

@@ -1,5 +1,7 @@
 /** The OpenAPI 3.1 description of the HTTP service, served at /openapi.json and rendered at /docs. */
-const form = (properties: Record<string, { type: 'string'; description: string }>, required: string[] = []): object => ({
+import { SUPPORTED_GRANTS } from '../tokens/token-service.js';
+
+const form = (properties: Record<string, { type: 'string'; description: string; enum?: readonly string[] }>, required: string[] = []): object => ({
   required: true,
   content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', properties, required } } },
 });
@@ -50,7 +52,7 @@ export function openApiDocument(issuer: string): object {
           security: [{ clientBasic: [] }, {}],
           requestBody: form(
             {
-              grant_type: { type: 'string', description: 'client_credentials | refresh_token | urn:ietf:params:oauth:grant-type:token-exchange | password' },
+              grant_type: { type: 'string', enum: [...SUPPORTED_GRANTS], description: `${SUPPORTED_GRANTS.join(' | ')} (password only when enabled)` },
               scope: { type: 'string', description: 'space-separated scopes, a subset of the client\'s' },
               refresh_token: { type: 'string', description: 'refresh_token grant: the current refresh token (it is rotated)' },
               subject_token: { type: 'string', description: 'token exchange: an access token from a trusted external issuer' },

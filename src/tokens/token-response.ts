@@ -10,6 +10,6 @@ export interface TokenResponse {
 
 export const TOKEN_TYPE_ACCESS = 'urn:ietf:params:oauth:token-type:access_token';
 export const TOKEN_TYPE_JWT = 'urn:ietf:params:oauth:token-type:jwt';
-export const GRANT_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export { GRANT_TOKEN_EXCHANGE } from '../core/vocabulary.js';
 /** The client_id our tokens carry when a token exchange was made without client authentication. */
 export const PUBLIC_EXCHANGE_CLIENT = 'flightgate-token-exchange';

@@ -13,16 +13,18 @@ import type { RevocationList } from '../stores/revocation-list.js';
 import { TokenError } from './token-error.js';
 import { GRANT_TOKEN_EXCHANGE, PUBLIC_EXCHANGE_CLIENT, type TokenResponse } from './token-response.js';
 import { REFRESH_TOKEN_PREFIX } from './refresh-tokens.js';
+import { GRANT_TYPES, type GrantType } from '../core/vocabulary.js';
 import { presentedClient } from './client-authentication.js';
 
-const GRANTS: Record<string, GrantHandler> = {
+/** One handler per grant type of the shared vocabulary: a type without a handler does not compile. */
+const GRANTS: Record<GrantType, GrantHandler> = {
   client_credentials: clientCredentialsGrant,
   refresh_token: refreshTokenGrant,
   password: passwordGrant,
   [GRANT_TOKEN_EXCHANGE]: tokenExchangeGrant,
 };
 
-export const SUPPORTED_GRANTS = Object.keys(GRANTS);
+export const SUPPORTED_GRANTS: readonly GrantType[] = GRANT_TYPES;
 
 export type IntrospectionResponse = { active: false } | ({ active: true } & Record<string, unknown>);
 
@@ -67,7 +69,7 @@ export class TokenService {
   private async grant(req: GrantRequest): Promise<TokenResponse> {
     const grantType = req.params.get('grant_type');
     if (!grantType) throw invalidRequest('grant_type is required');
-    const handler = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined;
+    const handler = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType as GrantType] : undefined;
     if (!handler) throw new OAuthError('unsupported_grant_type', `grant_type "${grantType.slice(0, 80)}" is not supported; use ${SUPPORTED_GRANTS.join(', ')}`);
     if (grantType === 'password' && !this.s.passwordGrant) throw new OAuthError('unsupported_grant_type', 'the password grant is disabled (tokens.passwordGrant)');
     return handler(this.s, req);

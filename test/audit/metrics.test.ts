@@ -1,5 +1,6 @@
 /** Prometheus metrics: the text format, and what a server counts from real calls. */
 import assert from 'node:assert/strict';
+import type { GrantType } from '../../src/core/vocabulary.js';
 import { test } from 'node:test';
 import { FlightgateMetrics } from '../../src/audit/flightgate-metrics.js';
 import { Counter, Gauge, Histogram, MetricsRegistry } from '../../src/audit/metrics.js';
@@ -46,12 +47,23 @@ test('text format: HELP and TYPE, escaped label values, cumulative buckets, NaN 
   );
 });
 
+test('every grant the token service knows is a label of its own; the token-exchange URN is not "other"', async () => {
+  const { SUPPORTED_GRANTS } = await import('../../src/tokens/token-service.js');
+  const m = new FlightgateMetrics({ activeCalls: () => 0, activeSessions: async () => 0 });
+  const sink = m.observing({ record: () => undefined });
+  for (const grant of SUPPORTED_GRANTS) sink.record({ event: 'token.issued', outcome: 'ok', grant });
+  const text = await m.render();
+  for (const grant of SUPPORTED_GRANTS) assert.match(text, new RegExp(`flightgate_tokens_issued_total\\{grant="${grant.replace(/[.:]/g, '\\$&')}"\\} 1`), grant);
+  assert.doesNotMatch(text, /grant="other"/);
+});
+
 test('labels come from fixed sets: a made-up scheme or grant is counted as "other"', async () => {
   const m = new FlightgateMetrics({ activeCalls: () => 0, activeSessions: async () => 0 });
   const sink = m.observing({ record: () => undefined });
   sink.record({ event: 'auth.failure', outcome: 'denied', method: 'x-attacker-chosen-scheme' });
-  sink.record({ event: 'token.issued', outcome: 'ok', grant: 'made_up' });
-  sink.record({ event: 'authz.denied', outcome: 'denied', action: 'read' });
+  // The types refuse a made-up grant; the metrics still bound what arrives at run time.
+  sink.record({ event: 'token.issued', outcome: 'ok', grant: 'made_up' as unknown as GrantType });
+  sink.record({ event: 'authz.denied', outcome: 'denied', action: 'read', dataset: 'x' });
   const text = await m.render();
   assert.match(text, /flightgate_auth_total\{method="other",outcome="denied"\} 1/);
   assert.match(text, /flightgate_tokens_issued_total\{grant="other"\} 1/);
