@@ -22,6 +22,8 @@ import type { Config } from './config/schema.js';
 import { loadTls } from './tls/tls-material.js';
 import type { AccessControl } from './flight/access.js';
 import { FlightService } from './flight/service.js';
+import type { FlightCommand } from './flight/commands.js';
+import type { ActionDefinition } from './flight/actions.js';
 import { GrpcServer, type TransportTls } from './flight/transport/server.js';
 import { buildSecurity, type Security } from './security.js';
 import { TicketCodec } from './flight/ticket.js';
@@ -80,6 +82,10 @@ export interface StartOptions {
    * plane in tests and benchmarks). Without it, the registry and session store from the config are used.
    */
   access?: AccessControl;
+  /** CMD commands to add to the built-in ones (see flight/commands.ts). */
+  commands?: readonly FlightCommand[];
+  /** DoAction types to add to the built-in ones. */
+  actions?: readonly ActionDefinition[];
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
@@ -161,18 +167,21 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     onCallEnd: (rpc, status, seconds) => metrics.callEnded(rpc, statusName(status), seconds),
   });
   const audit = security?.audit;
-  new FlightService({
-    catalog,
-    access: options.access ?? security!.access,
-    advertisedUri: config.advertisedUri,
-    ticketTtlMs: config.ticketTtlSeconds * 1000,
-    tickets: security?.tickets ?? new TicketCodec(),
-    onDataAccess: audit
-      ? (e) => audit.record({ event: 'data.access', outcome: e.outcome === 'ok' ? 'ok' : 'error', principal: e.principal.id, kind: e.principal.kind, issuer: e.principal.issuer, method: e.principal.method, peer: e.peer, rpc: e.rpc, dataset: e.dataset, rows: e.rows, bytes: e.bytes, ...(e.mode ? { action: e.mode } : {}) })
-      : undefined,
-  }).bind(grpc);
   let address;
   try {
+    // Registering commands and actions can fail (a name given twice): nothing may be left open then.
+    new FlightService({
+      catalog,
+      access: options.access ?? security!.access,
+      advertisedUri: config.advertisedUri,
+      ticketTtlMs: config.ticketTtlSeconds * 1000,
+      tickets: security?.tickets ?? new TicketCodec(),
+      commands: options.commands,
+      actions: options.actions,
+      onDataAccess: audit
+        ? (e) => audit.record({ event: 'data.access', outcome: e.outcome === 'ok' ? 'ok' : 'error', principal: e.principal.id, kind: e.principal.kind, issuer: e.principal.issuer, method: e.principal.method, peer: e.peer, rpc: e.rpc, dataset: e.dataset, rows: e.rows, bytes: e.bytes, ...(e.mode ? { action: e.mode } : {}) })
+        : undefined,
+    }).bind(grpc);
     address = await grpc.listen(config.host, config.port);
   } catch (err) {
     await closeSecurity();

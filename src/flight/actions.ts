@@ -1,6 +1,6 @@
 /**
  * DoAction: the standard Flight actions we support and our own, each described for ListActions.
- * A new action is one entry in `builtins`.
+ * A new action is one `register()` (the built-in ones are registered the same way).
  */
 import { invalidArgument, unimplemented } from '../core/errors.js';
 import { principalKey, type Principal } from '../core/principal.js';
@@ -26,11 +26,14 @@ import { checkDatasetName } from '../catalog/names.js';
 interface ActionContext {
   catalog: Catalog;
   access: AccessControl;
-  ticketTtlMs: number;
   tickets: TicketCodec;
+  /** A fresh ticket for `dataset`, issued to `principal`, and when it expires (ms, not rounded). */
+  issueTicket(dataset: string, principal: Principal): { ticket: Uint8Array; expiresAt: number };
 }
 
-interface ActionDefinition extends ActionType {
+/** One DoAction type: its name and description (ListActions) and what it does. */
+export interface ActionDefinition extends ActionType {
+  /** Results, each sent as one Result message. The caller is authenticated; authorize what the action touches. */
   run(body: Uint8Array, principal: Principal, call: ServerCall): Promise<Uint8Array[]>;
 }
 
@@ -57,7 +60,7 @@ export class ActionRegistry {
   private readonly actions = new Map<string, ActionDefinition>();
 
   constructor(
-    private readonly ctx: ActionContext,
+    ctx: ActionContext,
     describeFlight: (name: string, principal: Principal, call: ServerCall) => Promise<FlightInfo>,
   ) {
     const { catalog, access, tickets } = ctx;
@@ -81,14 +84,8 @@ export class ActionRegistry {
           const ticket = tickets.decode(endpoint.ticket, principalKey(principal));
           await access.authorize(principal, 'read', ticket.dataset, call);
           await catalog.get(ticket.dataset);
-          const expiresAt = Date.now() + this.ctx.ticketTtlMs;
-          return [
-            encodeEndpoint({
-              ...endpoint,
-              ticket: tickets.encode({ dataset: ticket.dataset, expiresAt, principal: principalKey(principal) }),
-              expirationTime: timestampFromDate(new Date(expiresAt)),
-            }),
-          ];
+          const fresh = ctx.issueTicket(ticket.dataset, principal);
+          return [encodeEndpoint({ ...endpoint, ticket: fresh.ticket, expirationTime: timestampFromDate(new Date(fresh.expiresAt)) })];
         },
       },
       {
@@ -145,7 +142,13 @@ export class ActionRegistry {
         },
       },
     ];
-    for (const a of builtins) this.actions.set(a.type, a);
+    for (const a of builtins) this.register(a);
+  }
+
+  /** Adds an action; its type must be new. */
+  register(action: ActionDefinition): void {
+    if (this.actions.has(action.type)) throw new Error(`an action "${action.type}" is registered already`);
+    this.actions.set(action.type, action);
   }
 
   list(): ActionType[] {

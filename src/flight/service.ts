@@ -13,9 +13,10 @@ import { BufferPool } from '../core/buffer-pool.js';
 import { encapsulate, schemaMessage } from '../ipc/message.js';
 import { compileGlob } from '../core/glob.js';
 import type { AccessControl } from './access.js';
-import { ActionRegistry } from './actions.js';
-import { flightDataHead, readFlightData } from './codec.js';
-import { datasetRequest } from './descriptor.js';
+import { ActionRegistry, type ActionDefinition } from './actions.js';
+import { flightDataHead, readFlightData, type IncomingFlightData } from './codec.js';
+import { datasetOfPath, isJsonCommand, parseDatasetCommand, type DatasetRequest } from './descriptor.js';
+import { CommandRegistry, type CommandStream, type FlightCommand } from './commands.js';
 import {
   decodeAction,
   decodeDescriptor,
@@ -50,6 +51,10 @@ export interface FlightServiceOptions {
   tickets?: TicketCodec;
   /** Observer of data access, for audit and metrics. */
   onDataAccess?: (event: DataAccessEvent) => void;
+  /** CMD commands besides the built-in ones (the JSON dataset command, `echo`). */
+  commands?: readonly FlightCommand[];
+  /** DoAction types besides the built-in ones. */
+  actions?: readonly ActionDefinition[];
 }
 
 export interface DataAccessEvent {
@@ -65,13 +70,39 @@ export interface DataAccessEvent {
 
 export class FlightService {
   readonly actions: ActionRegistry;
+  readonly commands = new CommandRegistry();
   private readonly bodies = new BufferPool();
   private readonly tickets: TicketCodec;
   private readonly schemas = new WeakMap<Schema, Uint8Array>();
 
   constructor(private readonly options: FlightServiceOptions) {
     this.tickets = options.tickets ?? new TicketCodec();
-    this.actions = new ActionRegistry({ ...options, tickets: this.tickets }, (name, principal, call) => this.flightInfo(name, principal, call));
+    this.actions = new ActionRegistry(
+      { catalog: options.catalog, access: options.access, tickets: this.tickets, issueTicket: (dataset, principal) => this.issueTicket(dataset, principal, true) },
+      (name, principal, call) => this.flightInfo(name, principal, call),
+    );
+    for (const a of options.actions ?? []) this.actions.register(a);
+    this.commands.register(this.datasetCommand());
+    this.commands.register(ECHO_COMMAND);
+    for (const c of options.commands ?? []) this.commands.register(c);
+  }
+
+  /** The JSON dataset command: `{"dataset": …, "mode": …}` for GetFlightInfo, GetSchema and DoPut. */
+  private datasetCommand(): FlightCommand {
+    return {
+      name: 'JSON {"dataset": "name", "mode": "create" | "append" | "replace"}',
+      claims: isJsonCommand,
+      getFlightInfo: ({ call, principal }, d) => this.flightInfo(parseDatasetCommand(d.cmd).dataset, principal, call, d),
+      getSchema: async ({ call, principal }, d) => this.encodedSchema(await (await this.readable(parseDatasetCommand(d.cmd).dataset, principal, call)).schema()),
+      doPut: (c, d, stream) => this.upload(c, parseDatasetCommand(d.cmd), stream),
+    };
+  }
+
+  /** GetFlightInfo for any descriptor: a PATH names a dataset, a CMD goes to the command that claims it. */
+  private info(c: AuthenticatedCall, d: FlightDescriptor): Promise<FlightInfo> {
+    if (d.type === DescriptorType.PATH) return this.flightInfo(datasetOfPath(d), c.principal, c.call, d);
+    if (d.type === DescriptorType.CMD) return this.commands.resolve(d.cmd, 'getFlightInfo').getFlightInfo(c, d);
+    throw invalidArgument(`unsupported descriptor type ${d.type}; use PATH [dataset] or a CMD`);
   }
 
   /** Binds every RPC; authentication is applied by the binding, and only Handshake is public. */
@@ -122,6 +153,17 @@ export class FlightService {
     return this.describe(ds, principal, descriptor);
   }
 
+  /**
+   * A ticket for `dataset`, bound to `principal`, expiring after the ticket lifetime: in whole
+   * seconds, so that repeated requests within a second get the same (cached) ticket, unless
+   * `exact` (a renewal must outlast the ticket it renews).
+   */
+  private issueTicket(dataset: string, principal: Principal, exact = false): { ticket: Uint8Array; expiresAt: number } {
+    const at = Date.now() + this.options.ticketTtlMs;
+    const expiresAt = exact ? at : Math.floor(at / 1000) * 1000;
+    return { ticket: this.tickets.encode({ dataset, expiresAt, principal: principalKey(principal) }), expiresAt };
+  }
+
   /** Schemas are immutable objects, so each is encoded once (it is most of a GetFlightInfo's work). */
   private encodedSchema(schema: Schema): Uint8Array {
     let bytes = this.schemas.get(schema);
@@ -134,14 +176,13 @@ export class FlightService {
 
   private async describe(ds: Dataset, principal: Principal, descriptor?: FlightDescriptor): Promise<FlightInfo> {
     const [schema, stats] = await Promise.all([ds.schema(), ds.stats()]);
-    // Whole seconds, so that repeated requests within a second get the same (cached) ticket.
-    const expiresAt = Math.floor((Date.now() + this.options.ticketTtlMs) / 1000) * 1000;
+    const { ticket, expiresAt } = this.issueTicket(ds.name, principal);
     return {
       schema: this.encodedSchema(schema),
       descriptor: descriptor ?? { type: DescriptorType.PATH, cmd: new Uint8Array(0), path: [ds.name] },
       endpoints: [
         {
-          ticket: this.tickets.encode({ dataset: ds.name, expiresAt, principal: principalKey(principal) }),
+          ticket,
           locations: [{ uri: this.options.advertisedUri ?? REUSE_CONNECTION_URI }],
           expirationTime: timestampFromDate(new Date(expiresAt)),
           appMetadata: new Uint8Array(0),
@@ -178,24 +219,22 @@ export class FlightService {
     }
   }
 
-  private async getFlightInfo({ call, principal, out }: AuthenticatedCall, request: Uint8Array): Promise<void> {
-    const descriptor = decodeDescriptor(request);
-    const { dataset } = datasetRequest(descriptor);
-    await out.send(encodeFlightInfo(await this.flightInfo(dataset, principal, call, descriptor)));
+  private async getFlightInfo(c: AuthenticatedCall, request: Uint8Array): Promise<void> {
+    await c.out.send(encodeFlightInfo(await this.info(c, decodeDescriptor(request))));
   }
 
   /** Our flights are ready at once, so polling returns the complete info and no retry descriptor. */
-  private async pollFlightInfo({ call, principal, out }: AuthenticatedCall, request: Uint8Array): Promise<void> {
-    const descriptor = decodeDescriptor(request);
-    const { dataset } = datasetRequest(descriptor);
-    const info = await this.flightInfo(dataset, principal, call, descriptor);
-    await out.send(encodePollInfo({ info, progress: 1 }));
+  private async pollFlightInfo(c: AuthenticatedCall, request: Uint8Array): Promise<void> {
+    await c.out.send(encodePollInfo({ info: await this.info(c, decodeDescriptor(request)), progress: 1 }));
   }
 
-  private async getSchema({ call, principal, out }: AuthenticatedCall, request: Uint8Array): Promise<void> {
-    const { dataset } = datasetRequest(decodeDescriptor(request));
-    const ds = await this.readable(dataset, principal, call);
-    await out.send(encodeSingleBytes(this.encodedSchema(await ds.schema())));
+  private async getSchema(c: AuthenticatedCall, request: Uint8Array): Promise<void> {
+    const d = decodeDescriptor(request);
+    let schema: Uint8Array;
+    if (d.type === DescriptorType.PATH) schema = this.encodedSchema(await (await this.readable(datasetOfPath(d), c.principal, c.call)).schema());
+    else if (d.type === DescriptorType.CMD) schema = await this.commands.resolve(d.cmd, 'getSchema').getSchema(c, d);
+    else throw invalidArgument(`unsupported descriptor type ${d.type}; use PATH [dataset] or a CMD`);
+    await c.out.send(encodeSingleBytes(schema));
   }
 
   private async doGet({ call, principal, out }: AuthenticatedCall, request: Uint8Array): Promise<void> {
@@ -217,21 +256,31 @@ export class FlightService {
     }
   }
 
-  private async doPut({ call, principal, out }: AuthenticatedCall, requests: AsyncIterable<Uint8Array>): Promise<void> {
-    const iterator = requests[Symbol.asyncIterator]();
-    const first = await iterator.next();
-    if (first.done) throw invalidArgument('DoPut received no FlightData');
-    const head = readFlightData(first.value);
-    const { dataset, mode } = datasetRequest(head.descriptor);
+  /** DoPut: the first FlightData carries the descriptor; a PATH creates a dataset, a CMD goes to its command. */
+  private async doPut(c: AuthenticatedCall, requests: AsyncIterable<Uint8Array>): Promise<void> {
+    const rest = requests[Symbol.asyncIterator]();
+    const next = await rest.next();
+    if (next.done) throw invalidArgument('DoPut received no FlightData');
+    const first = readFlightData(next.value);
+    const d = first.descriptor;
+    if (!d) throw invalidArgument('missing FlightDescriptor');
+    const stream = { first, firstBytes: next.value.length, rest };
+    if (d.type === DescriptorType.PATH) return this.upload(c, { dataset: datasetOfPath(d), mode: 'create' }, stream);
+    if (d.type === DescriptorType.CMD) return this.commands.resolve(d.cmd, 'doPut').doPut(c, d, stream);
+    throw invalidArgument(`unsupported descriptor type ${d.type}; use PATH [dataset] or a CMD`);
+  }
+
+  /** Uploads into a dataset, atomically: nothing is visible until the stream ends well. */
+  private async upload({ call, principal, out }: AuthenticatedCall, { dataset, mode }: DatasetRequest, { first, firstBytes, rest }: CommandStream): Promise<void> {
     await this.access.authorize(principal, 'write', dataset, call);
     const charge = this.access.chargeUpload?.bind(this.access);
-    let received = first.value.length;
-    charge?.(principal, first.value.length, received);
+    let received = firstBytes;
+    charge?.(principal, firstBytes, received);
     const upload = await this.options.catalog.beginUpload(dataset, mode);
     let outcome: 'ok' | 'error' = 'error';
     try {
-      if (head.kind) await upload.write({ header: head.header, body: head.body, kind: head.kind, rows: head.rows, decoded: head.decoded });
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      if (first.kind) await upload.write({ header: first.header, body: first.body, kind: first.kind, rows: first.rows, decoded: first.decoded });
+      for (let next = await rest.next(); !next.done; next = await rest.next()) {
         received += next.value.length;
         charge?.(principal, next.value.length, received);
         const fd = readFlightData(next.value);
@@ -252,22 +301,17 @@ export class FlightService {
     }
   }
 
-  /** DoExchange commands: `echo` streams every FlightData back unchanged. */
-  private async doExchange({ out }: AuthenticatedCall, requests: AsyncIterable<Uint8Array>): Promise<void> {
-    const iterator = requests[Symbol.asyncIterator]();
-    const first = await iterator.next();
-    if (first.done) return;
-    const head = readFlightData(first.value);
-    const d = head.descriptor;
-    const command = d?.type === DescriptorType.CMD ? Buffer.from(d.cmd).toString('utf8') : undefined;
-    if (command !== 'echo') {
-      throw unimplemented(`unknown DoExchange command ${JSON.stringify(command ?? d?.path ?? null)}; supported: "echo"`);
+  /** DoExchange: the first FlightData's CMD descriptor names the command (`echo` is built in). */
+  private async doExchange(c: AuthenticatedCall, requests: AsyncIterable<Uint8Array>): Promise<void> {
+    const rest = requests[Symbol.asyncIterator]();
+    const next = await rest.next();
+    if (next.done) return;
+    const first = readFlightData(next.value);
+    const d = first.descriptor;
+    if (d?.type !== DescriptorType.CMD) {
+      throw unimplemented(`DoExchange takes a CMD descriptor naming a command (got ${JSON.stringify(d?.path ?? null)}); the commands this server knows: ${this.commands.list().filter((x) => x.doExchange).map((x) => x.name).join('; ')}`);
     }
-    const echo = async (fd: ReturnType<typeof readFlightData>): Promise<void> => {
-      await out.send(flightDataHead({ header: fd.header, appMetadata: fd.appMetadata, body: fd.body }), fd.body);
-    };
-    if (head.header.length || head.appMetadata.length) await echo(head);
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) await echo(readFlightData(next.value));
+    await this.commands.resolve(d.cmd, 'doExchange').doExchange(c, d, { first, firstBytes: next.value.length, rest });
   }
 
   private async doAction({ call, principal, out }: AuthenticatedCall, request: Uint8Array): Promise<void> {
@@ -279,6 +323,19 @@ export class FlightService {
     for (const a of this.actions.list()) await out.send(encodeActionType(a));
   }
 }
+
+/** DoExchange `echo`: every FlightData comes back unchanged. */
+const ECHO_COMMAND: FlightCommand = {
+  name: '"echo" (DoExchange: every FlightData back unchanged)',
+  claims: (cmd) => cmd.length === 4 && Buffer.from(cmd).toString('latin1') === 'echo',
+  async doExchange({ out }, _d, { first, rest }) {
+    const echo = async (fd: IncomingFlightData): Promise<void> => {
+      await out.send(flightDataHead({ header: fd.header, appMetadata: fd.appMetadata, body: fd.body }), fd.body);
+    };
+    if (first.header.length || first.appMetadata.length) await echo(first);
+    for (let next = await rest.next(); !next.done; next = await rest.next()) await echo(readFlightData(next.value));
+  },
+};
 
 /** Longest ListFlights criteria accepted. */
 const MAX_CRITERIA_BYTES = 256;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
-import { startServer, type Logger, type RunningServer } from '../../src/server.js';
+import { startServer, type Logger, type RunningServer, type StartOptions } from '../../src/server.js';
 import { allowAll } from '../../src/flight/access.js';
 
 export interface TestServer extends RunningServer {
@@ -18,7 +18,7 @@ export function tempDir(prefix = 'fg-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export interface TestServerOptions {
+export interface TestServerOptions extends Pick<StartOptions, 'commands' | 'actions'> {
   /** With authentication and authorization from the config (registry, sessions); otherwise everyone may do everything. */
   secure?: boolean;
 }
@@ -46,7 +46,8 @@ export async function startTestServer(overrides: Partial<ConfigInput> = {}, opti
       dataDir,
     },
   });
-  const server = await startServer(config, options.secure ? { logger } : { logger, access: allowAll });
+  const extensions = { commands: options.commands, actions: options.actions };
+  const server = await startServer(config, options.secure ? { logger, ...extensions } : { logger, access: allowAll, ...extensions });
   return {
     ...server,
     dataDir,
