@@ -15,6 +15,10 @@ import { buildHttpApp } from './http/app.js';
 import { FlightgateMetrics } from './audit/flightgate-metrics.js';
 import { statusName } from './core/status.js';
 import { Catalog } from './catalog/catalog.js';
+import { DataDirectory } from './catalog/data-directory.js';
+import type { DatasetProvider } from './catalog/dataset.js';
+import { DeclaredFiles } from './catalog/declared-files.js';
+import { ManagedStore } from './catalog/managed/managed-store.js';
 import { seedDemo } from './catalog/demo.js';
 import { fileSources } from './catalog/sources/index.js';
 import { ConfigError } from './config/load.js';
@@ -82,6 +86,8 @@ export interface StartOptions {
    * plane in tests and benchmarks). Without it, the registry and session store from the config are used.
    */
   access?: AccessControl;
+  /** Dataset providers besides the files and uploads (asked after the uploads, before the data directory). */
+  providers?: readonly DatasetProvider[];
   /** CMD commands to add to the built-in ones (see flight/commands.ts). */
   commands?: readonly FlightCommand[];
   /** DoAction types to add to the built-in ones. */
@@ -95,11 +101,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   for (const { path, mode } of looseModes([dataDir, ...['flightgate.db', 'flightgate.db-wal', 'flightgate.db-shm', 'key-encryption.key', 'datasets'].map((f) => join(dataDir, f))])) {
     logger.warn(`${path} is open to other users (mode ${mode}); it holds password hashes, keys or data: chmod go-rwx ${path}`);
   }
+  const uploads = new ManagedStore(join(dataDir, 'datasets'), config.durableWrites);
   const catalog = new Catalog({
-    dataDir,
-    sources: fileSources,
-    declared: config.datasets,
-    durableWrites: config.durableWrites,
+    // Precedence on a name clash: declared files, uploads, the application's providers, discovered files.
+    providers: [new DeclaredFiles(config.datasets, fileSources), uploads, ...(options.providers ?? []), new DataDirectory(dataDir, fileSources)],
+    uploads,
     onWarning: (m) => logger.warn(m),
   });
   await catalog.load();

@@ -36,6 +36,22 @@ export interface MessageOptions {
   allocate?: (size: number) => Uint8Array;
 }
 
+/**
+ * Supplies datasets: the files declared in the configuration, the uploads, the data directory,
+ * or anything an embedding application brings (a database file of many tables, a live query, a
+ * table in memory). The catalog asks its providers in order; the first that has a name wins.
+ */
+export interface DatasetProvider {
+  /** What the provider is, for messages: `uploads`, `the data directory`, `sales database`. */
+  readonly label: string;
+  /** Called once before serving; an error stops the start. */
+  load?(onWarning: (message: string) => void): Promise<void>;
+  /** Every dataset it has now; names must be valid dataset names. */
+  list(): Promise<readonly Dataset[]>;
+  /** The dataset called `name`, if it has one. */
+  find(name: string): Promise<Dataset | undefined>;
+}
+
 /** Builds a dataset from a file: one per format, chosen by file extension. */
 export interface DatasetSource {
   /** Lower-case extensions this source reads, with the dot: `.csv`. */

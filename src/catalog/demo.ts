@@ -27,7 +27,7 @@ export const NUMBERS_ROWS = 10_000_000;
 export const NUMBERS_BATCH_ROWS = 131_072;
 
 async function seedSmall(catalog: Catalog, name: string, ids: number[], names: string[]): Promise<void> {
-  if (catalog.managed.get(name)) return;
+  if (catalog.uploads.get(name)) return;
   const table = new Table({
     id: makeVector(BigInt64Array.from(ids.map(BigInt))),
     name: vectorFromArray(names, new Utf8()),

@@ -1,6 +1,8 @@
 /** `flightgate config check|example`: validate a configuration file, or print a commented one. */
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
+import { sourceFor } from '../catalog/file-sources.js';
+import { fileSources } from '../catalog/sources/index.js';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -32,7 +34,11 @@ function fileProblems(config: Config): string[] {
   if (config.tls) attempt(() => loadTls(config.tls!));
   attempt(() => configuredKeyEncryptionKey(config));
   for (const [i, d] of config.datasets.entries()) {
-    if (!existsSync(resolve(d.path))) problems.push(`datasets[${i}] (${JSON.stringify(d.name)}).path: ${d.path} does not exist`);
+    const at = `datasets[${i}] (${JSON.stringify(d.name)})`;
+    if (!sourceFor(fileSources, d.path, d.format)) {
+      problems.push(`${at}.format: no reader for ${d.format ?? (extname(d.path) || 'extension-less')} files (formats: ${fileSources.flatMap((s) => s.extensions.map((e) => e.slice(1))).join(', ')})`);
+    }
+    if (!existsSync(resolve(d.path))) problems.push(`${at}.path: ${d.path} does not exist`);
   }
   return problems;
 }

@@ -139,7 +139,8 @@ export const configSchema = z
         z.object({
           name: z.string().min(1),
           path: z.string().min(1),
-          format: z.enum(['arrow', 'arrows', 'feather', 'ipc', 'parquet', 'csv']).optional(),
+          // Checked against the file readers when the catalog opens it (and by config check): the readers are the one list of formats.
+          format: z.string().min(1).optional().describe('the file format, as a file extension without the dot (default: the path\'s extension)'),
         }).strict(),
       )
       .default([])

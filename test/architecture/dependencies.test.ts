@@ -26,7 +26,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   flight: ['core', 'ipc', 'catalog', 'auth', 'authz', 'audit', 'tokens'],
   http: ['core', 'audit', 'auth', 'tokens'],
   '(root)': ['core', 'config', 'audit', 'stores', 'catalog', 'authz', 'tokens', 'auth', 'tls', 'flight', 'http'],
-  cli: ['(root)', 'core', 'config', 'stores', 'auth', 'tokens', 'tls'],
+  cli: ['(root)', 'core', 'config', 'stores', 'catalog', 'auth', 'tokens', 'tls'],
 };
 
 function sources(dir: string, out: string[] = []): string[] {

@@ -105,12 +105,14 @@ test('flightgate config example prints the example; config check says valid or l
   assert.match(ok.stdout, /good\.yaml: valid\nFlight on 127\.0\.0\.1:8815, HTTP on 127\.0\.0\.1:8080, TLS with client certificates \(optional, 1 mapped\)/);
 
   const bad = join(dir, 'bad.yaml');
-  writeFileSync(bad, `databaseUrl: postgres://x@y/z\ntls:\n  certFile: ${certs}/server.pem\n  keyFile: ${certs}/ca.key\ndatasets:\n  - { name: t, path: ${dir}/nope.parquet }\n`);
+  writeFileSync(bad, `databaseUrl: postgres://x@y/z\ntls:\n  certFile: ${certs}/server.pem\n  keyFile: ${certs}/ca.key\ndatasets:\n  - { name: t, path: ${dir}/nope.parquet }\n  - { name: s, path: ${dir}/sheet.xlsx }\n`);
   const r = await runCli(['config', 'check', bad]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /tls\.keyFile: .*ca\.key is not the key of the certificate in tls\.certFile/);
   assert.match(r.stderr, /tokens\.keyEncryptionKey .* is required with a PostgreSQL registry/);
   assert.match(r.stderr, /datasets\[0\] \("t"\)\.path: .*nope\.parquet does not exist/);
+  // The formats come from the file readers, the one list of them.
+  assert.match(r.stderr, /datasets\[1\] \("s"\)\.format: no reader for \.xlsx files \(formats: arrow, arrows, feather, ipc, parquet, csv\)/);
 
   const invalid = await runCli(['config', 'check', join(dir, 'missing.yaml')]);
   assert.equal(invalid.code, 2);

@@ -1,0 +1,157 @@
+/**
+ * One upload into a managed dataset: batches are validated and written to a temporary segment
+ * file as they arrive (fsynced in the background when durable), and nothing changes for readers
+ * until the store commits it. A failed or abandoned upload leaves only its temporary file, which
+ * is removed.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Message, Schema } from 'apache-arrow';
+import { invalidArgument } from '../../core/errors.js';
+import { BatchValidator } from '../../ipc/batch-validation.js';
+import { decodeSchema, EOS, framedHeader, summarize, type IpcMessage, type MessageKind } from '../../ipc/message.js';
+import type { PutMode } from '../put-mode.js';
+import type { ManagedDataset } from './managed-dataset.js';
+import { describeSchema, sameColumns } from '../schema-equality.js';
+import type { Segment } from './manifest.js';
+
+const SYNC_EVERY_BYTES = 32 * 1024 * 1024;
+
+export interface UploadMessage extends IpcMessage {
+  readonly kind: MessageKind;
+  readonly rows: number;
+  /** The header as already decoded by whoever read the message; decoded here when absent. */
+  readonly decoded?: Message;
+}
+
+export interface CommitResult {
+  readonly dataset: string;
+  readonly mode: PutMode;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly totalRows: number;
+}
+
+/** Refuses an append whose schema is not the dataset's: checked as the upload starts and again, under the lock, at commit. */
+export async function checkAppendSchema(name: string, existing: ManagedDataset | undefined, schema: Schema): Promise<void> {
+  if (existing && !sameColumns(await existing.schema(), schema)) {
+    throw invalidArgument(`cannot append to "${name}": its schema is (${describeSchema(await existing.schema())}) but the upload has (${describeSchema(schema)})`);
+  }
+}
+
+/** What a committed upload hands the store: its finished segment file and its schema. */
+export interface FinishedUpload {
+  readonly name: string;
+  readonly mode: PutMode;
+  readonly segment: Segment;
+  readonly tmpPath: string;
+  readonly schemaHeader: Uint8Array;
+  readonly schema: Schema;
+}
+
+/** What an upload needs of the store it goes into. */
+export interface UploadTarget {
+  /** The dataset as it is now, if it exists (for the early append check). */
+  get(name: string): ManagedDataset | undefined;
+  /** Where the segment is written while the upload runs (on the store's filesystem, so the commit is a rename). */
+  tmpPath(name: string): string;
+  commit(upload: FinishedUpload): Promise<CommitResult>;
+}
+
+export class Upload {
+  private fh: FileHandle | undefined;
+  private readonly path: string;
+  private schema: Schema | undefined;
+  private schemaHeader: Uint8Array | undefined;
+  private validator: BatchValidator | undefined;
+  private rows = 0;
+  private bytes = 0;
+  private closed = false;
+  private unsyncedBytes = 0;
+  private syncing: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: UploadTarget,
+    readonly name: string,
+    readonly mode: PutMode,
+    private readonly durable: boolean,
+  ) {
+    this.path = store.tmpPath(name);
+  }
+
+  get rowsWritten(): number {
+    return this.rows;
+  }
+
+  get bytesWritten(): number {
+    return this.bytes;
+  }
+
+  async write(message: UploadMessage): Promise<void> {
+    if (this.closed) throw invalidArgument('upload already finished');
+    if (!this.schema) {
+      if (message.kind !== 'schema') throw invalidArgument('the first FlightData of an upload must carry the Arrow schema');
+      this.schema = decodeSchema(message.header);
+      this.schemaHeader = message.header;
+      this.validator = new BatchValidator(this.schema);
+      // Early, so a wrong schema is refused before the data is sent; commit checks again under the lock.
+      if (this.mode === 'append') await checkAppendSchema(this.name, this.store.get(this.name), this.schema);
+      await mkdir(dirname(this.path), { recursive: true });
+      this.fh = await open(this.path, 'wx');
+    } else if (message.kind === 'schema') {
+      throw invalidArgument('an upload carries exactly one schema message, at the start');
+    } else {
+      // Other users' readers trust these bytes: a batch is checked whole before any of it is written.
+      const decoded = message.decoded ?? summarize(message.header).decoded;
+      if (message.kind === 'dictionary') this.validator!.dictionary(decoded, message.body);
+      else this.validator!.recordBatch(decoded, message.body);
+    }
+    const head = framedHeader(message.header);
+    if (message.body.length > 0) await this.fh!.writev([head, message.body]);
+    else await this.fh!.write(head);
+    this.rows += message.rows;
+    this.bytes += message.header.length + message.body.length;
+    this.unsyncedBytes += head.length + message.body.length;
+    // Flush to disk in the background while the upload goes on, so the final fsync at commit
+    // has little left to do (measured: commit-time fsync alone halved upload throughput).
+    if (this.durable && this.unsyncedBytes >= SYNC_EVERY_BYTES && !this.syncing) {
+      this.unsyncedBytes = 0;
+      const fh = this.fh!;
+      this.syncing = fh.datasync().finally(() => (this.syncing = undefined));
+      this.syncing.catch(() => undefined);
+    }
+  }
+
+  async commit(): Promise<CommitResult> {
+    if (!this.schema || !this.fh || !this.schemaHeader) throw invalidArgument('the upload carried no Arrow schema');
+    this.closed = true;
+    const fh = this.fh;
+    try {
+      await fh.write(EOS);
+      await this.syncing?.catch(() => undefined);
+      if (this.durable) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    const segment: Segment = { file: `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}.arrows`, rows: this.rows, bytes: this.bytes };
+    try {
+      return await this.store.commit({ name: this.name, mode: this.mode, segment, tmpPath: this.path, schemaHeader: this.schemaHeader, schema: this.schema });
+    } catch (err) {
+      await rm(this.path, { force: true });
+      throw err;
+    }
+  }
+
+  /** Drops everything written; the dataset stays as it was. */
+  async abort(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.syncing?.catch(() => undefined);
+    try {
+      await this.fh?.close();
+    } finally {
+      await rm(this.path, { force: true });
+    }
+  }
+}
