@@ -1,7 +1,5 @@
 // flightgate with authentication replaced by allow-all: the baseline for what bearer validation costs.
-import { loadConfig } from '../dist/config/load.js';
-import { startServer } from '../dist/server.js';
-import { allowAll } from '../dist/flight/access.js';
+import { allowAll, loadConfig, startServer } from 'flightgate';
 
 const dataDir = process.argv[2];
 const quiet = { info() {}, warn() {}, error() {} };

@@ -1,3 +1,4 @@
+// The client.
 export { FlightClient, descriptors } from './flight/client/flight-client.js';
 export type { FlightClientOptions, CallOptions as FlightCallOptions } from './flight/client/flight-client.js';
 export { OAuthTokenSource, OAuthTokenError, requestToken } from './flight/client/oauth-token-source.js';
@@ -5,9 +6,28 @@ export type { TokenSourceOptions, OAuthClientCredentials, TokenEndpointResponse 
 export { FlightgateError } from './core/errors.js';
 export { Status, statusName } from './core/status.js';
 export { Metadata } from './flight/transport/metadata.js';
-export { startServer } from './server.js';
-export { loadConfig } from './config/load.js';
-export type { Config } from './config/schema.js';
-export type { AccessControl, DatasetAction } from './flight/access.js';
-export type { Principal } from './core/principal.js';
 export * as proto from './flight/proto/messages.js';
+
+// The server, and what an embedding application plugs into it.
+export { startServer } from './server.js';
+export type { EmbeddedServerOptions, StartOptions, RunningServer, Logger } from './server.js';
+export { loadConfig } from './config/load.js';
+export type { Config, ConfigInput } from './config/schema.js';
+export type { Principal, PrincipalKind } from './core/principal.js';
+export { principalKey } from './core/principal.js';
+export type { DatasetAction } from './core/actions.js';
+// Datasets.
+export type { Dataset, DatasetProvider, DatasetSource, DatasetStats, MessageOptions } from './catalog/dataset.js';
+export { TableProvider } from './catalog/table-provider.js';
+export type { IpcMessage } from './ipc/message.js';
+// Authentication: a bearer token kind (recognised by its shape) and what it returns.
+export type { BearerKind as BearerAuthenticator } from './auth/bearer-router.js';
+export type { AuthOutcome, CallContext } from './auth/authenticator.js';
+export { AuthenticationFailure } from './auth/authentication-failure.js';
+// Flight: actions, CMD commands, the call they run in, and access control.
+export type { ActionDefinition } from './flight/actions.js';
+export type { FlightCommand, CommandStream } from './flight/commands.js';
+export type { AuthenticatedCall } from './flight/binding.js';
+export type { ServerCall, MessageSink } from './flight/transport/call.js';
+export type { AccessControl } from './flight/access.js';
+export { allowAll } from './flight/access.js';

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ApiKeyAuthenticator } from './auth/api-key-authenticator.js';
-import { BearerRouter } from './auth/bearer-router.js';
+import { BearerRouter, type BearerKind } from './auth/bearer-router.js';
 import { JwtAuthenticator } from './auth/jwt-authenticator.js';
 import { ConfigError } from './config/load.js';
 import { MemoryRevocationList } from './stores/memory-revocation-list.js';
@@ -202,6 +202,8 @@ async function ticketKey(registry: Registry, kek: KeyEncryptionKey): Promise<Buf
 }
 
 export interface SecurityOptions {
+  /** Bearer token kinds besides sessions, API keys and JWTs (an embedding application's own tokens). */
+  bearerKinds?: readonly BearerKind[];
   /** Wraps the audit log, e.g. to count its events as metrics; every component records through it. */
   observeAudit?: (audit: AuditSink) => AuditSink;
 }
@@ -239,6 +241,7 @@ export async function buildSecurity(config: Config, logger: SecurityLogger, issu
     new SessionAuthenticator(sessions),
     new ApiKeyAuthenticator(registry.apiKeys, config.tokens.apiKeyCacheMs),
     new JwtAuthenticator(jwt),
+    ...(options.bearerKinds ?? []),
   ]);
   const certificates = config.tls?.clientCaFile ? new CertificateAuthenticator(config.tls.clientPrincipals) : undefined;
   const gate = new AuthGate(sessions, passwords, audit, [new BasicAuthenticator(passwords), bearer], certificates);

@@ -21,8 +21,9 @@ import { DeclaredFiles } from './catalog/declared-files.js';
 import { ManagedStore } from './catalog/managed/managed-store.js';
 import { seedDemo } from './catalog/demo.js';
 import { fileSources } from './catalog/sources/index.js';
-import { ConfigError } from './config/load.js';
-import type { Config } from './config/schema.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import type { Config, ConfigInput } from './config/schema.js';
+import type { BearerKind } from './auth/bearer-router.js';
 import { loadTls } from './tls/tls-material.js';
 import type { AccessControl } from './flight/access.js';
 import { FlightService } from './flight/service.js';
@@ -86,6 +87,8 @@ export interface StartOptions {
    * plane in tests and benchmarks). Without it, the registry and session store from the config are used.
    */
   access?: AccessControl;
+  /** Bearer token kinds besides sessions, API keys and JWTs, each recognised by its shape (`accepts`). */
+  authenticators?: readonly BearerKind[];
   /** Dataset providers besides the files and uploads (asked after the uploads, before the data directory). */
   providers?: readonly DatasetProvider[];
   /** CMD commands to add to the built-in ones (see flight/commands.ts). */
@@ -94,7 +97,31 @@ export interface StartOptions {
   actions?: readonly ActionDefinition[];
 }
 
-export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+/** The embedding form of `startServer`: settings as the config file takes them, and the extensions. */
+export interface EmbeddedServerOptions extends StartOptions {
+  /** Settings, as in the config file (defaults for the rest; the environment is not read). */
+  readonly config?: ConfigInput;
+}
+
+/**
+ * Starts flightgate: `startServer(config, options)` with a parsed configuration (what `serve`
+ * does), or `startServer({ config, providers, authenticators, actions, commands })` to embed it.
+ */
+export async function startServer(config: Config, options?: StartOptions): Promise<RunningServer>;
+export async function startServer(options: EmbeddedServerOptions): Promise<RunningServer>;
+export async function startServer(first: Config | EmbeddedServerOptions, second: StartOptions = {}): Promise<RunningServer> {
+  if (isEmbedded(first)) {
+    const { config: input, ...options } = first;
+    return start(loadConfig({ env: {}, overrides: input ?? {} }), options);
+  }
+  return start(first, second);
+}
+
+function isEmbedded(value: Config | EmbeddedServerOptions): value is EmbeddedServerOptions {
+  return !('port' in value && 'transport' in value);
+}
+
+async function start(config: Config, options: StartOptions): Promise<RunningServer> {
   const logger = options.logger ?? consoleLogger;
   const dataDir = resolve(config.dataDir);
   restrictNewFiles();
@@ -131,7 +158,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     http = await listenHttp(config.host, config.httpPort, tls && config.tls?.http ? tls : undefined);
     const issuer = config.tokens.issuer ?? http.uri;
     try {
-      security = await buildSecurity(config, logger, issuer, { observeAudit: (audit) => metrics.observing(audit) });
+      security = await buildSecurity(config, logger, issuer, { observeAudit: (audit) => metrics.observing(audit), bearerKinds: options.authenticators });
       const listen = config.metrics.listen;
       if (listen) {
         const at = listen.lastIndexOf(':');

@@ -3,7 +3,7 @@
  * for external identities, their issuer): a local user `admin` and an IdP subject `admin` are
  * different principals, so tickets, limits and audit lines use the namespaced key.
  */
-export type PrincipalKind = 'user' | 'client' | 'apikey' | 'certificate' | 'external' | 'anonymous';
+export type PrincipalKind = 'user' | 'client' | 'apikey' | 'certificate' | 'external' | 'anonymous' | 'application';
 
 export interface Principal {
   /** The id within its kind: a user name, client id, API key name, certificate principal or IdP subject. */
