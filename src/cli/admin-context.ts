@@ -6,7 +6,7 @@
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { UserAdmin } from '../auth/user-admin.js';
-import { openConfiguredRegistry, openSharedStores } from '../security.js';
+import { openConfiguredRegistry, openConfiguredSharedStores } from '../security.js';
 import type { Registry } from '../stores/registry.js';
 import type { SessionStore } from '../stores/session-store.js';
 
@@ -42,7 +42,7 @@ export async function openAdmin(values: { config?: string; 'data-dir'?: string }
   const registry = await openConfiguredRegistry(config, quietLogger);
   // Sessions kept in a server's memory cannot be reached from here; the registry's
   // sessions-not-before stamp ends those within the server's cache time instead.
-  const shared = config.redisUrl ? openSharedStores(config, quietLogger) : undefined;
+  const shared = config.redisUrl ? openConfiguredSharedStores(config, quietLogger) : undefined;
   // Connect before changing anything, so a change never lands in the registry but not in Redis.
   if (shared) {
     await shared.ready().catch(async (err: unknown) => {

@@ -6,7 +6,8 @@ import { fileSources } from '../catalog/sources/index.js';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { configuredKeyEncryptionKey } from '../security.js';
+import { keyEncryptionKeySource } from '../security.js';
+import { configuredKeyEncryptionKey } from '../tokens/key-encryption.js';
 import { loadTls } from '../tls/tls-material.js';
 import { UsageError } from './usage-error.js';
 
@@ -32,7 +33,7 @@ function fileProblems(config: Config): string[] {
     }
   };
   if (config.tls) attempt(() => loadTls(config.tls!));
-  attempt(() => configuredKeyEncryptionKey(config));
+  attempt(() => configuredKeyEncryptionKey(keyEncryptionKeySource(config)));
   for (const [i, d] of config.datasets.entries()) {
     const at = `datasets[${i}] (${JSON.stringify(d.name)})`;
     if (!sourceFor(fileSources, d.path, d.format)) {

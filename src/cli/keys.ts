@@ -1,6 +1,7 @@
 /** `flightgate keys list|rotate`: the keys that sign our access tokens. */
 import { parseArgs } from 'node:util';
-import { keyEncryptionKey } from '../security.js';
+import { keyEncryptionKeySource } from '../security.js';
+import { openKeyEncryptionKey } from '../tokens/key-encryption.js';
 import { KeyAdmin } from '../tokens/key-admin.js';
 import { signingAlgorithm } from '../tokens/signing-keys.js';
 import { COMMON_HELP, COMMON_OPTIONS, openAdmin, output } from './admin-context.js';
@@ -26,7 +27,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
   const ctx = await openAdmin(values);
   try {
     const t = ctx.config.tokens;
-    const admin = new KeyAdmin(ctx.registry.signingKeys, keyEncryptionKey(ctx.config));
+    const admin = new KeyAdmin(ctx.registry.signingKeys, openKeyEncryptionKey(keyEncryptionKeySource(ctx.config)));
     if (action === 'rotate') {
       const keepOldMs = (t.accessTokenLifetimeSeconds + t.keyReloadSeconds + t.clockLeewaySeconds + 60) * 1000;
       const key = await admin.rotate(signingAlgorithm(t.signingAlgorithm), keepOldMs);

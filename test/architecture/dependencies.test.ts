@@ -25,7 +25,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   tls: ['config', 'core'],
   flight: ['core', 'ipc', 'catalog', 'auth', 'authz', 'audit', 'tokens'],
   http: ['core', 'audit', 'auth', 'tokens'],
-  '(root)': ['core', 'config', 'audit', 'stores', 'catalog', 'authz', 'tokens', 'auth', 'tls', 'flight', 'http'],
+  '(root)': ['core', 'ipc', 'config', 'audit', 'stores', 'catalog', 'authz', 'tokens', 'auth', 'tls', 'flight', 'http'],
   cli: ['(root)', 'core', 'config', 'stores', 'catalog', 'auth', 'tokens', 'tls'],
 };
 
