@@ -32,7 +32,7 @@ const basic = Buffer.from('user1:pass1').toString('base64');
 const loginCall = call({ authorization: `Basic ${basic}` });
 await security.access.handshake(loginCall, undefined);
 let token = '';
-const issued = await security.sessions.create((await security.registry.getUser('user1'))!, { rpc: 'bench', peer: 'bench' });
+const issued = await security.sessions.create((await security.registry.users.get('user1'))!, { rpc: 'bench', peer: 'bench' });
 token = issued.token;
 const bearer = call({ authorization: `Bearer ${token}` });
 

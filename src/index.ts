@@ -1,6 +1,12 @@
 // The client.
-export { FlightClient, descriptors } from './flight/client/flight-client.js';
-export type { FlightClientOptions, CallOptions as FlightCallOptions } from './flight/client/flight-client.js';
+export { FlightClient, FlightExchange, FlightRecordBatchStream, descriptors } from './flight/client/flight-client.js';
+export type {
+  BatchSource,
+  CallOptions as FlightCallOptions,
+  DescriptorInput,
+  FlightClientOptions,
+  HandshakeResult,
+} from './flight/client/flight-client.js';
 export { OAuthTokenSource, OAuthTokenError, requestToken } from './flight/client/oauth-token-source.js';
 export type { TokenSourceOptions, OAuthClientCredentials, TokenEndpointResponse } from './flight/client/oauth-token-source.js';
 export { FlightgateError } from './core/errors.js';

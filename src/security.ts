@@ -96,7 +96,7 @@ export async function buildSecurity(config: Config, logger: SecurityLogger, issu
   }
   const auditLog = new AuditLog(config.audit.file);
   const audit = options.observeAudit ? options.observeAudit(auditLog) : auditLog;
-  const directory = new UserDirectory(registry, config.auth.registryCacheMs);
+  const directory = new UserDirectory(registry.users, registry.roles, config.auth.registryCacheMs);
   const throttle = new LoginThrottle(config.auth.throttle, shared.attempts);
   const passwords = new PasswordLogin(directory, throttle, audit);
   const sessions = new SessionManager(sessionStore, directory, config.auth, audit);
@@ -152,13 +152,13 @@ export async function buildSecurity(config: Config, logger: SecurityLogger, issu
   );
   const limits = new UsageLimits(config.limits);
   const access = new SecuredAccess(gate, directory, audit, limits.enabled ? limits : undefined);
-  const tickets = new TicketCodec(await ticketKey(registry, kek));
+  const tickets = new TicketCodec(await ticketKey(registry.secrets, kek));
 
   await reportUsers(config, registry, logger);
   logger.info(`users and roles in ${registry.kind}; sessions and login throttle in ${sessionStore.kind}`);
   if (config.tokens.passwordGrant) logger.warn('the OAuth password grant is enabled (tokens.passwordGrant); RFC 9700 advises against it');
   await reportRoleMappings(config, registry, logger);
-  const readiness = readinessOf({ registry: () => registry.countUsers(), [config.redisUrl ? 'redis' : 'sessions']: () => shared.ready(0) });
+  const readiness = readinessOf({ registry: () => registry.users.count(), [config.redisUrl ? 'redis' : 'sessions']: () => shared.ready(0) });
 
   return {
     registry,

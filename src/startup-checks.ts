@@ -13,7 +13,7 @@ export interface StartupLogger {
 }
 
 /** Seeds the demo users (demo mode), or tells how to create the first administrator (empty registry). */
-export async function reportUsers(config: Config, registry: Registry, logger: StartupLogger): Promise<void> {
+export async function reportUsers(config: Config, registry: Pick<Registry, 'users' | 'roles'>, logger: StartupLogger): Promise<void> {
   if (config.demo) {
     const created = await seedDemoUsers(registry);
     const list = DEMO_USERS.map((u) => u.name).join(', ');
@@ -21,7 +21,7 @@ export async function reportUsers(config: Config, registry: Registry, logger: St
     logger.warn(
       `DEMO MODE: the demo users ${list} exist in this registry with PUBLIC passwords (see the README)${created.length ? `; created now: ${created.join(', ')}` : ''}. Never expose a demo server.`,
     );
-  } else if ((await registry.countUsers()) === 0) {
+  } else if ((await registry.users.count()) === 0) {
     logger.warn(
       'the user registry is empty, so nobody can log in. Create the first administrator:\n' +
         '  flightgate roles create admins\n' +
@@ -33,11 +33,11 @@ export async function reportUsers(config: Config, registry: Registry, logger: St
 }
 
 /** Role mappings (client certificates, IdP groups) that name roles that do not exist grant nothing: say so. */
-export async function reportRoleMappings(config: Config, registry: Registry, logger: StartupLogger): Promise<void> {
+export async function reportRoleMappings(config: Config, registry: Pick<Registry, 'roles'>, logger: StartupLogger): Promise<void> {
   const mappedRoles = config.tls?.clientPrincipals.flatMap((p) => p.roles) ?? [];
   const issuers = config.oidc.issuers;
   if (!issuers.length && !mappedRoles.length) return;
-  const known = new Set((await registry.listRoles()).map((r) => r.name));
+  const known = new Set((await registry.roles.list()).map((r) => r.name));
   const missingMapped = [...new Set(mappedRoles)].filter((r) => !known.has(r));
   if (missingMapped.length) logger.warn(`tls.clientPrincipals names roles that do not exist: ${missingMapped.join(', ')} (create them with 'flightgate roles create')`);
   for (const issuer of issuers) {

@@ -1,5 +1,6 @@
 /** The demo accounts `serve --demo` creates. Their passwords are public: demo mode only. */
-import type { Registry } from '../stores/registry.js';
+import type { RoleStore } from '../stores/role-store.js';
+import type { UserStore } from '../stores/user-store.js';
 import type { DatasetAction } from '../core/actions.js';
 import { FlightgateError } from '../core/errors.js';
 import { Status } from '../core/status.js';
@@ -27,16 +28,16 @@ const ignoreExisting = (err: unknown): void => {
 };
 
 /** Creates what is missing; leaves existing users (and changed passwords) alone. */
-export async function seedDemoUsers(registry: Registry): Promise<string[]> {
+export async function seedDemoUsers(registry: { readonly users: UserStore; readonly roles: RoleStore }): Promise<string[]> {
   for (const role of ROLES) {
-    await registry.createRole(role.name).catch(ignoreExisting);
+    await registry.roles.create(role.name).catch(ignoreExisting);
     // Two demo servers starting on one registry race here; the loser's inserts already exist.
-    for (const g of role.grants) await registry.grant(role.name, g.pattern, g.actions).catch(ignoreExisting);
+    for (const g of role.grants) await registry.roles.grant(role.name, g.pattern, g.actions).catch(ignoreExisting);
   }
   const created: string[] = [];
   for (const u of DEMO_USERS) {
-    if (await registry.getUser(u.name)) continue;
-    await registry.addUser({ name: u.name, passwordHash: await hashPassword(u.password), roles: [u.role] }).then(
+    if (await registry.users.get(u.name)) continue;
+    await registry.users.add({ name: u.name, passwordHash: await hashPassword(u.password), roles: [u.role] }).then(
       () => created.push(u.name),
       ignoreExisting,
     );

@@ -51,7 +51,7 @@ export class PasswordLogin {
     try {
       // The password hash is always read fresh: a login must see a changed password at once.
       record = Buffer.byteLength(user) <= 128
-        ? await this.directory.registry.getUser(user).catch((err: unknown) => {
+        ? await this.directory.users.get(user).catch((err: unknown) => {
             this.directory.invalidateAll();
             throw err;
           })

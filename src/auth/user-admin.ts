@@ -8,7 +8,8 @@ import { checkName } from '../core/account-names.js';
 
 export { checkName };
 import { isValidPattern } from '../authz/pattern.js';
-import type { Registry, RoleRecord, UserRecord } from '../stores/registry.js';
+import type { RoleRecord, RoleStore } from '../stores/role-store.js';
+import type { UserRecord, UserStore } from '../stores/user-store.js';
 import type { SessionStore } from '../stores/session-store.js';
 import { hashPassword, MAX_PASSWORD_BYTES } from './passwords.js';
 
@@ -46,7 +47,7 @@ export const viewUser = (u: UserRecord): UserView => ({
 export class UserAdmin {
   /** `sessions` is the shared session store, when there is one, so its sessions end at once. */
   constructor(
-    private readonly registry: Registry,
+    private readonly stores: { readonly users: UserStore; readonly roles: RoleStore },
     private readonly sessions?: SessionStore,
   ) {}
 
@@ -57,42 +58,42 @@ export class UserAdmin {
   async addUser(name: string, password: string, roles: readonly string[]): Promise<UserView> {
     checkName('user', name);
     for (const r of roles) checkName('role', r);
-    await this.registry.addUser({ name, passwordHash: await hashPassword(checkPassword(password)), roles });
-    const user = await this.registry.getUser(name);
+    await this.stores.users.add({ name, passwordHash: await hashPassword(checkPassword(password)), roles });
+    const user = await this.stores.users.get(name);
     return viewUser(user!);
   }
 
   async listUsers(): Promise<UserView[]> {
-    return (await this.registry.listUsers()).map(viewUser);
+    return (await this.stores.users.list()).map(viewUser);
   }
 
   async setPassword(name: string, password: string): Promise<void> {
-    await this.registry.setPassword(name, await hashPassword(checkPassword(password)));
+    await this.stores.users.setPassword(name, await hashPassword(checkPassword(password)));
     await this.endSessions(name);
   }
 
   async setDisabled(name: string, disabled: boolean): Promise<void> {
-    await this.registry.setDisabled(name, disabled);
+    await this.stores.users.setDisabled(name, disabled);
     if (disabled) await this.endSessions(name);
   }
 
   async deleteUser(name: string): Promise<void> {
-    await this.registry.deleteUser(name);
+    await this.stores.users.delete(name);
     await this.endSessions(name);
   }
 
   /** Ends the sessions of one user, or of all users. */
   async revokeSessions(name: string | undefined): Promise<void> {
-    await this.registry.revokeSessions(name, Date.now());
+    await this.stores.users.revokeSessions(name, Date.now());
     if (name !== undefined) await this.endSessions(name);
   }
 
   createRole(name: string): Promise<void> {
-    return this.registry.createRole(checkName('role', name));
+    return this.stores.roles.create(checkName('role', name));
   }
 
   deleteRole(name: string): Promise<void> {
-    return this.registry.deleteRole(name);
+    return this.stores.roles.delete(name);
   }
 
   async grant(role: string, patterns: readonly string[], actions: readonly string[]): Promise<void> {
@@ -100,7 +101,7 @@ export class UserAdmin {
     if (patterns.length === 0) throw invalidArgument('name at least one --dataset pattern');
     for (const p of patterns) {
       if (!isValidPattern(p)) throw invalidArgument(`invalid dataset pattern ${JSON.stringify(p)}: dataset name characters plus * and ?`);
-      await this.registry.grant(role, p, checked);
+      await this.stores.roles.grant(role, p, checked);
     }
   }
 
@@ -108,19 +109,19 @@ export class UserAdmin {
     const checked = actions.length ? checkActions(actions) : [];
     if (patterns.length === 0) throw invalidArgument('name at least one --dataset pattern');
     let n = 0;
-    for (const p of patterns) n += await this.registry.revoke(role, p, checked);
+    for (const p of patterns) n += await this.stores.roles.revoke(role, p, checked);
     return n;
   }
 
   assignRole(user: string, role: string): Promise<void> {
-    return this.registry.assignRole(user, role);
+    return this.stores.roles.assign(user, role);
   }
 
   unassignRole(user: string, role: string): Promise<void> {
-    return this.registry.unassignRole(user, role);
+    return this.stores.roles.unassign(user, role);
   }
 
   listRoles(): Promise<RoleRecord[]> {
-    return this.registry.listRoles();
+    return this.stores.roles.list();
   }
 }

@@ -5,7 +5,8 @@
  * cannot be read, lookups fail with UNAVAILABLE instead of serving stale answers.
  */
 import { Policy } from '../authz/policy.js';
-import type { Registry, UserRecord } from '../stores/registry.js';
+import type { GrantSource } from '../stores/role-store.js';
+import type { UserRecord, UserStore } from '../stores/user-store.js';
 
 interface Entry<T> {
   at: number;
@@ -13,11 +14,13 @@ interface Entry<T> {
 }
 
 export class UserDirectory {
-  private readonly users = new Map<string, Entry<UserRecord | undefined>>();
+  private readonly cachedUsers = new Map<string, Entry<UserRecord | undefined>>();
   private policyEntry: Entry<Policy> | undefined;
 
   constructor(
-    readonly registry: Registry,
+    /** Read directly where a cached answer will not do (a login must see a changed password). */
+    readonly users: UserStore,
+    private readonly grantSource: GrantSource,
     private readonly cacheMs: number,
   ) {}
 
@@ -26,20 +29,20 @@ export class UserDirectory {
   }
 
   user(name: string, now = Date.now()): Promise<UserRecord | undefined> {
-    const hit = this.users.get(name);
+    const hit = this.cachedUsers.get(name);
     if (this.fresh(hit, now)) return hit.value;
-    const value = this.registry.getUser(name);
+    const value = this.users.get(name);
     // Concurrent callers share one lookup; a failed lookup is not cached.
     const entry = { at: now, value };
-    if (this.users.size > 10_000) this.users.clear();
-    this.users.set(name, entry);
+    if (this.cachedUsers.size > 10_000) this.cachedUsers.clear();
+    this.cachedUsers.set(name, entry);
     value.catch(() => this.invalidateAll());
     return value;
   }
 
   policy(now = Date.now()): Promise<Policy> {
     if (this.fresh(this.policyEntry, now)) return this.policyEntry.value;
-    const value = this.registry.grants().then((grants) => new Policy(grants));
+    const value = this.grantSource.grants().then((grants) => new Policy(grants));
     const entry = { at: now, value };
     this.policyEntry = entry;
     value.catch(() => this.invalidateAll());
@@ -51,13 +54,13 @@ export class UserDirectory {
    * and fails closed (UNAVAILABLE) until it is back, rather than living on cached answers.
    */
   invalidateAll(): void {
-    this.users.clear();
+    this.cachedUsers.clear();
     this.policyEntry = undefined;
   }
 
   /** Forgets what is cached about `name` (after a change made in this process). */
   forget(name: string): void {
-    this.users.delete(name);
+    this.cachedUsers.delete(name);
     this.policyEntry = undefined;
   }
 }

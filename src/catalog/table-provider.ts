@@ -6,7 +6,7 @@
 import type { Schema, Table } from 'apache-arrow';
 import type { IpcMessage } from '../ipc/message.js';
 import type { Dataset, DatasetProvider, DatasetStats, MessageOptions } from './dataset.js';
-import { messagesFromBatches } from './encode-batches.js';
+import { messagesFromBatches } from '../ipc/batch-messages.js';
 import { checkDatasetName } from './names.js';
 
 class TableDataset implements Dataset {

@@ -25,9 +25,9 @@ const noDelays = { freeFailures: 1000, baseDelayMs: 0, maxDelayMs: 0, lockoutFai
 
 before(async () => {
   registry = await openRegistry({ dataDir: dir });
-  await registry.addUser({ name: 'alice', passwordHash: await hashPassword('correct horse') });
-  await registry.addUser({ name: 'dave', passwordHash: await hashPassword('correct horse') });
-  await registry.setDisabled('dave', true);
+  await registry.users.add({ name: 'alice', passwordHash: await hashPassword('correct horse') });
+  await registry.users.add({ name: 'dave', passwordHash: await hashPassword('correct horse') });
+  await registry.users.setDisabled('dave', true);
 });
 after(async () => {
   await registry.close();
@@ -51,7 +51,7 @@ async function failure(login: PasswordLogin, user: string, password: string): Pr
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 test('unknown user, wrong password and disabled account: same message, comparable time (a hash is always verified)', async () => {
-  const login = new PasswordLogin(new UserDirectory(registry, 0), new LoginThrottle(noDelays, new MemoryAttemptCounter()), audit);
+  const login = new PasswordLogin(new UserDirectory(registry.users, registry.roles, 0), new LoginThrottle(noDelays, new MemoryAttemptCounter()), audit);
   const unknown: number[] = [];
   const wrong: number[] = [];
   for (let i = 0; i < 6; i++) {
@@ -73,7 +73,7 @@ test('unknown user, wrong password and disabled account: same message, comparabl
 test('a lockout refuses even the right password, is audited, and names no one who does not exist', async () => {
   events.length = 0;
   const throttle = new LoginThrottle({ ...noDelays, lockoutFailures: 3, lockoutSeconds: 60 }, new MemoryAttemptCounter());
-  const login = new PasswordLogin(new UserDirectory(registry, 0), throttle, audit);
+  const login = new PasswordLogin(new UserDirectory(registry.users, registry.roles, 0), throttle, audit);
   for (let i = 0; i < 3; i++) await failure(login, 'alice', 'wrong horse');
   const locked = await failure(login, 'alice', 'correct horse');
   assert.match(locked.message, /too many failed logins/);
@@ -82,8 +82,8 @@ test('a lockout refuses even the right password, is audited, and names no one wh
 });
 
 test('a password that is not valid UTF-8 matches nothing, not even one stored as U+FFFD characters', async () => {
-  await registry.addUser({ name: 'latin', passwordHash: await hashPassword('\uFFFD'.repeat(8)) });
-  const login = new PasswordLogin(new UserDirectory(registry, 0), new LoginThrottle(noDelays, new MemoryAttemptCounter()), audit);
+  await registry.users.add({ name: 'latin', passwordHash: await hashPassword('\uFFFD'.repeat(8)) });
+  const login = new PasswordLogin(new UserDirectory(registry.users, registry.roles, 0), new LoginThrottle(noDelays, new MemoryAttemptCounter()), audit);
   const basic = (bytes: Buffer): string => Buffer.concat([Buffer.from('latin:'), bytes]).toString('base64');
   const parsed = parseBasicCredentials(basic(Buffer.alloc(8, 0xff)));
   assert.equal(parsed.password, undefined, 'invalid UTF-8 is not decoded leniently');

@@ -517,7 +517,7 @@ describe('signing keys and the issuer\'s availability', () => {
       assert.equal(refreshed.status, 200);
       const registry = await openRegistry({ dataDir: server.dataDir });
       try {
-        await registry.setDisabled('user1', true);
+        await registry.users.setDisabled('user1', true);
       } finally {
         await registry.close();
       }

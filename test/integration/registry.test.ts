@@ -24,68 +24,68 @@ function contract(open: () => Promise<Registry>): void {
   });
 
   test('users, roles, grants and membership', async () => {
-    await registry.createRole('analysts');
-    await registry.grant('analysts', 'sales_*', ['read', 'list']);
-    await registry.grant('analysts', 'sales_*', ['read']);
-    await registry.addUser({ name: 'alice', passwordHash: '$argon2id$fake', roles: ['analysts'] });
-    const alice = await registry.getUser('alice');
+    await registry.roles.create('analysts');
+    await registry.roles.grant('analysts', 'sales_*', ['read', 'list']);
+    await registry.roles.grant('analysts', 'sales_*', ['read']);
+    await registry.users.add({ name: 'alice', passwordHash: '$argon2id$fake', roles: ['analysts'] });
+    const alice = await registry.users.get('alice');
     assert.equal(alice?.name, 'alice');
     assert.equal(alice?.disabled, false);
     assert.deepEqual(alice?.roles, ['analysts']);
-    assert.equal(await registry.countUsers(), 1);
+    assert.equal(await registry.users.count(), 1);
     assert.deepEqual(
-      (await registry.grants()).map((g) => `${g.role}:${g.pattern}:${g.action}`),
+      (await registry.roles.grants()).map((g) => `${g.role}:${g.pattern}:${g.action}`),
       ['analysts:sales_*:list', 'analysts:sales_*:read'],
     );
-    const [role] = await registry.listRoles();
+    const [role] = await registry.roles.list();
     assert.deepEqual(role?.members, ['alice']);
-    assert.equal(await registry.revoke('analysts', 'sales_*', ['list']), 1);
-    assert.equal((await registry.grants()).length, 1);
+    assert.equal(await registry.roles.revoke('analysts', 'sales_*', ['list']), 1);
+    assert.equal((await registry.roles.grants()).length, 1);
   });
 
   test('duplicates are ALREADY_EXISTS and missing names NOT_FOUND', async () => {
-    await assert.rejects(registry.addUser({ name: 'alice', passwordHash: 'x' }), status('ALREADY_EXISTS'));
-    await assert.rejects(registry.createRole('analysts'), status('ALREADY_EXISTS'));
-    await assert.rejects(registry.addUser({ name: 'bob', passwordHash: 'x', roles: ['nope'] }), status('NOT_FOUND'));
-    assert.equal(await registry.getUser('bob'), undefined, 'a failed add leaves nothing behind');
-    await assert.rejects(registry.setDisabled('nobody', true), status('NOT_FOUND'));
-    await assert.rejects(registry.assignRole('alice', 'nope'), status('NOT_FOUND'));
-    await assert.rejects(registry.deleteUser('nobody'), status('NOT_FOUND'));
+    await assert.rejects(registry.users.add({ name: 'alice', passwordHash: 'x' }), status('ALREADY_EXISTS'));
+    await assert.rejects(registry.roles.create('analysts'), status('ALREADY_EXISTS'));
+    await assert.rejects(registry.users.add({ name: 'bob', passwordHash: 'x', roles: ['nope'] }), status('NOT_FOUND'));
+    assert.equal(await registry.users.get('bob'), undefined, 'a failed add leaves nothing behind');
+    await assert.rejects(registry.users.setDisabled('nobody', true), status('NOT_FOUND'));
+    await assert.rejects(registry.roles.assign('alice', 'nope'), status('NOT_FOUND'));
+    await assert.rejects(registry.users.delete('nobody'), status('NOT_FOUND'));
   });
 
   test('disable, password change and revocation move sessions-not-before forward', async () => {
-    const before = (await registry.getUser('alice'))!.sessionsNotBefore;
+    const before = (await registry.users.get('alice'))!.sessionsNotBefore;
     await new Promise((r) => setTimeout(r, 5));
-    await registry.setDisabled('alice', true);
-    const disabled = (await registry.getUser('alice'))!;
+    await registry.users.setDisabled('alice', true);
+    const disabled = (await registry.users.get('alice'))!;
     assert.equal(disabled.disabled, true);
     assert.ok(disabled.sessionsNotBefore > before);
-    await registry.setDisabled('alice', false);
+    await registry.users.setDisabled('alice', false);
     await new Promise((r) => setTimeout(r, 5));
-    await registry.setPassword('alice', '$argon2id$other');
-    const changed = (await registry.getUser('alice'))!;
+    await registry.users.setPassword('alice', '$argon2id$other');
+    const changed = (await registry.users.get('alice'))!;
     assert.equal(changed.passwordHash, '$argon2id$other');
     assert.ok(changed.sessionsNotBefore > disabled.sessionsNotBefore);
-    await registry.revokeSessions(undefined, changed.sessionsNotBefore + 1000);
-    assert.equal((await registry.getUser('alice'))!.sessionsNotBefore, changed.sessionsNotBefore + 1000);
+    await registry.users.revokeSessions(undefined, changed.sessionsNotBefore + 1000);
+    assert.equal((await registry.users.get('alice'))!.sessionsNotBefore, changed.sessionsNotBefore + 1000);
   });
 
   test('a secret is created once; later callers get the first value', async () => {
-    const first = await registry.secret('k', () => 'one');
-    const second = await registry.secret('k', () => 'two');
+    const first = await registry.secrets.get('k', () => 'one');
+    const second = await registry.secrets.get('k', () => 'two');
     assert.equal(first, 'one');
     assert.equal(second, 'one');
   });
 
   test('user names are data, not SQL', async () => {
     const name = "x'); drop table fg_users; --";
-    await registry.addUser({ name, passwordHash: 'h' });
-    assert.equal((await registry.getUser(name))?.name, name);
-    assert.ok((await registry.countUsers()) >= 2);
+    await registry.users.add({ name, passwordHash: 'h' });
+    assert.equal((await registry.users.get(name))?.name, name);
+    assert.ok((await registry.users.count()) >= 2);
   });
 
   test('OAuth clients: unique names, lookup by id or name, secret rotation, disable, delete', async () => {
-    await registry.createRole('jobs');
+    await registry.roles.create('jobs');
     await registry.clients.add({ clientId: 'etl-1', name: 'etl', secretHash: 'a'.repeat(64), roles: ['jobs'], scopes: ['flight'] });
     await assert.rejects(registry.clients.add({ clientId: 'etl-2', name: 'etl', secretHash: 'b'.repeat(64), roles: [], scopes: [] }), status('ALREADY_EXISTS'));
     await assert.rejects(registry.clients.add({ clientId: 'x-1', name: 'x', secretHash: 'b'.repeat(64), roles: ['nope'], scopes: [] }), status('NOT_FOUND'));
@@ -100,7 +100,7 @@ function contract(open: () => Promise<Registry>): void {
   });
 
   test('API keys by hash; revoke once; unknown names NOT_FOUND', async () => {
-    await registry.createRole('scripts');
+    await registry.roles.create('scripts');
     await registry.apiKeys.add({ name: 'k1', keyHash: 'd'.repeat(64), roles: ['scripts'], expiresAt: 4_000_000_000_000 });
     await assert.rejects(registry.apiKeys.add({ name: 'k1', keyHash: 'e'.repeat(64), roles: [] }), status('ALREADY_EXISTS'));
     const key = await registry.apiKeys.byHash('d'.repeat(64));
@@ -154,11 +154,11 @@ function contract(open: () => Promise<Registry>): void {
   });
 
   test('deleting a role removes its grants and memberships', async () => {
-    await registry.deleteRole('analysts');
-    assert.deepEqual((await registry.getUser('alice'))?.roles, []);
-    assert.equal((await registry.grants()).length, 0);
-    await registry.deleteUser('alice');
-    assert.equal(await registry.getUser('alice'), undefined);
+    await registry.roles.delete('analysts');
+    assert.deepEqual((await registry.users.get('alice'))?.roles, []);
+    assert.equal((await registry.roles.grants()).length, 0);
+    await registry.users.delete('alice');
+    assert.equal(await registry.users.get('alice'), undefined);
   });
 }
 
@@ -183,14 +183,14 @@ describe('registry on PostgreSQL', () => {
   test('PostgreSQL down: UNAVAILABLE, and service resumes by itself when it is back', async () => {
     const registry = await openRegistry({ databaseUrl: url, dataDir: tempDir(), onBackendError: () => undefined });
     try {
-      await registry.countUsers();
+      await registry.users.count();
       await pg.stop();
-      await assert.rejects(registry.getUser('alice'), status('UNAVAILABLE'));
-      await assert.rejects(registry.countUsers(), status('UNAVAILABLE'));
+      await assert.rejects(registry.users.get('alice'), status('UNAVAILABLE'));
+      await assert.rejects(registry.users.count(), status('UNAVAILABLE'));
       await pg.start();
       let ok = false;
       for (let i = 0; i < 50 && !ok; i++) {
-        ok = await registry.countUsers().then(() => true, () => false);
+        ok = await registry.users.count().then(() => true, () => false);
         if (!ok) await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(ok, 'the registry answers again after PostgreSQL restarted');

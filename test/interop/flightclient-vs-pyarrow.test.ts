@@ -76,6 +76,13 @@ test('DoExchange echo, DoAction, ListActions, Handshake and per-call headers', a
   exchange.end();
   assert.deepEqual(rows(await exchange.readAll()), rows(table));
 
+  // Metadata first: the schema still goes before the first batch.
+  const afterMetadata = client.doExchange('anything');
+  await afterMetadata.writeMetadata(Buffer.from('first'));
+  await afterMetadata.write(table);
+  afterMetadata.end();
+  assert.deepEqual(rows(await afterMetadata.readAll()), rows(table));
+
   assert.equal(text((await client.doAction('echo', 'hello'))[0]!), 'hello');
   const actions = await client.listActions();
   assert.deepEqual(actions.map((a) => a.type), ['echo', 'pylist', 'last_headers', 'slow']);

@@ -24,7 +24,7 @@ import { FlightgateError, failedPrecondition, invalidArgument } from '../../core
 import type { IpcMessage } from '../../ipc/message.js';
 import type { Dataset, DatasetSource, DatasetStats, MessageOptions } from '../dataset.js';
 import { FileScanCache } from '../file-scan-cache.js';
-import { messagesFromBatches } from '../encode-batches.js';
+import { messagesFromBatches } from '../../ipc/batch-messages.js';
 
 /** Rows per record batch: large enough to amortise per-batch overhead, small enough to bound memory. */
 const BATCH_ROWS = 65536;

@@ -1,30 +1,39 @@
 /**
  * FlightClient: a Flight client for Node on our gRPC channel. Every RPC; DoGet as an async
  * iterable of record batches or a whole Table; DoPut from a Table or batches; per-call headers.
+ * The parts it is made of live beside it: descriptors, the record-batch stream, the exchange,
+ * and the transparent retry that every RPC with its whole request in hand goes through.
  */
-import { RecordBatchReader, RecordBatchStreamWriter, Table, type RecordBatch, type Schema } from 'apache-arrow';
+import { Table, type RecordBatch, type Schema } from 'apache-arrow';
 import { invalidArgument } from '../../core/errors.js';
-import { decodeEncapsulatedSchema, EOS, framedHeader, schemaMessage, splitIpcStream, summarize, type IpcMessage } from '../../ipc/message.js';
-import { flightDataHead, readFlightData, type IncomingFlightData } from '../codec.js';
+import { messagesFromBatches } from '../../ipc/batch-messages.js';
+import { decodeEncapsulatedSchema } from '../../ipc/message.js';
+import { flightDataHead } from '../codec.js';
 import {
   decodeActionType,
   decodeFlightInfo,
   decodeHandshake,
   decodePollInfo,
   decodeSingleBytes,
-  DescriptorType,
   encodeAction,
   encodeDescriptor,
   encodeHandshake,
   encodeSingleBytes,
   encodeTicket,
   type ActionType,
-  type FlightDescriptor,
   type FlightInfo,
   type PollInfo,
 } from '../proto/messages.js';
-import { GrpcChannel, RefusedStreamError, type ChannelTlsOptions, type ClientCall } from '../transport/client.js';
+import { GrpcChannel, type ChannelTlsOptions, type ClientCall } from '../transport/client.js';
 import { Metadata } from '../transport/metadata.js';
+import { toDescriptor, type DescriptorInput } from './descriptors.js';
+import { FlightExchange } from './exchange.js';
+import { FlightRecordBatchStream } from './record-batch-stream.js';
+import { collect, ReplayableCall } from './replayable-call.js';
+
+export { descriptors, type DescriptorInput } from './descriptors.js';
+export { FlightExchange } from './exchange.js';
+export { FlightRecordBatchStream } from './record-batch-stream.js';
 
 const SERVICE = 'arrow.flight.protocol.FlightService';
 
@@ -45,135 +54,7 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-export const descriptors = {
-  path: (...path: string[]): FlightDescriptor => ({ type: DescriptorType.PATH, cmd: new Uint8Array(0), path }),
-  command: (cmd: string | Uint8Array): FlightDescriptor => ({
-    type: DescriptorType.CMD,
-    cmd: typeof cmd === 'string' ? Buffer.from(cmd) : cmd,
-    path: [],
-  }),
-};
-
-type DescriptorInput = FlightDescriptor | string | string[];
-
-function toDescriptor(d: DescriptorInput): FlightDescriptor {
-  if (typeof d === 'string') return descriptors.path(d);
-  if (Array.isArray(d)) return descriptors.path(...d);
-  return d;
-}
-
 export type BatchSource = Table | Iterable<RecordBatch> | AsyncIterable<RecordBatch>;
-
-/** IPC messages for a sequence of batches: the schema once, then each batch with its dictionaries. */
-async function* ipcMessages(schema: Schema, batches: BatchSource): AsyncGenerator<IpcMessage> {
-  yield schemaMessage(schema);
-  const source = batches instanceof Table ? batches.batches : batches;
-  for await (const batch of source) {
-    for (const m of splitIpcStream(RecordBatchStreamWriter.writeAll([batch]).toUint8Array(true))) {
-      if (summarize(m.header).kind !== 'schema') yield m;
-    }
-  }
-}
-
-/** Turns a stream of FlightData back into IPC stream bytes for Arrow JS's reader. */
-async function* ipcBytes(data: AsyncIterable<IncomingFlightData>): AsyncGenerator<Uint8Array> {
-  for await (const fd of data) {
-    if (!fd.kind) continue;
-    yield framedHeader(fd.header);
-    if (fd.body.length) yield fd.body;
-  }
-  yield EOS;
-}
-
-/** The result of DoGet: iterate it for record batches, or read it whole. */
-export class FlightRecordBatchStream implements AsyncIterable<RecordBatch> {
-  private reader: Promise<RecordBatchReader> | undefined;
-  constructor(private readonly call: ClientCall) {}
-
-  private async *flightData(): AsyncGenerator<IncomingFlightData> {
-    for await (const m of this.call.messages()) yield readFlightData(m);
-  }
-
-  private open(): Promise<RecordBatchReader> {
-    this.reader ??= (async () => {
-      const reader = await RecordBatchReader.from(ipcBytes(this.flightData()));
-      await reader.open();
-      return reader as RecordBatchReader;
-    })();
-    return this.reader;
-  }
-
-  async schema(): Promise<Schema> {
-    return (await this.open()).schema;
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<RecordBatch> {
-    const reader = await this.open();
-    for await (const batch of reader as AsyncIterable<RecordBatch>) yield batch;
-  }
-
-  async readAll(): Promise<Table> {
-    const reader = await this.open();
-    const batches: RecordBatch[] = [];
-    for await (const b of reader as AsyncIterable<RecordBatch>) batches.push(b);
-    return batches.length ? new Table(batches) : new Table(reader.schema);
-  }
-
-  cancel(): void {
-    this.call.cancel();
-  }
-}
-
-/** A DoExchange call: write batches or metadata, read what the server sends back. */
-export class FlightExchange {
-  private schemaSent = false;
-  constructor(
-    private readonly call: ClientCall,
-    private readonly descriptor: FlightDescriptor,
-  ) {}
-
-  private async sendMessage(m: IpcMessage | undefined, appMetadata?: Uint8Array): Promise<void> {
-    const descriptor = this.schemaSent || m ? (this.schemaSent ? undefined : this.descriptor) : this.descriptor;
-    await this.call.send(flightDataHead({ descriptor, header: m?.header, appMetadata, body: m?.body }), m?.body);
-  }
-
-  async write(data: Table | RecordBatch): Promise<void> {
-    const schema = data.schema;
-    const batches = data instanceof Table ? data.batches : [data];
-    for await (const m of ipcMessages(schema, batches)) {
-      if (summarize(m.header).kind === 'schema') {
-        if (this.schemaSent) continue;
-        await this.sendMessage(m);
-        this.schemaSent = true;
-        continue;
-      }
-      await this.sendMessage(m);
-    }
-  }
-
-  async writeMetadata(appMetadata: Uint8Array): Promise<void> {
-    await this.sendMessage(undefined, appMetadata);
-    this.schemaSent = true;
-  }
-
-  end(): void {
-    this.call.end();
-  }
-
-  /** The raw FlightData the server sends. */
-  async *messages(): AsyncGenerator<IncomingFlightData> {
-    for await (const m of this.call.messages()) yield readFlightData(m);
-  }
-
-  /** Reads all batches the server sends back, as a Table. */
-  async readAll(): Promise<Table> {
-    const reader = await RecordBatchReader.from(ipcBytes(this.messages()));
-    await reader.open();
-    const batches: RecordBatch[] = [];
-    for await (const b of reader as AsyncIterable<RecordBatch>) batches.push(b);
-    return batches.length ? new Table(batches) : new Table(reader.schema);
-  }
-}
 
 export interface HandshakeResult {
   payloads: Uint8Array[];
@@ -239,59 +120,35 @@ export class FlightClient {
     return bearer.slice('Bearer '.length);
   }
 
+  /** A call whose request is the given messages, sent whole and retried once if refused. */
+  private replayable(method: string, requests: readonly Uint8Array[], options?: CallOptions): ReplayableCall {
+    return new ReplayableCall(() => {
+      const call = this.start(method, options);
+      void (async () => {
+        for (const r of requests) await call.send(r);
+        call.end();
+      })().catch(() => undefined);
+      return call;
+    });
+  }
+
   private async unary(method: string, request: Uint8Array, options?: CallOptions): Promise<Uint8Array> {
-    const results = await this.serverStream(method, request, options);
+    const results = await collect(this.replayable(method, [request], options));
     if (results.length !== 1) throw invalidArgument(`${method} returned ${results.length} messages, expected one`);
     return results[0]!;
   }
 
-  /**
-   * Calls whose whole request is in hand are sent once more, on a new connection, when the
-   * server refused the stream unprocessed (it was closing the old connection): gRPC's transparent retry.
-   */
-  private async serverStream(method: string, request: Uint8Array, options?: CallOptions): Promise<Uint8Array[]> {
-    try {
-      return await this.serverStreamOnce(method, request, options);
-    } catch (err) {
-      if (err instanceof RefusedStreamError) return this.serverStreamOnce(method, request, options);
-      throw err;
-    }
-  }
-
-  private async serverStreamOnce(method: string, request: Uint8Array, options?: CallOptions): Promise<Uint8Array[]> {
-    const call = this.start(method, options);
-    await call.send(request);
-    call.end();
-    const out: Uint8Array[] = [];
-    for await (const m of call.messages()) out.push(m);
-    return out;
-  }
-
   /** Sends handshake payloads and collects the server's answers and headers. */
   async handshake(payloads: Uint8Array[] = [new Uint8Array(0)], options?: CallOptions): Promise<HandshakeResult> {
-    try {
-      return await this.handshakeOnce(payloads, options);
-    } catch (err) {
-      if (err instanceof RefusedStreamError) return this.handshakeOnce(payloads, options);
-      throw err;
-    }
-  }
-
-  private async handshakeOnce(payloads: Uint8Array[], options?: CallOptions): Promise<HandshakeResult> {
-    const call = this.start('Handshake', options);
-    for (const payload of payloads) await call.send(encodeHandshake({ protocolVersion: 0, payload }));
-    call.end();
-    const answers: Uint8Array[] = [];
-    for await (const m of call.messages()) answers.push(decodeHandshake(m).payload);
+    const requests = payloads.map((payload) => encodeHandshake({ protocolVersion: 0, payload }));
+    const call = this.replayable('Handshake', requests, options);
+    const answers = (await collect(call)).map((m) => decodeHandshake(m).payload);
     return { payloads: answers, headers: await call.headers, trailers: call.trailers };
   }
 
   async *listFlights(criteria: string | Uint8Array = '', options?: CallOptions): AsyncGenerator<FlightInfo> {
     const expression = typeof criteria === 'string' ? Buffer.from(criteria) : criteria;
-    const call = this.start('ListFlights', options);
-    await call.send(encodeSingleBytes(expression));
-    call.end();
-    for await (const m of call.messages()) yield decodeFlightInfo(m);
+    for await (const m of this.replayable('ListFlights', [encodeSingleBytes(expression)], options).messages()) yield decodeFlightInfo(m);
   }
 
   async getFlightInfo(descriptor: DescriptorInput, options?: CallOptions): Promise<FlightInfo> {
@@ -309,12 +166,8 @@ export class FlightClient {
 
   /** Starts a DoGet; iterate the result for batches or call `readAll()` for a Table. */
   doGet(ticket: Uint8Array, options?: CallOptions): FlightRecordBatchStream {
-    const call = this.start('DoGet', options);
-    call.send(encodeTicket(ticket)).then(
-      () => call.end(),
-      () => undefined,
-    );
-    return new FlightRecordBatchStream(call);
+    const call = this.replayable('DoGet', [encodeTicket(ticket)], options);
+    return new FlightRecordBatchStream(call.messages(), () => call.cancel());
   }
 
   /** Reads a dataset whole: GetFlightInfo, then DoGet of every endpoint in order. */
@@ -357,7 +210,7 @@ export class FlightClient {
         if (!peek.done) yield peek.value;
         yield* it;
       };
-      for await (const m of ipcMessages(resolved, rest())) {
+      for await (const m of messagesFromBatches(resolved, rest())) {
         await call.send(flightDataHead({ descriptor: first ? toDescriptor(descriptor) : undefined, header: m.header, body: m.body }), m.body);
         first = false;
       }
@@ -377,12 +230,12 @@ export class FlightClient {
 
   async doAction(type: string, body: string | Uint8Array = new Uint8Array(0), options?: CallOptions): Promise<Uint8Array[]> {
     const raw = typeof body === 'string' ? Buffer.from(body) : body;
-    const results = await this.serverStream('DoAction', encodeAction({ type, body: raw }), options);
+    const results = await collect(this.replayable('DoAction', [encodeAction({ type, body: raw })], options));
     return results.map((r) => decodeSingleBytes(r, 'Result'));
   }
 
   async listActions(options?: CallOptions): Promise<ActionType[]> {
-    return (await this.serverStream('ListActions', new Uint8Array(0), options)).map(decodeActionType);
+    return (await collect(this.replayable('ListActions', [new Uint8Array(0)], options))).map(decodeActionType);
   }
 
   close(): Promise<void> {

@@ -6,7 +6,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Registry } from '../registry.js';
 import type { RegistryDatabase } from './schema.js';
-import { SqlRegistry } from './sql-registry.js';
+import { openSqlRegistry } from './sql-registry.js';
 
 export interface RegistryLocation {
   databaseUrl?: string;
@@ -30,7 +30,7 @@ export async function openRegistry(location: RegistryLocation): Promise<Registry
     pool.on('error', (err) => location.onBackendError?.(err));
     const db = new Kysely<RegistryDatabase>({ dialect: new PostgresDialect({ pool }) });
     try {
-      return await SqlRegistry.open(db, 'postgres');
+      return await openSqlRegistry(db, 'postgres');
     } catch (err) {
       await db.destroy().catch(() => undefined);
       throw err;
@@ -42,5 +42,5 @@ export async function openRegistry(location: RegistryLocation): Promise<Registry
   // The CLI and the server write the same file; wait for each other's locks instead of failing.
   file.pragma('busy_timeout = 5000');
   const db = new Kysely<RegistryDatabase>({ dialect: new SqliteDialect({ database: file }) });
-  return SqlRegistry.open(db, 'sqlite');
+  return openSqlRegistry(db, 'sqlite');
 }
