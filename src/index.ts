@@ -37,3 +37,8 @@ export type { AuthenticatedCall } from './flight/binding.js';
 export type { ServerCall, MessageSink } from './flight/transport/call.js';
 export type { AccessControl } from './flight/access.js';
 export { allowAll } from './flight/access.js';
+
+// Other Node services that accept flightgate access tokens (OAuth resource servers).
+export { flightgateResourceServer } from './resource-server/fastify-plugin.js';
+export type { FlightgateResourceServerOptions, RouteAccess, FlightgateAccess } from './resource-server/fastify-plugin.js';
+export { AccessTokenVerifier } from './resource-server/access-token-verifier.js';

@@ -25,7 +25,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   tls: ['config', 'core'],
   flight: ['core', 'ipc', 'catalog', 'auth', 'authz', 'audit', 'tokens'],
   http: ['core', 'audit', 'auth', 'tokens'],
-  '(root)': ['core', 'ipc', 'config', 'audit', 'stores', 'catalog', 'authz', 'tokens', 'auth', 'tls', 'flight', 'http'],
+  'resource-server': ['core', 'stores', 'tokens'],
+  '(root)': ['core', 'ipc', 'config', 'audit', 'stores', 'catalog', 'authz', 'tokens', 'auth', 'tls', 'flight', 'http', 'resource-server'],
   cli: ['(root)', 'core', 'config', 'stores', 'catalog', 'auth', 'tokens', 'tls'],
 };
 
