@@ -58,7 +58,7 @@ export class UserDirectory {
     this.policyEntry = undefined;
   }
 
-  /** Forgets what is cached about `name` (after a change made in this process). */
+  /** Forgets what is cached about `name` and the policy, which its roles feed (after a change made in this process). */
   forget(name: string): void {
     this.cachedUsers.delete(name);
     this.policyEntry = undefined;

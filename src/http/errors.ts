@@ -12,6 +12,8 @@ export function sendOAuthError(reply: FastifyReply, err: unknown, onInternal: (e
   else if (err instanceof FlightgateError && err.status === Status.UNAVAILABLE) e = new OAuthError('temporarily_unavailable', err.message, 503);
   else if (err instanceof FlightgateError && err.status === Status.UNAUTHENTICATED) e = new OAuthError('invalid_grant', err.message);
   else if (err instanceof FlightgateError && err.status === Status.INVALID_ARGUMENT) e = new OAuthError('invalid_request', err.message);
+  // A capacity limit (the login throttle's, for the password grant) is the client's cue to retry later, not a server fault.
+  else if (err instanceof FlightgateError && err.status === Status.RESOURCE_EXHAUSTED) e = new OAuthError('temporarily_unavailable', err.message, 429);
   else {
     onInternal(err);
     e = new OAuthError('server_error', 'internal error', 500);

@@ -48,7 +48,7 @@ export function openApiDocument(issuer: string): object {
     paths: {
       '/oauth2/token': {
         post: {
-          summary: 'Token endpoint: client_credentials, refresh_token, token exchange (RFC 8693), password (only if enabled)',
+          summary: `Token endpoint (RFC 6749, RFC 8693): ${SUPPORTED_GRANTS.join(', ')}; password only if enabled`,
           security: [{ clientBasic: [] }, {}],
           requestBody: form(
             {

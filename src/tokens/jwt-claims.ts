@@ -34,7 +34,8 @@ export function checkClaims(payload: Record<string, unknown>, rules: ClaimRules,
   if (aud === undefined) throw invalidToken('token has no audience ("aud")');
   if (!audienceMatches(aud, rules.audience)) throw invalidToken('token audience ("aud") not accepted');
   if (!isNumericDate(exp)) throw invalidToken('token has no expiry ("exp")');
-  if (nowSeconds > exp + rules.leewaySeconds) throw invalidToken('token expired');
+  // RFC 7519 §4.1.4: valid only before `exp`, so the instant itself is already too late.
+  if (nowSeconds >= exp + rules.leewaySeconds) throw invalidToken('token expired');
   if (nbf !== undefined && (!isNumericDate(nbf) || nbf > nowSeconds + rules.leewaySeconds)) throw invalidToken('token not valid yet ("nbf")');
   if (iat !== undefined && (!isNumericDate(iat) || iat > nowSeconds + rules.leewaySeconds)) throw invalidToken('token issued in the future ("iat")');
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) throw invalidToken('token has no subject ("sub")');

@@ -76,5 +76,9 @@ export function openKeyEncryptionKey(source: KeyEncryptionKeySource): KeyEncrypt
   const file = join(resolve(source.dataDir), 'key-encryption.key');
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);
-  return KeyEncryptionKey.fromBase64(readFileSync(file, 'utf8'));
+  try {
+    return KeyEncryptionKey.fromBase64(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`${file} does not hold a key-encryption key (base64 of 32 bytes): ${err instanceof Error ? err.message : String(err)}`);
+  }
 }

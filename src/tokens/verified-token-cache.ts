@@ -23,6 +23,8 @@ export class VerifiedTokenCache<T> {
 
   set(token: string, value: T, untilMs: number): void {
     if (this.maxEntries <= 0) return;
+    // Setting a token again (two callers verified it at once) replaces it and evicts nothing.
+    if (this.entries.delete(token)) return void this.entries.set(token, { value, untilMs });
     if (this.entries.size >= this.maxEntries) {
       // Oldest first: a Map iterates in insertion order.
       const oldest = this.entries.keys().next();

@@ -187,7 +187,10 @@ describe('with introspection', () => {
 
   test('a plugin without a way to hear of revocations is refused at registration', async () => {
     const bare = Fastify();
-    await assert.rejects(bare.register(flightgateResourceServer, { issuer: flightgate.httpUri!, audience: 'flightgate' }).ready(), /introspection|revocationRedisUrl/);
+    await assert.rejects(async () => {
+      await bare.register(flightgateResourceServer, { issuer: flightgate.httpUri!, audience: 'flightgate' });
+      await bare.ready();
+    }, /introspection|revocationRedisUrl/);
     await bare.close();
   });
 });
