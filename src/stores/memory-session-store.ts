@@ -32,12 +32,13 @@ export class MemorySessionStore implements SessionStore {
 
   async touch(id: string, now: number): Promise<void> {
     const r = this.sessions.get(id);
-    if (r) this.sessions.set(id, { ...r, lastSeenAt: now });
+    // An ended session stays ended: use after the end must not bring it back.
+    if (r && sessionEnd(r) > now) this.sessions.set(id, { ...r, lastSeenAt: now });
   }
 
   async markRotated(id: string, now: number, graceUntil: number, successor: string): Promise<boolean> {
     const r = this.sessions.get(id);
-    if (!r || r.rotatedAt !== undefined) return false;
+    if (!r || r.rotatedAt !== undefined || sessionEnd(r) <= now) return false;
     this.sessions.set(id, { ...r, rotatedAt: now, graceUntil, successor });
     return true;
   }
@@ -48,10 +49,11 @@ export class MemorySessionStore implements SessionStore {
 
   async deleteUser(user: string): Promise<number> {
     let n = 0;
+    const now = Date.now();
     for (const [id, r] of this.sessions) {
       if (r.user === user) {
         this.sessions.delete(id);
-        n++;
+        if (sessionEnd(r) > now) n++;
       }
     }
     return n;

@@ -50,14 +50,22 @@ export class RedisSessionStore implements SessionStore {
         expiresAt: String(r.expiresAt),
         idleMs: String(r.idleMs),
         lastSeenAt: String(r.lastSeenAt),
+        ...(r.rotatedAt !== undefined ? { rotatedAt: String(r.rotatedAt) } : {}),
+        ...(r.graceUntil !== undefined ? { graceUntil: String(r.graceUntil) } : {}),
+        ...(r.successor ? { successor: r.successor } : {}),
         ...(r.predecessor ? { predecessor: r.predecessor } : {}),
       };
+      // The user's index lives as long as the longest of its sessions: NX gives a new index its
+      // expiry, GT only ever extends it, so a shorter session put later cannot take the index
+      // (and the longer sessions' ids) with it when it ends.
       await this.redis
         .multi()
+        .del(SESSION(id))
         .hset(SESSION(id), fields)
         .pexpireat(SESSION(id), sessionEnd(r))
         .sadd(USER(r.user), id)
-        .pexpireat(USER(r.user), r.expiresAt)
+        .pexpireat(USER(r.user), r.expiresAt, 'NX')
+        .pexpireat(USER(r.user), r.expiresAt, 'GT')
         .exec()
         .then(throwOnFailedStep);
     });
@@ -101,9 +109,10 @@ export class RedisSessionStore implements SessionStore {
     return this.guard(async () => {
       const ids = await this.redis.smembers(USER(user));
       if (ids.length === 0) return 0;
-      const deleted = await this.redis.del(...ids.map(SESSION));
-      await this.redis.del(USER(user));
-      return deleted;
+      // Only the ids read are removed from the index: a session put meanwhile stays findable.
+      const results = await this.redis.multi().del(...ids.map(SESSION)).srem(USER(user), ...ids).exec();
+      throwOnFailedStep(results);
+      return Number(results![0]![1]);
     });
   }
 
