@@ -35,3 +35,5 @@ FG_NOSYNC=$(start flightgate-nofsync FLIGHTGATE_DURABLE_WRITES=false)
 bash scripts/bench-auth.sh
 # OAuth token service (tokens/s, introspections/s vs oidc-provider and our no-op route) and JWT vs session bearers on Flight.
 bash scripts/bench-oauth.sh
+# Libraries in place of our own code (prom-client, @peculiar/x509) and the one kept (the audit writer), measured against each other.
+node --import tsx bench/library-choices.mts

@@ -81,7 +81,9 @@ export class AuditLog implements AuditSink {
   private readonly file: WriteStream | undefined;
   /**
    * Lines wait here up to FLUSH_MS (or FLUSH_LINES lines) and go out in one write: a write per
-   * event would cost a system call on every Flight call.
+   * event would cost a system call on every Flight call. Every authenticated call writes a line,
+   * so its cost is part of authentication's: pino's logger costs twice this writer per line and
+   * its asynchronous destination more (bench/library-choices.mts), so this one stays.
    */
   private pending: string[] = [];
   private timer: NodeJS.Timeout | undefined;

@@ -4,7 +4,7 @@
  * decision is recorded once and both views always agree.
  */
 import { readFileSync } from 'node:fs';
-import { Counter, Gauge, Histogram, MetricsRegistry } from './metrics.js';
+import { Counter, exposition, Histogram, Registry, scrapedCounter, scrapedGauge } from './metrics.js';
 import type { AuditEvent, AuditSink } from './audit-log.js';
 import { DATASET_ACTIONS } from '../core/actions.js';
 import { AUTH_METHODS, GRANT_TYPES } from '../core/vocabulary.js';
@@ -34,33 +34,50 @@ function version(): string {
 }
 
 export class FlightgateMetrics {
-  readonly registry = new MetricsRegistry();
-  private readonly calls = this.registry.register(new Counter('flightgate_rpc_calls_total', 'Flight calls ended, by RPC and gRPC status', ['rpc', 'code']));
-  private readonly latency = this.registry.register(new Histogram('flightgate_rpc_duration_seconds', 'Flight call duration, from headers to status', ['rpc'], LATENCY_BUCKETS));
-  private readonly auth = this.registry.register(new Counter('flightgate_auth_total', 'Authentication decisions, by method and outcome (ok, denied, error)', ['method', 'outcome']));
-  private readonly denied = this.registry.register(new Counter('flightgate_authz_denied_total', 'Calls refused by the authorization policy, by action', ['action']));
-  private readonly rows = this.registry.register(new Counter('flightgate_rows_streamed_total', 'Rows sent (DoGet, DoExchange) or received (DoPut)', ['rpc']));
-  private readonly bytes = this.registry.register(new Counter('flightgate_bytes_streamed_total', 'Arrow IPC bytes sent or received', ['rpc']));
-  private readonly tokens = this.registry.register(new Counter('flightgate_tokens_issued_total', 'Access tokens issued by the token service, by grant', ['grant']));
-  private readonly reuse = this.registry.register(new Counter('flightgate_refresh_token_reuse_total', 'Refresh tokens presented again after rotation (their family was revoked)', []));
-  private readonly sessions = this.registry.register(new Counter('flightgate_sessions_total', 'Session events: created, rotated, revoked', ['event']));
+  readonly registry = new Registry();
+  private readonly calls = this.counter('flightgate_rpc_calls_total', 'Flight calls ended, by RPC and gRPC status', ['rpc', 'code']);
+  private readonly latency = new Histogram({
+    name: 'flightgate_rpc_duration_seconds',
+    help: 'Flight call duration, from headers to status',
+    labelNames: ['rpc'],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly auth = this.counter('flightgate_auth_total', 'Authentication decisions, by method and outcome (ok, denied, error)', ['method', 'outcome']);
+  private readonly denied = this.counter('flightgate_authz_denied_total', 'Calls refused by the authorization policy, by action', ['action']);
+  private readonly rows = this.counter('flightgate_rows_streamed_total', 'Rows sent (DoGet, DoExchange) or received (DoPut)', ['rpc']);
+  private readonly bytes = this.counter('flightgate_bytes_streamed_total', 'Arrow IPC bytes sent or received', ['rpc']);
+  private readonly tokens = this.counter('flightgate_tokens_issued_total', 'Access tokens issued by the token service, by grant', ['grant']);
+  private readonly reuse = this.counter('flightgate_refresh_token_reuse_total', 'Refresh tokens presented again after rotation (their family was revoked)', []);
+  private readonly sessions = this.counter('flightgate_sessions_total', 'Session events: created, rotated, revoked', ['event']);
+
+  private counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
 
   constructor(sources: MetricSources) {
     const r = this.registry;
-    r.register(new Gauge('flightgate_active_calls', 'Flight calls in progress', () => sources.activeCalls()));
-    r.register(new Gauge('flightgate_active_sessions', 'Live session tokens (all replicas when sessions are in Redis)', () => sources.activeSessions()));
-    r.register(new Gauge('flightgate_connections', 'Open client connections (Flight)', () => sources.connections?.() ?? 0));
-    r.register(new Gauge('flightgate_pending_bytes', 'Bytes held for messages still arriving, and for what calls send before they are authenticated (transport.maxPendingBytes)', () => sources.pendingBytes?.() ?? 0));
-    r.register(new Gauge('process_resident_memory_bytes', 'Resident set size', () => process.memoryUsage.rss()));
-    r.register(new Gauge('nodejs_heap_used_bytes', 'V8 heap in use', () => process.memoryUsage().heapUsed));
-    r.register(new Gauge('process_cpu_seconds_total', 'User and system CPU time', () => {
-      const u = process.cpuUsage();
-      return (u.user + u.system) / 1e6;
-    }, 'counter'));
+    scrapedGauge(r, { name: 'flightgate_active_calls', help: 'Flight calls in progress', read: () => sources.activeCalls() });
+    scrapedGauge(r, { name: 'flightgate_active_sessions', help: 'Live session tokens (all replicas when sessions are in Redis)', read: () => sources.activeSessions() });
+    scrapedGauge(r, { name: 'flightgate_connections', help: 'Open client connections (Flight)', read: () => sources.connections?.() ?? 0 });
+    scrapedGauge(r, {
+      name: 'flightgate_pending_bytes',
+      help: 'Bytes held for messages still arriving, and for what calls send before they are authenticated (transport.maxPendingBytes)',
+      read: () => sources.pendingBytes?.() ?? 0,
+    });
+    scrapedGauge(r, { name: 'process_resident_memory_bytes', help: 'Resident set size', read: () => process.memoryUsage.rss() });
+    scrapedGauge(r, { name: 'nodejs_heap_used_bytes', help: 'V8 heap in use', read: () => process.memoryUsage().heapUsed });
+    scrapedCounter(r, {
+      name: 'process_cpu_seconds_total',
+      help: 'User and system CPU time',
+      read: () => {
+        const u = process.cpuUsage();
+        return (u.user + u.system) / 1e6;
+      },
+    });
     const started = Date.now() / 1000 - process.uptime();
-    r.register(new Gauge('process_start_time_seconds', 'Start time since the epoch', () => started));
-    const v = version();
-    r.register(new Gauge(`flightgate_build_info{version="${v.replace(/[^\w.+-]/g, '_')}"}`, 'The running version', () => 1));
+    scrapedGauge(r, { name: 'process_start_time_seconds', help: 'Start time since the epoch', read: () => started });
+    scrapedGauge(r, { name: 'flightgate_build_info', help: 'The running version', labels: { version: version() }, read: () => 1 });
   }
 
   /** For the transport: one call ended. `rpc` must be a registered method's name. */
@@ -110,6 +127,6 @@ export class FlightgateMetrics {
   }
 
   render(): Promise<string> {
-    return this.registry.render();
+    return exposition(this.registry);
   }
 }

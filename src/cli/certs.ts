@@ -1,7 +1,7 @@
 /** `flightgate certs dev`: a development CA with server and client certificates, to try TLS and mTLS. */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { DEFAULT_DEV_CLIENT, DEFAULT_DEV_HOSTS, writeDevCertificates } from '../tls/dev-certificates.js';
+import { DEFAULT_DEV_CLIENT, DEFAULT_DEV_HOSTS } from '../tls/dev-names.js';
 import { UsageError } from './usage-error.js';
 
 export const CERTS_USAGE = `usage: flightgate certs dev --out DIR [--host NAME]... [--client NAME] [--force]
@@ -41,7 +41,9 @@ export async function certsCommand(argv: string[]): Promise<number> {
   const dir = resolve(values.out);
   let files;
   try {
-    files = writeDevCertificates(dir, { hosts: values.host, clientName: values.client, force: values.force });
+    // Loaded here only: no other command needs the certificate library.
+    const { writeDevCertificates } = await import('../tls/dev-certificates.js');
+    files = await writeDevCertificates(dir, { hosts: values.host, clientName: values.client, force: values.force });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

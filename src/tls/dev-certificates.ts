@@ -24,10 +24,11 @@ export interface DevCertificateFiles {
   clientKey: string;
 }
 
-export const DEFAULT_DEV_HOSTS = ['localhost', '127.0.0.1', '::1'] as const;
-export const DEFAULT_DEV_CLIENT = 'dev-client';
+import { DEFAULT_DEV_CLIENT, DEFAULT_DEV_HOSTS } from './dev-names.js';
 
-export function writeDevCertificates(dir: string, options: DevCertificateOptions = {}): DevCertificateFiles {
+export { DEFAULT_DEV_CLIENT, DEFAULT_DEV_HOSTS };
+
+export async function writeDevCertificates(dir: string, options: DevCertificateOptions = {}): Promise<DevCertificateFiles> {
   const files: DevCertificateFiles = {
     caCert: join(dir, 'ca.pem'),
     caKey: join(dir, 'ca.key'),
@@ -41,9 +42,9 @@ export function writeDevCertificates(dir: string, options: DevCertificateOptions
     if (present.length) throw new Error(`${present.join(', ')} already exist${present.length === 1 ? 's' : ''}; pass --force to replace them`);
   }
   const hosts = options.hosts?.length ? options.hosts : DEFAULT_DEV_HOSTS;
-  const ca = issueCertificate({ commonName: 'flightgate development CA', organization: 'flightgate (development only)', kind: 'ca', validDays: 3650 });
-  const server = issueCertificate({ commonName: hosts[0]!, kind: 'server', altNames: hosts, validDays: 397 }, ca);
-  const client = issueCertificate({ commonName: options.clientName ?? DEFAULT_DEV_CLIENT, kind: 'client', validDays: 397 }, ca);
+  const ca = await issueCertificate({ commonName: 'flightgate development CA', organization: 'flightgate (development only)', kind: 'ca', validDays: 3650 });
+  const server = await issueCertificate({ commonName: hosts[0]!, kind: 'server', altNames: hosts, validDays: 397 }, ca);
+  const client = await issueCertificate({ commonName: options.clientName ?? DEFAULT_DEV_CLIENT, kind: 'client', validDays: 397 }, ca);
   mkdirSync(dir, { recursive: true });
   const write = (path: string, text: string, secret: boolean): void => writeFileSync(path, text, { mode: secret ? 0o600 : 0o644 });
   write(files.caCert, ca.certificatePem, false);

@@ -3,48 +3,25 @@ import assert from 'node:assert/strict';
 import type { GrantType } from '../../src/core/vocabulary.js';
 import { test } from 'node:test';
 import { FlightgateMetrics } from '../../src/audit/flightgate-metrics.js';
-import { Counter, Gauge, Histogram, MetricsRegistry } from '../../src/audit/metrics.js';
+import { exposition, Registry, scrapedCounter, scrapedGauge } from '../../src/audit/metrics.js';
 import { FlightgateError } from '../../src/core/errors.js';
 import { FlightClient } from '../../src/flight/client/flight-client.js';
 import { startTestServer } from '../helpers/server.js';
 
-test('text format: HELP and TYPE, escaped label values, cumulative buckets, NaN for a gauge that cannot be read', async () => {
-  const r = new MetricsRegistry();
-  const c = r.register(new Counter('x_total', 'things\nhappened', ['kind']));
-  c.inc({ kind: 'a"b\\c\nd' });
-  c.inc({ kind: 'a"b\\c\nd' }, 2);
-  const h = r.register(new Histogram('lat_seconds', 'latency', ['rpc'], [0.1, 1]));
-  for (const v of [0.05, 0.5, 0.7, 5]) h.observe({ rpc: 'DoGet' }, v);
-  r.register(new Gauge('up', 'answers', () => 1));
-  r.register(new Gauge('broken', 'fails', async () => Promise.reject(new Error('down'))));
-  r.register(new Gauge('info{version="1.2"}', 'build', () => 1));
-  assert.throws(() => r.register(new Gauge('up', 'again', () => 0)), /registered twice/);
-  const text = await r.render();
-  assert.equal(
-    text,
-    [
-      '# HELP x_total things\\nhappened',
-      '# TYPE x_total counter',
-      'x_total{kind="a\\"b\\\\c\\nd"} 3',
-      '# HELP lat_seconds latency',
-      '# TYPE lat_seconds histogram',
-      'lat_seconds_bucket{rpc="DoGet",le="0.1"} 1',
-      'lat_seconds_bucket{rpc="DoGet",le="1"} 3',
-      'lat_seconds_bucket{rpc="DoGet",le="+Inf"} 4',
-      'lat_seconds_sum{rpc="DoGet"} 6.25',
-      'lat_seconds_count{rpc="DoGet"} 4',
-      '# HELP up answers',
-      '# TYPE up gauge',
-      'up 1',
-      '# HELP broken fails',
-      '# TYPE broken gauge',
-      'broken NaN',
-      '# HELP info build',
-      '# TYPE info gauge',
-      'info{version="1.2"} 1',
-      '',
-    ].join('\n'),
-  );
+test('values read at scrape: a failing source is NaN, not a failed scrape; fixed labels; a counter kept elsewhere only grows', async () => {
+  const r = new Registry();
+  let cpu = 1.5;
+  scrapedGauge(r, { name: 'up', help: 'answers', read: () => 1 });
+  scrapedGauge(r, { name: 'broken', help: 'fails', read: async () => Promise.reject(new Error('down')) });
+  scrapedGauge(r, { name: 'info', help: 'build', labels: { version: '1.2"x' }, read: () => 1 });
+  scrapedCounter(r, { name: 'cpu_seconds_total', help: 'cpu', read: () => cpu });
+  const lines = (await exposition(r)).split('\n');
+  for (const expected of ['# TYPE up gauge', 'up 1', 'broken NaN', 'info{version="1.2\\"x"} 1', '# TYPE cpu_seconds_total counter', 'cpu_seconds_total 1.5']) {
+    assert.ok(lines.includes(expected), `${expected} in\n${lines.join('\n')}`);
+  }
+  cpu = 2.25;
+  assert.ok((await exposition(r)).split('\n').includes('cpu_seconds_total 2.25'));
+  assert.throws(() => scrapedGauge(r, { name: 'up', help: 'again', read: () => 0 }), /already been registered/);
 });
 
 test('every grant the token service knows is a label of its own; the token-exchange URN is not "other"', async () => {

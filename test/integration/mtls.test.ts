@@ -34,20 +34,20 @@ let forged: { cert: string; key: string };
 const pair = (c: IssuedCertificate): { cert: string; key: string } => ({ cert: c.certificatePem, key: privateKeyPem(c.privateKey) });
 
 /** A client certificate our CA signed. */
-const signedByDevCa = (commonName: string, altNames?: string[]): { cert: string; key: string } =>
-  pair(issueCertificate({ commonName, kind: 'client', validDays: 2, ...(altNames ? { altNames } : {}) }, devCa));
+const signedByDevCa = async (commonName: string, altNames?: string[]): Promise<{ cert: string; key: string }> =>
+  pair(await issueCertificate({ commonName, kind: 'client', validDays: 2, ...(altNames ? { altNames } : {}) }, devCa));
 
-const devClient = (): { cert: string; key: string } => signedByDevCa('etl-job');
+const devClient = (): Promise<{ cert: string; key: string }> => signedByDevCa('etl-job');
 
-before(() => {
-  devCa = issueCertificate({ commonName: 'test CA', kind: 'ca', validDays: 2 });
+before(async () => {
+  devCa = await issueCertificate({ commonName: 'test CA', kind: 'ca', validDays: 2 });
   ca = devCa.certificatePem;
-  const server = issueCertificate({ commonName: 'localhost', kind: 'server', altNames: ['localhost', '127.0.0.1'], validDays: 2 }, devCa);
+  const server = await issueCertificate({ commonName: 'localhost', kind: 'server', altNames: ['localhost', '127.0.0.1'], validDays: 2 }, devCa);
   writeFileSync(files.caCert, ca);
   writeFileSync(files.serverCert, server.certificatePem);
   writeFileSync(files.serverKey, privateKeyPem(server.privateKey));
-  const strangerCa = issueCertificate({ commonName: 'stranger CA', kind: 'ca', validDays: 2 });
-  forged = pair(issueCertificate({ commonName: 'etl-job', kind: 'client', validDays: 2 }, strangerCa));
+  const strangerCa = await issueCertificate({ commonName: 'stranger CA', kind: 'ca', validDays: 2 });
+  forged = pair(await issueCertificate({ commonName: 'etl-job', kind: 'client', validDays: 2 }, strangerCa));
 });
 
 function tlsSection(mode: 'optional' | 'required') {
@@ -130,7 +130,7 @@ describe('mutual TLS, optional client certificates', () => {
 
   test('a mapped client certificate alone authenticates, with the roles of its mapping', async () => {
     assert.match(server.uri, /^grpc\+tls:\/\//);
-    await using(clientFor(server, devClient()), async (c) => {
+    await using(clientFor(server, await devClient()), async (c) => {
       const table = await c.readTable('db1');
       assert.equal(table.numRows, 3);
       await rejectsWith(c.readTable('db2'), 'PERMISSION_DENIED', /"svc-etl" may not read dataset "db2"/);
@@ -143,7 +143,7 @@ describe('mutual TLS, optional client certificates', () => {
 
   test('with a Bearer token too, the token decides who calls', async () => {
     const token = await using(clientFor(server), (c) => c.login('user2', 'pass2'));
-    await using(clientFor(server, devClient(), token), async (c) => {
+    await using(clientFor(server, await devClient(), token), async (c) => {
       assert.equal((await c.readTable('db2')).numRows, 3);
       await rejectsWith(c.readTable('db1'), 'PERMISSION_DENIED', /"user2"/);
     });
@@ -168,12 +168,12 @@ describe('mutual TLS, optional client certificates', () => {
   });
 
   test('a verified certificate nobody mapped gets nothing by itself', async () => {
-    const signed = signedByDevCa('someone-else');
+    const signed = await signedByDevCa('someone-else');
     await using(clientFor(server, signed), (c) => rejectsWith(c.getFlightInfo('db1'), 'UNAUTHENTICATED', /"someone-else" is not mapped to a principal/));
   });
 
   test('a SPIFFE-style URI alternative name maps too', async () => {
-    const spiffe = signedByDevCa('reporting-pod-17', ['spiffe://example.org/reporting']);
+    const spiffe = await signedByDevCa('reporting-pod-17', ['spiffe://example.org/reporting']);
     await using(clientFor(server, spiffe), async (c) => {
       assert.equal((await c.readTable('db2')).numRows, 3);
       await rejectsWith(c.readTable('db1'), 'PERMISSION_DENIED', /"spiffe:\/\/example.org\/reporting"/);
@@ -209,11 +209,11 @@ describe('mutual TLS, required client certificates', () => {
     await using(clientFor(server), (c) => rejectsWith(c.getFlightInfo('db1'), 'UNAUTHENTICATED', /requires a client certificate/));
     await using(clientFor(server), (c) => rejectsWith(c.login('user1', 'pass1'), 'UNAUTHENTICATED', /requires a client certificate/));
     await using(clientFor(server, forged), (c) => rejectsWith(c.getFlightInfo('db1'), 'UNAUTHENTICATED', /client certificate was not accepted/));
-    const token = await using(clientFor(server, devClient()), async (c) => {
+    const token = await using(clientFor(server, await devClient()), async (c) => {
       assert.equal((await c.readTable('db1')).numRows, 3);
       return c.login('user2', 'pass2');
     });
-    await using(clientFor(server, devClient(), token), async (c) => assert.equal((await c.readTable('db2')).numRows, 3));
+    await using(clientFor(server, await devClient(), token), async (c) => assert.equal((await c.readTable('db2')).numRows, 3));
   });
 
   test('pyarrow: grpc+tls with the root certificate and a client certificate; none, and the connection is refused', async () => {
@@ -241,7 +241,7 @@ try:
 except flight.FlightUnauthenticatedError as e:
     print("no certificate login: unauthenticated", "requires a client certificate" in str(e))
 `;
-    const client = devClient();
+    const client = await devClient();
     writeFileSync(join(dir, 'py-client.pem'), client.cert);
     writeFileSync(join(dir, 'py-client.key'), client.key);
     const r = await runPython(['-c', script, server.uri.replace('127.0.0.1', 'localhost'), files.caCert, join(dir, 'py-client.pem'), join(dir, 'py-client.key')]);
@@ -256,9 +256,9 @@ describe('revoking client certificates with a CRL, re-read without a restart', (
   let etl: IssuedCertificate;
   let reporting: IssuedCertificate;
   before(async () => {
-    etl = issueCertificate({ commonName: 'etl-job', kind: 'client', validDays: 2 }, devCa);
-    reporting = issueCertificate({ commonName: 'pod', kind: 'client', altNames: ['spiffe://example.org/reporting'], validDays: 2 }, devCa);
-    writeFileSync(crlFile, issueCrl(devCa, [], 7));
+    etl = await issueCertificate({ commonName: 'etl-job', kind: 'client', validDays: 2 }, devCa);
+    reporting = await issueCertificate({ commonName: 'pod', kind: 'client', altNames: ['spiffe://example.org/reporting'], validDays: 2 }, devCa);
+    writeFileSync(crlFile, await issueCrl(devCa, [], 7));
     server = await startTestServer({ demo: true, demoNumbersRows: 1000, tls: { ...tlsSection('optional'), clientCrlFile: crlFile } }, { secure: true });
   });
   after(async () => server?.stop());
@@ -267,7 +267,7 @@ describe('revoking client certificates with a CRL, re-read without a restart', (
     const kept = clientFor(server, pair(etl));
     try {
       assert.equal((await kept.readTable('db1')).numRows, 3);
-      writeFileSync(crlFile, issueCrl(devCa, [etl], 7));
+      writeFileSync(crlFile, await issueCrl(devCa, [etl], 7));
       server.reloadTls();
       // The open connection was asked to close: the next call reconnects and is verified again.
       await rejectsWith(kept.getFlightInfo('db1'), 'UNAUTHENTICATED', /client certificate was not accepted: CERT_REVOKED/);
@@ -322,7 +322,7 @@ describe('TLS configuration is checked at start', () => {
     };
     await assert.rejects(start({ certFile: join(dir, 'missing.pem'), keyFile: files.serverKey }), /tls: cannot read the certificate \(tls\.certFile\) file .*missing\.pem: ENOENT/);
     const otherKey = join(dir, 'other.key');
-    writeFileSync(otherKey, privateKeyPem(issueCertificate({ commonName: 'o', kind: 'ca', validDays: 1 }).privateKey));
+    writeFileSync(otherKey, privateKeyPem((await issueCertificate({ commonName: 'o', kind: 'ca', validDays: 1 })).privateKey));
     await assert.rejects(start({ certFile: files.serverCert, keyFile: otherKey }), /tls\.keyFile: .*other\.key is not the key of the certificate in tls\.certFile/);
     await assert.rejects(start({ certFile: files.serverCert, keyFile: files.serverKey, clientCaFile: files.serverKey }), /tls: tls\.clientCaFile .*server\.key holds no PEM certificate/);
   });

@@ -1,3 +1,4 @@
+// The implementation flightgate used before this library replaced it; kept only as the baseline of bench/library-choices.mts.
 /**
  * The few DER encodings (ITU-T X.690) an X.509 certificate needs. Encoding only, and only what
  * `certificate-builder.ts` uses: certificates are read back by OpenSSL, never by this code.
