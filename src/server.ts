@@ -125,7 +125,6 @@ async function start(config: Config, options: StartOptions): Promise<RunningServ
     onInternalError: (method, err) => logger.error(`${method} failed`, err),
     onCallEnd: (rpc, status, seconds) => metrics.callEnded(rpc, statusName(status), seconds),
   });
-  const audit = security?.audit;
   let address;
   try {
     // Registering commands and actions can fail (a name given twice): nothing may be left open then.
@@ -137,9 +136,6 @@ async function start(config: Config, options: StartOptions): Promise<RunningServ
       tickets: security?.tickets ?? new TicketCodec(),
       commands: options.commands,
       actions: options.actions,
-      onDataAccess: audit
-        ? (e) => audit.record({ event: 'data.access', outcome: e.outcome === 'ok' ? 'ok' : 'error', principal: e.principal.id, kind: e.principal.kind, issuer: e.principal.issuer, method: e.principal.method, peer: e.peer, rpc: e.rpc, dataset: e.dataset, rows: e.rows, bytes: e.bytes, ...(e.mode ? { action: e.mode } : {}) })
-        : undefined,
     }).bind(grpc);
     address = await grpc.listen(config.host, config.port);
   } catch (err) {

@@ -22,6 +22,19 @@ export interface RefreshedSession {
   expiresIn: number;
 }
 
+/** A read or an upload that ran, ok or not: what the audit log records about data access. */
+export interface DataAccess {
+  rpc: 'DoGet' | 'DoPut';
+  principal: Principal;
+  peer: string;
+  dataset: string;
+  rows: number;
+  bytes: number;
+  outcome: 'ok' | 'error';
+  /** An upload's mode (create, append, replace). */
+  mode?: string;
+}
+
 export interface AccessControl {
   /** Establishes the caller of `call`, or throws UNAUTHENTICATED. */
   authenticate(call: ServerCall, rpc: string): Promise<Principal>;
@@ -40,6 +53,8 @@ export interface AccessControl {
    * RESOURCE_EXHAUSTED over an upload limit or quota. Absent: no limits.
    */
   chargeUpload?(principal: Principal, bytes: number, totalSoFar: number): void;
+  /** Records a data access once it has ended (the audit log's `data.access`). Absent: not recorded. */
+  recordDataAccess?(access: DataAccess): void;
 }
 
 /** Lets everyone do everything: for embedding the data plane without authentication (tests, benchmarks). */

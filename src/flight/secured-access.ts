@@ -10,7 +10,7 @@ import type { UserDirectory } from '../auth/user-directory.js';
 import type { DatasetAction } from '../core/actions.js';
 import { permissionDenied } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
-import type { AccessControl, HandshakeOutcome, RefreshedSession } from './access.js';
+import type { AccessControl, DataAccess, HandshakeOutcome, RefreshedSession } from './access.js';
 import { decodeBasicAuth, type BasicAuth } from './proto/messages.js';
 import type { ServerCall } from './transport/call.js';
 import type { UsageLimits } from '../authz/usage-limits.js';
@@ -57,6 +57,14 @@ export class SecuredAccess implements AccessControl {
     });
     // The same answer whether or not the dataset exists: a denial must not reveal names.
     throw permissionDenied(`"${principal.id}" may not ${action} dataset "${dataset}"`);
+  }
+
+  recordDataAccess(e: DataAccess): void {
+    const p = e.principal;
+    this.audit.record({
+      event: 'data.access', outcome: e.outcome, principal: p.id, kind: p.kind, issuer: p.issuer, method: p.method,
+      peer: e.peer, rpc: e.rpc, dataset: e.dataset, rows: e.rows, bytes: e.bytes, ...(e.mode ? { action: e.mode } : {}),
+    });
   }
 
   async may(principal: Principal, action: DatasetAction, dataset: string): Promise<boolean> {

@@ -49,23 +49,10 @@ export interface FlightServiceOptions {
   ticketTtlMs: number;
   /** Signs and checks tickets; replicas must share its key. A random key when unset. */
   tickets?: TicketCodec;
-  /** Observer of data access, for audit and metrics. */
-  onDataAccess?: (event: DataAccessEvent) => void;
   /** CMD commands besides the built-in ones (the JSON dataset command, `echo`). */
   commands?: readonly FlightCommand[];
   /** DoAction types besides the built-in ones. */
   actions?: readonly ActionDefinition[];
-}
-
-export interface DataAccessEvent {
-  rpc: 'DoGet' | 'DoPut';
-  principal: Principal;
-  peer: string;
-  dataset: string;
-  rows: number;
-  bytes: number;
-  outcome: 'ok' | 'error';
-  mode?: string;
 }
 
 export class FlightService {
@@ -252,7 +239,7 @@ export class FlightService {
       rows = (await ds.stats()).records;
       outcome = 'ok';
     } finally {
-      this.options.onDataAccess?.({ rpc: 'DoGet', principal, peer: call.peer, dataset: ds.name, rows, bytes, outcome });
+      this.access.recordDataAccess?.({ rpc: 'DoGet', principal, peer: call.peer, dataset: ds.name, rows, bytes, outcome });
     }
   }
 
@@ -295,7 +282,7 @@ export class FlightService {
       await upload.abort();
       throw err;
     } finally {
-      this.options.onDataAccess?.({
+      this.access.recordDataAccess?.({
         rpc: 'DoPut', principal, peer: call.peer, dataset, mode, rows: upload.rowsWritten, bytes: upload.bytesWritten, outcome,
       });
     }
