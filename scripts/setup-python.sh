@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Creates .venv with pyarrow (from the configured package index) unless it is already there.
+# Creates .venv with pyarrow, and protobuf with grpcio-tools for the Flight SQL test client (from
+# the configured package index), unless they are already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if .venv/bin/python -c 'import pyarrow.flight' 2>/dev/null; then exit 0; fi
-if ! python3 -m venv .venv 2>/dev/null; then
+if .venv/bin/python -c 'import pyarrow.flight, google.protobuf, grpc_tools' 2>/dev/null; then exit 0; fi
+if [ -x .venv/bin/python ]; then :
+elif ! python3 -m venv .venv 2>/dev/null; then
   # Debian's python3 ships venv separately.
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null; fi
   rm -rf .venv && python3 -m venv .venv
 fi
 # --retries 0: an unreachable default index should fail over to the local mirror at once.
-.venv/bin/pip install --quiet --retries 0 --timeout 20 pyarrow
+.venv/bin/pip install --quiet --retries 0 --timeout 20 pyarrow protobuf grpcio-tools
 .venv/bin/python -c 'import pyarrow, pyarrow.flight; print("pyarrow", pyarrow.__version__)'

@@ -3,7 +3,7 @@
  * encoders and decoders. Field numbers follow the specification; unknown fields are skipped so
  * newer clients stay compatible.
  */
-import { ProtoReader, ProtoWriter, WireType } from './wire.js';
+import { intField, lenField, ProtoWriter, readFields, strField, WireType } from './wire.js';
 
 export const DescriptorType = { UNKNOWN: 0, PATH: 1, CMD: 2 } as const;
 
@@ -66,31 +66,6 @@ export interface FlightDataMessage {
 const EMPTY: Uint8Array = new Uint8Array(0);
 
 /** Iterates the fields of a message, handing each to `onField`; it must consume the value or return false. */
-function readFields(
-  buf: Uint8Array,
-  what: string,
-  onField: (r: ProtoReader, field: number, wire: number) => boolean,
-): void {
-  const r = new ProtoReader(buf, what);
-  while (!r.done()) {
-    const { field, wire } = r.tag();
-    if (!onField(r, field, wire)) r.skip(wire);
-  }
-}
-
-function lenField(r: ProtoReader, wire: number, field: number): Uint8Array {
-  r.expect(wire, WireType.LEN, field);
-  return r.bytes();
-}
-function strField(r: ProtoReader, wire: number, field: number): string {
-  r.expect(wire, WireType.LEN, field);
-  return r.string();
-}
-function intField(r: ProtoReader, wire: number, field: number): number {
-  r.expect(wire, WireType.VARINT, field);
-  return r.int64();
-}
-
 // ---- FlightDescriptor ----
 export function encodeDescriptor(d: FlightDescriptor): Uint8Array {
   const w = new ProtoWriter();

@@ -156,6 +156,12 @@ export class ProtoWriter {
     this.rawVarint(field * 8 + wire);
   }
 
+  /** A varint field with explicit presence (`optional`): written even when zero. */
+  presentVarint(field: number, value: number): this {
+    this.key(field, WireType.VARINT);
+    return this.rawVarint(value);
+  }
+
   /** Writes a varint field; zero is the default and is left out, as proto3 does. */
   uint(field: number, value: number): this {
     if (value === 0) return this;
@@ -222,3 +228,30 @@ export function writeVarint(out: Uint8Array, pos: number, value: number): number
   out[pos++] = v;
   return pos;
 }
+
+/** Reads every field of a message; `onField` returns false for a field it does not know, which is skipped. */
+export function readFields(
+  buf: Uint8Array,
+  what: string,
+  onField: (r: ProtoReader, field: number, wire: number) => boolean,
+): void {
+  const r = new ProtoReader(buf, what);
+  while (!r.done()) {
+    const { field, wire } = r.tag();
+    if (!onField(r, field, wire)) r.skip(wire);
+  }
+}
+
+export function lenField(r: ProtoReader, wire: number, field: number): Uint8Array {
+  r.expect(wire, WireType.LEN, field);
+  return r.bytes();
+}
+export function strField(r: ProtoReader, wire: number, field: number): string {
+  r.expect(wire, WireType.LEN, field);
+  return r.string();
+}
+export function intField(r: ProtoReader, wire: number, field: number): number {
+  r.expect(wire, WireType.VARINT, field);
+  return r.int64();
+}
+
