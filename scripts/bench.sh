@@ -14,7 +14,10 @@ PIDS=()
 LOGS=()
 trap 'for p in "${PIDS[@]}"; do kill $p 2>/dev/null || true; done; wait 2>/dev/null || true; rm -f "${LOGS[@]}"' EXIT
 
-start() { # name, extra env; prints name=uri,pid
+# Runs in this shell (not a $(…) subshell), so that the trap knows the server's pid and stops it.
+start() { # variable, name, extra env: sets the variable to name=uri,pid
+  local var=$1
+  shift
   local log
   log=$(mktemp)
   LOGS+=("$log")
@@ -26,10 +29,10 @@ start() { # name, extra env; prints name=uri,pid
     kill -0 $pid 2>/dev/null || { cat "$log" >&2; exit 1; }
     sleep 0.2
   done
-  echo "$1=$(sed -n 's/^flightgate listening on //p' "$log"),$pid"
+  printf -v "$var" '%s' "$1=$(sed -n 's/^flightgate listening on //p' "$log"),$pid"
 }
-FG=$(start flightgate FLIGHTGATE_DURABLE_WRITES=true)
-FG_NOSYNC=$(start flightgate-nofsync FLIGHTGATE_DURABLE_WRITES=false)
+start FG flightgate FLIGHTGATE_DURABLE_WRITES=true
+start FG_NOSYNC flightgate-nofsync FLIGHTGATE_DURABLE_WRITES=false
 .venv/bin/python bench/flight_bench.py "$DATA/numbers.arrows" "$FG" "$FG_NOSYNC"
 # Authenticated small calls, logins and bearer-validation cost (flightgate vs pyarrow with Basic→Bearer middleware).
 bash scripts/bench-auth.sh
