@@ -1,0 +1,1693 @@
+/*
+ * flightgate's binding of DuckDB's C API, as a Node-API addon.
+ *
+ * Two directions of Arrow data cross it, and neither touches the JavaScript heap per value:
+ *  - datasets go in through one table function, `flightgate_scan(key)`, fed from JavaScript with
+ *    validated Arrow IPC record-batch bodies that it lays out as Arrow C arrays for DuckDB, which
+ *    reads fixed-width columns in place. The function answers only for keys granted to the
+ *    calling connection, so a caller's SQL reaches nothing that was not put in its connection.
+ *  - results come out chunk by chunk through DuckDB's Arrow export, copied once into a buffer
+ *    laid out as an Arrow IPC record-batch body, with the field nodes and buffer regions the IPC
+ *    header needs.
+ * Statements run on a thread per connection, never on the event loop or libuv's pool (a scan
+ * waiting for JavaScript to read a file must not hold a thread that file read needs).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include "duckdb_c_api.h"
+
+#define SCAN_FUNCTION "flightgate_scan"
+#define MAX_QUEUED_BATCHES 4
+
+static const uint8_t ZERO_BLOCK[64] __attribute__((aligned(64))) = {0};
+
+static char *copy_string(const char *s) {
+  if (!s) return NULL;
+  size_t n = strlen(s);
+  char *r = malloc(n + 1);
+  if (r) memcpy(r, s, n + 1);
+  return r;
+}
+
+/* ---------------------------------------------------------------- field templates */
+
+/* What one field looks like in an IPC body: how many buffers it has and its children. */
+typedef struct fg_field {
+  int nbuf;
+  int64_t nchild;
+  struct fg_field *children;
+  int64_t fixed_list_size; /* for "+w:N" */
+} fg_field;
+
+static int buffers_for_format(const char *f) {
+  if (strcmp(f, "n") == 0) return 0;
+  if (strcmp(f, "+s") == 0 || strncmp(f, "+w:", 3) == 0) return 1;
+  if (strcmp(f, "+l") == 0 || strcmp(f, "+L") == 0 || strcmp(f, "+m") == 0) return 2;
+  if (strcmp(f, "u") == 0 || strcmp(f, "z") == 0 || strcmp(f, "U") == 0 || strcmp(f, "Z") == 0) return 3;
+  if (f[0] == '+') return -1; /* unions, list views, run-end encoded: not accepted */
+  if (f[0] == 'v') return -1; /* string views */
+  return 2;
+}
+
+static void free_field(fg_field *f) {
+  for (int64_t i = 0; i < f->nchild; i++) free_field(&f->children[i]);
+  free(f->children);
+}
+
+static int build_field(const struct ArrowSchema *s, fg_field *out, char *err, size_t errlen) {
+  memset(out, 0, sizeof *out);
+  if (s->dictionary) {
+    snprintf(err, errlen, "dictionary-encoded column \"%s\" cannot be queried", s->name ? s->name : "");
+    return -1;
+  }
+  out->nbuf = buffers_for_format(s->format);
+  if (out->nbuf < 0) {
+    snprintf(err, errlen, "column \"%s\" has an Arrow type (%s) the SQL engine does not read", s->name ? s->name : "",
+             s->format);
+    return -1;
+  }
+  if (strncmp(s->format, "+w:", 3) == 0) out->fixed_list_size = atoll(s->format + 3);
+  out->nchild = s->n_children;
+  if (s->n_children > 0) {
+    out->children = calloc((size_t)s->n_children, sizeof(fg_field));
+    if (!out->children) return -1;
+    for (int64_t i = 0; i < s->n_children; i++) {
+      if (build_field(s->children[i], &out->children[i], err, errlen) != 0) return -1;
+    }
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------------- schemas from JavaScript */
+
+static void release_owned_schema(struct ArrowSchema *s) {
+  for (int64_t i = 0; i < s->n_children; i++) {
+    s->children[i]->release(s->children[i]);
+    free(s->children[i]);
+  }
+  free(s->children);
+  free((void *)s->format);
+  free((void *)s->name);
+  s->release = NULL;
+}
+
+static void release_nothing_schema(struct ArrowSchema *s) { s->release = NULL; }
+
+/* ---------------------------------------------------------------- database, sources, scans */
+
+typedef struct fg_source {
+  char *key;
+  int64_t ncols;
+  struct ArrowSchema schema; /* root struct, owned */
+  fg_field *fields;          /* per top-level column */
+  duckdb_arrow_converted_schema *converted; /* per column: a one-column schema */
+  duckdb_logical_type *types;
+  int64_t rows; /* -1 when unknown */
+  atomic_int refs;
+  struct fg_source *next;
+} fg_source;
+
+typedef struct fg_batch {
+  int64_t length;
+  uint8_t *body;
+  struct ArrowArray **columns; /* full trees, built once per batch */
+  int64_t ncols;
+  atomic_int refs;
+  struct fg_batch *next;
+} fg_batch;
+
+struct fg_db;
+
+typedef struct fg_scan {
+  uint64_t id;
+  struct fg_db *db;
+  fg_source *source;
+  idx_t connection_id;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  fg_batch *head, *tail;
+  int queued;
+  int full_signalled;
+  int finished;
+  int cancelled;
+  char *error;
+  idx_t nproj;
+  idx_t *proj;
+  struct fg_scan *next;
+} fg_scan;
+
+typedef struct fg_grant {
+  idx_t connection_id;
+  int64_t nkeys;
+  char **keys;
+  struct fg_grant *next;
+} fg_grant;
+
+typedef struct fg_db {
+  duckdb_database db;
+  pthread_mutex_t mu;
+  fg_source *sources;
+  fg_scan *scans;
+  fg_grant *grants;
+  uint64_t next_scan_id;
+  duckdb_connection *converters; /* pool: one per thread converting at a time */
+  int nconverters, capconverters;
+  napi_threadsafe_function scan_events;
+  napi_threadsafe_function completions;
+  int pending_jobs; /* touched on the JavaScript thread only */
+  int closed;
+} fg_db;
+
+static void source_unref(fg_source *s) {
+  if (atomic_fetch_sub(&s->refs, 1) != 1) return;
+  for (int64_t i = 0; i < s->ncols; i++) {
+    if (s->converted && s->converted[i]) duckdb_destroy_arrow_converted_schema(&s->converted[i]);
+    if (s->types && s->types[i]) duckdb_destroy_logical_type(&s->types[i]);
+    if (s->fields) free_field(&s->fields[i]);
+  }
+  free(s->converted);
+  free(s->types);
+  free(s->fields);
+  if (s->schema.release) s->schema.release(&s->schema);
+  free(s->key);
+  free(s);
+}
+
+static duckdb_connection take_converter(fg_db *db) {
+  duckdb_connection c = NULL;
+  pthread_mutex_lock(&db->mu);
+  if (db->nconverters > 0) c = db->converters[--db->nconverters];
+  pthread_mutex_unlock(&db->mu);
+  if (!c && duckdb_connect(db->db, &c) != DuckDBSuccess) return NULL;
+  return c;
+}
+
+static void give_converter(fg_db *db, duckdb_connection c) {
+  pthread_mutex_lock(&db->mu);
+  if (db->nconverters == db->capconverters) {
+    int cap = db->capconverters ? db->capconverters * 2 : 8;
+    duckdb_connection *n = realloc(db->converters, (size_t)cap * sizeof *n);
+    if (!n) {
+      pthread_mutex_unlock(&db->mu);
+      duckdb_disconnect(&c);
+      return;
+    }
+    db->converters = n;
+    db->capconverters = cap;
+  }
+  db->converters[db->nconverters++] = c;
+  pthread_mutex_unlock(&db->mu);
+}
+
+/* Events to JavaScript about scans. */
+enum { SCAN_START = 1, SCAN_DRAIN = 2, SCAN_STOP = 3 };
+typedef struct {
+  int kind;
+  uint64_t scan_id;
+  char *key;
+} fg_scan_event;
+
+static void emit_scan_event(fg_db *db, int kind, uint64_t id, const char *key) {
+  fg_scan_event *e = malloc(sizeof *e);
+  if (!e) return;
+  e->kind = kind;
+  e->scan_id = id;
+  e->key = copy_string(key);
+  if (napi_call_threadsafe_function(db->scan_events, e, napi_tsfn_nonblocking) != napi_ok) {
+    free(e->key);
+    free(e);
+  }
+}
+
+/* ---------------------------------------------------------------- Arrow arrays over IPC bodies */
+
+static void release_nested(struct ArrowArray *a) { a->release = NULL; }
+
+static void free_tree(struct ArrowArray *a) {
+  if (!a) return;
+  for (int64_t i = 0; i < a->n_children; i++) free_tree(a->children[i]);
+  free(a->children);
+  free((void *)a->buffers);
+  free(a);
+}
+
+static void batch_unref(fg_batch *b) {
+  if (atomic_fetch_sub(&b->refs, 1) != 1) return;
+  for (int64_t i = 0; i < b->ncols; i++) free_tree(b->columns[i]);
+  free(b->columns);
+  free(b->body);
+  free(b);
+}
+
+typedef struct {
+  const double *nodes;
+  int64_t nnodes, node;
+  const double *bufs;
+  int64_t nbufs, buf;
+  const uint8_t *body;
+  int64_t body_len;
+} ipc_cursor;
+
+/* Lays one field (and its children) over the body, taking field nodes and buffers in the IPC
+   order: depth first, each field's own buffers before its children's. */
+static struct ArrowArray *lay_out(const fg_field *f, ipc_cursor *c, char *err, size_t errlen) {
+  if (c->node >= c->nnodes) {
+    snprintf(err, errlen, "record batch has fewer field nodes than its schema");
+    return NULL;
+  }
+  struct ArrowArray *a = calloc(1, sizeof *a);
+  if (!a) return NULL;
+  a->length = (int64_t)c->nodes[2 * c->node];
+  a->null_count = (int64_t)c->nodes[2 * c->node + 1];
+  c->node++;
+  a->n_buffers = f->nbuf;
+  a->buffers = calloc((size_t)(f->nbuf ? f->nbuf : 1), sizeof(void *));
+  a->release = release_nested;
+  if (!a->buffers) {
+    free(a);
+    return NULL;
+  }
+  for (int i = 0; i < f->nbuf; i++) {
+    if (c->buf >= c->nbufs) {
+      snprintf(err, errlen, "record batch has fewer buffers than its schema");
+      free_tree(a);
+      return NULL;
+    }
+    int64_t off = (int64_t)c->bufs[2 * c->buf], len = (int64_t)c->bufs[2 * c->buf + 1];
+    c->buf++;
+    if (off < 0 || len < 0 || off + len > c->body_len) {
+      snprintf(err, errlen, "record batch buffer lies outside its body");
+      free_tree(a);
+      return NULL;
+    }
+    if (i == 0 && (len == 0 || a->null_count == 0)) a->buffers[i] = NULL; /* no validity bitmap */
+    else a->buffers[i] = len == 0 ? (const void *)ZERO_BLOCK : (const void *)(c->body + off);
+  }
+  if (f->nbuf == 0) a->buffers[0] = NULL;
+  a->n_children = f->nchild;
+  if (f->nchild) {
+    a->children = calloc((size_t)f->nchild, sizeof(struct ArrowArray *));
+    if (!a->children) {
+      free_tree(a);
+      return NULL;
+    }
+    for (int64_t i = 0; i < f->nchild; i++) {
+      a->children[i] = lay_out(&f->children[i], c, err, errlen);
+      if (!a->children[i]) {
+        a->n_children = i;
+        free_tree(a);
+        return NULL;
+      }
+    }
+  }
+  return a;
+}
+
+/* An empty array of the field's type, to learn the DuckDB type DuckDB converts it to. */
+static struct ArrowArray *empty_array(const fg_field *f) {
+  struct ArrowArray *a = calloc(1, sizeof *a);
+  if (!a) return NULL;
+  a->n_buffers = f->nbuf;
+  a->buffers = calloc((size_t)(f->nbuf ? f->nbuf : 1), sizeof(void *));
+  for (int i = 1; i < f->nbuf; i++) a->buffers[i] = ZERO_BLOCK;
+  a->release = release_nested;
+  a->n_children = f->nchild;
+  if (f->nchild) {
+    a->children = calloc((size_t)f->nchild, sizeof(struct ArrowArray *));
+    for (int64_t i = 0; i < f->nchild; i++) a->children[i] = empty_array(&f->children[i]);
+  }
+  return a;
+}
+
+/* The root handed to DuckDB for one column of a window of a batch; DuckDB releases it when the
+   last vector that reads the batch's memory is gone. */
+typedef struct {
+  fg_batch *batch;
+  struct ArrowArray column;
+  struct ArrowArray *children[1];
+} fg_window;
+
+static void release_window(struct ArrowArray *root) {
+  fg_window *w = root->private_data;
+  root->release = NULL;
+  if (w->batch) batch_unref(w->batch);
+  free(w); /* `root` may be DuckDB's copy of the struct we handed over: not ours to free */
+}
+
+static void release_empty_root(struct ArrowArray *root) {
+  fg_window *w = root->private_data;
+  root->release = NULL;
+  for (int64_t i = 0; i < w->column.n_children; i++) free_tree(w->column.children[i]);
+  free(w->column.children);
+  free((void *)w->column.buffers);
+  free(w);
+}
+
+static struct ArrowArray *window_root(fg_window *w, int64_t length) {
+  struct ArrowArray *root = calloc(1, sizeof *root);
+  static const void *root_buffers[1] = {NULL};
+  if (!root) return NULL;
+  root->length = length;
+  root->n_buffers = 1;
+  root->buffers = root_buffers;
+  root->n_children = 1;
+  w->children[0] = &w->column;
+  root->children = w->children;
+  root->release = release_window;
+  root->private_data = w;
+  return root;
+}
+
+/* ---------------------------------------------------------------- the scan table function */
+
+typedef struct {
+  fg_db *db;
+  fg_source *source;
+  idx_t connection_id;
+} fg_bind;
+
+static void destroy_bind(void *p) {
+  fg_bind *b = p;
+  source_unref(b->source);
+  free(b);
+}
+
+static int granted(fg_db *db, idx_t connection_id, const char *key) {
+  int ok = 0;
+  for (fg_grant *g = db->grants; g && !ok; g = g->next) {
+    if (g->connection_id != connection_id) continue;
+    for (int64_t i = 0; i < g->nkeys; i++) {
+      if (strcmp(g->keys[i], key) == 0) {
+        ok = 1;
+        break;
+      }
+    }
+  }
+  return ok;
+}
+
+static void scan_bind(duckdb_bind_info info) {
+  fg_db *db = duckdb_bind_get_extra_info(info);
+  duckdb_value v = duckdb_bind_get_parameter(info, 0);
+  char *key = v ? duckdb_get_varchar(v) : NULL;
+  if (v) duckdb_destroy_value(&v);
+  duckdb_client_context ctx = NULL;
+  duckdb_table_function_get_client_context(info, &ctx);
+  idx_t conn_id = ctx ? duckdb_client_context_get_connection_id(ctx) : (idx_t)-1;
+  if (ctx) duckdb_destroy_client_context(&ctx);
+
+  fg_source *src = NULL;
+  pthread_mutex_lock(&db->mu);
+  if (key && granted(db, conn_id, key)) {
+    for (fg_source *s = db->sources; s; s = s->next) {
+      if (strcmp(s->key, key) == 0) {
+        src = s;
+        atomic_fetch_add(&src->refs, 1);
+        break;
+      }
+    }
+  }
+  pthread_mutex_unlock(&db->mu);
+  if (key) duckdb_free(key);
+  if (!src) {
+    /* The same answer whether the key exists or not: existence is not the caller's to learn. */
+    duckdb_bind_set_error(info, "no such table");
+    return;
+  }
+  for (int64_t i = 0; i < src->ncols; i++) {
+    duckdb_bind_add_result_column(info, src->schema.children[i]->name, src->types[i]);
+  }
+  if (src->rows >= 0) duckdb_bind_set_cardinality(info, (idx_t)src->rows, true);
+  fg_bind *b = malloc(sizeof *b);
+  b->db = db;
+  b->source = src;
+  b->connection_id = conn_id;
+  duckdb_bind_set_bind_data(info, b, destroy_bind);
+}
+
+static void free_queue(fg_scan *s) {
+  while (s->head) {
+    fg_batch *b = s->head;
+    s->head = b->next;
+    batch_unref(b);
+  }
+  s->tail = NULL;
+  s->queued = 0;
+}
+
+static void destroy_scan(void *p) {
+  fg_scan *s = p;
+  fg_db *db = s->db;
+  pthread_mutex_lock(&db->mu);
+  for (fg_scan **pp = &db->scans; *pp; pp = &(*pp)->next) {
+    if (*pp == s) {
+      *pp = s->next;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&db->mu);
+  if (!s->finished) emit_scan_event(db, SCAN_STOP, s->id, NULL);
+  free_queue(s);
+  free(s->error);
+  free(s->proj);
+  source_unref(s->source);
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->cv);
+  free(s);
+}
+
+static void scan_init(duckdb_init_info info) {
+  fg_bind *b = duckdb_init_get_bind_data(info);
+  fg_scan *s = calloc(1, sizeof *s);
+  if (!s) {
+    duckdb_init_set_error(info, "out of memory");
+    return;
+  }
+  s->db = b->db;
+  s->source = b->source;
+  atomic_fetch_add(&s->source->refs, 1);
+  s->connection_id = b->connection_id;
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->cv, NULL);
+  s->nproj = duckdb_init_get_column_count(info);
+  s->proj = calloc(s->nproj ? s->nproj : 1, sizeof(idx_t));
+  for (idx_t i = 0; i < s->nproj; i++) s->proj[i] = duckdb_init_get_column_index(info, i);
+  duckdb_init_set_max_threads(info, 4);
+  pthread_mutex_lock(&s->db->mu);
+  s->id = ++s->db->next_scan_id;
+  s->next = s->db->scans;
+  s->db->scans = s;
+  pthread_mutex_unlock(&s->db->mu);
+  duckdb_init_set_init_data(info, s, destroy_scan);
+  emit_scan_event(s->db, SCAN_START, s->id, s->source->key);
+}
+
+typedef struct {
+  fg_batch *batch;
+  int64_t pos;
+  duckdb_connection converter;
+  fg_db *db;
+} fg_local;
+
+static void destroy_local(void *p) {
+  fg_local *l = p;
+  if (l->batch) batch_unref(l->batch);
+  if (l->converter) give_converter(l->db, l->converter);
+  free(l);
+}
+
+static void scan_local_init(duckdb_init_info info) {
+  fg_bind *b = duckdb_init_get_bind_data(info);
+  fg_local *l = calloc(1, sizeof *l);
+  l->db = b->db;
+  l->converter = take_converter(b->db);
+  if (!l->converter) {
+    free(l);
+    duckdb_init_set_error(info, "could not open a conversion connection");
+    return;
+  }
+  duckdb_init_set_init_data(info, l, destroy_local);
+}
+
+/* Takes the next batch from the queue, waiting for JavaScript to supply one. 0: got one;
+   1: the stream ended; -1: failed or cancelled (message in *err). */
+static int next_batch(fg_scan *s, fg_batch **out, const char **err) {
+  pthread_mutex_lock(&s->mu);
+  while (!s->head && !s->finished && !s->cancelled && !s->error) pthread_cond_wait(&s->cv, &s->mu);
+  int r;
+  if (s->cancelled) {
+    *err = "INTERRUPT Error: the query was cancelled";
+    r = -1;
+  } else if (s->error) {
+    *err = s->error;
+    r = -1;
+  } else if (s->head) {
+    *out = s->head;
+    s->head = s->head->next;
+    if (!s->head) s->tail = NULL;
+    s->queued--;
+    r = 0;
+    if (s->full_signalled && s->queued < MAX_QUEUED_BATCHES) {
+      s->full_signalled = 0;
+      pthread_mutex_unlock(&s->mu);
+      emit_scan_event(s->db, SCAN_DRAIN, s->id, NULL);
+      return r;
+    }
+  } else {
+    r = 1;
+  }
+  pthread_mutex_unlock(&s->mu);
+  return r;
+}
+
+static void scan_function(duckdb_function_info info, duckdb_data_chunk output) {
+  fg_scan *s = duckdb_function_get_init_data(info);
+  fg_local *l = duckdb_function_get_local_init_data(info);
+  for (;;) {
+    if (!l->batch) {
+      const char *err = NULL;
+      int r = next_batch(s, &l->batch, &err);
+      if (r == 1) {
+        duckdb_data_chunk_set_size(output, 0);
+        return;
+      }
+      if (r < 0) {
+        duckdb_function_set_error(info, err);
+        return;
+      }
+      l->pos = 0;
+    }
+    if (l->pos >= l->batch->length) {
+      batch_unref(l->batch);
+      l->batch = NULL;
+      continue;
+    }
+    break;
+  }
+  fg_batch *b = l->batch;
+  int64_t n = b->length - l->pos;
+  int64_t cap = (int64_t)duckdb_vector_size();
+  if (n > cap) n = cap;
+  for (idx_t i = 0; i < s->nproj; i++) {
+    idx_t col = s->proj[i];
+    fg_window *w = calloc(1, sizeof *w);
+    w->column = *b->columns[col];
+    w->column.offset += l->pos;
+    w->column.length = n;
+    w->column.null_count = w->column.null_count == 0 ? 0 : -1;
+    w->batch = b;
+    atomic_fetch_add(&b->refs, 1);
+    struct ArrowArray *root = window_root(w, n);
+    duckdb_data_chunk converted = NULL;
+    duckdb_error_data e = duckdb_data_chunk_from_arrow(l->converter, root, s->source->converted[col], &converted);
+    if (root->release) root->release(root); /* DuckDB did not take it */
+    free(root);
+    if (e && duckdb_error_data_has_error(e)) {
+      duckdb_function_set_error(info, duckdb_error_data_message(e));
+      duckdb_destroy_error_data(&e);
+      if (converted) duckdb_destroy_data_chunk(&converted);
+      return;
+    }
+    if (e) duckdb_destroy_error_data(&e);
+    duckdb_vector_reference_vector(duckdb_data_chunk_get_vector(output, i), duckdb_data_chunk_get_vector(converted, 0));
+    duckdb_destroy_data_chunk(&converted);
+  }
+  duckdb_data_chunk_set_size(output, (idx_t)n);
+  l->pos += n;
+}
+
+/* ---------------------------------------------------------------- results as IPC bodies */
+
+typedef struct {
+  double *nodes;
+  int64_t nnodes, capnodes;
+  double *bufs;
+  int64_t nbufs, capbufs;
+  const void **src; /* pointers to copy from, one per buffer */
+  int64_t body;     /* running body length, 8-byte aligned */
+} ipc_plan;
+
+static int plan_push_node(ipc_plan *p, int64_t length, int64_t nulls) {
+  if (p->nnodes == p->capnodes) {
+    int64_t cap = p->capnodes ? p->capnodes * 2 : 16;
+    double *n = realloc(p->nodes, (size_t)cap * 2 * sizeof(double));
+    if (!n) return -1;
+    p->nodes = n;
+    p->capnodes = cap;
+  }
+  p->nodes[2 * p->nnodes] = (double)length;
+  p->nodes[2 * p->nnodes + 1] = (double)nulls;
+  p->nnodes++;
+  return 0;
+}
+
+static int plan_push_buffer(ipc_plan *p, const void *src, int64_t len) {
+  if (p->nbufs == p->capbufs) {
+    int64_t cap = p->capbufs ? p->capbufs * 2 : 32;
+    double *n = realloc(p->bufs, (size_t)cap * 2 * sizeof(double));
+    const void **s = realloc(p->src, (size_t)cap * sizeof(void *));
+    if (!n || !s) return -1;
+    p->bufs = n;
+    p->src = s;
+    p->capbufs = cap;
+  }
+  if (!src) len = 0;
+  p->bufs[2 * p->nbufs] = (double)p->body;
+  p->bufs[2 * p->nbufs + 1] = (double)len;
+  p->src[p->nbufs] = src;
+  p->nbufs++;
+  p->body += (len + 7) & ~(int64_t)7;
+  return 0;
+}
+
+static int64_t count_nulls(const uint8_t *bits, int64_t offset, int64_t length) {
+  int64_t valid = 0;
+  for (int64_t i = 0; i < length; i++) valid += (bits[(offset + i) >> 3] >> ((offset + i) & 7)) & 1;
+  return length - valid;
+}
+
+static int fixed_width(const char *f) {
+  switch (f[0]) {
+    case 'c': case 'C': return 1;
+    case 's': case 'S': case 'e': return 2;
+    case 'i': case 'I': case 'f': return 4;
+    case 'l': case 'L': case 'g': return 8;
+    case 'd': {
+      const char *c = strchr(f, ',');
+      c = c ? strchr(c + 1, ',') : NULL;
+      return c ? atoi(c + 1) / 8 : 16;
+    }
+    case 'w': return atoi(f + 2);
+    case 't':
+      if (f[1] == 'd') return f[2] == 'D' ? 4 : 8;
+      if (f[1] == 't') return (f[2] == 's' || f[2] == 'm') ? 4 : 8;
+      if (f[1] == 's' || f[1] == 'D') return 8;
+      if (f[1] == 'i') return f[2] == 'M' ? 4 : (f[2] == 'D' ? 8 : 16);
+      return -1;
+    default: return -1;
+  }
+}
+
+/* Walks an exported array in IPC order, noting each node and each buffer's extent. */
+static int plan_array(ipc_plan *p, const struct ArrowSchema *s, const struct ArrowArray *a, char *err, size_t errlen) {
+  const char *f = s->format;
+  if (s->dictionary) {
+    snprintf(err, errlen, "dictionary-encoded result column \"%s\" is not supported yet; cast it to VARCHAR", s->name);
+    return -1;
+  }
+  if (a->offset != 0) {
+    snprintf(err, errlen, "result column \"%s\" has a non-zero offset", s->name);
+    return -1;
+  }
+  int64_t len = a->length;
+  int64_t nulls = a->null_count;
+  const uint8_t *validity = a->n_buffers > 0 ? a->buffers[0] : NULL;
+  if (strcmp(f, "n") == 0) return plan_push_node(p, len, len);
+  if (nulls < 0) nulls = validity ? count_nulls(validity, 0, len) : 0;
+  if (plan_push_node(p, len, nulls)) return -1;
+  if (plan_push_buffer(p, nulls ? validity : NULL, nulls ? (len + 7) / 8 : 0)) return -1;
+  if (strcmp(f, "b") == 0) return plan_push_buffer(p, a->buffers[1], (len + 7) / 8);
+  if (strcmp(f, "u") == 0 || strcmp(f, "z") == 0) {
+    const int32_t *off = a->buffers[1];
+    if (plan_push_buffer(p, off, (len + 1) * 4)) return -1;
+    return plan_push_buffer(p, a->buffers[2], len ? off[len] : 0);
+  }
+  if (strcmp(f, "U") == 0 || strcmp(f, "Z") == 0) {
+    const int64_t *off = a->buffers[1];
+    if (plan_push_buffer(p, off, (len + 1) * 8)) return -1;
+    return plan_push_buffer(p, a->buffers[2], len ? off[len] : 0);
+  }
+  if (strcmp(f, "+l") == 0 || strcmp(f, "+m") == 0 || strcmp(f, "+L") == 0) {
+    int64_t w = f[1] == 'L' ? 8 : 4;
+    if (plan_push_buffer(p, a->buffers[1], (len + 1) * w)) return -1;
+    return plan_array(p, s->children[0], a->children[0], err, errlen);
+  }
+  if (strcmp(f, "+s") == 0 || strncmp(f, "+w:", 3) == 0) {
+    for (int64_t i = 0; i < s->n_children; i++) {
+      if (plan_array(p, s->children[i], a->children[i], err, errlen)) return -1;
+    }
+    return 0;
+  }
+  int w = fixed_width(f);
+  if (w <= 0) {
+    snprintf(err, errlen, "result column \"%s\" has an Arrow type (%s) flightgate cannot send yet", s->name, f);
+    return -1;
+  }
+  return plan_push_buffer(p, a->buffers[1], len * w);
+}
+
+typedef struct fg_out_batch {
+  int64_t length;
+  ipc_plan plan;
+  uint8_t *body;
+} fg_out_batch;
+
+static void free_plan(ipc_plan *p) {
+  free(p->nodes);
+  free(p->bufs);
+  free(p->src);
+}
+
+/* ---------------------------------------------------------------- connections and their thread */
+
+enum { JOB_EXECUTE = 1, JOB_FETCH = 2, JOB_CLOSE_RESULT = 3, JOB_DISCONNECT = 4 };
+
+typedef struct fg_result {
+  duckdb_result result;
+  duckdb_arrow_options options;
+  struct ArrowSchema schema;
+  int done;
+} fg_result;
+
+typedef struct fg_conn fg_conn;
+
+typedef struct fg_job {
+  int kind;
+  fg_conn *conn;
+  napi_ref callback;
+  /* execute */
+  char *sql;
+  int internal;
+  /* fetch */
+  fg_result *result;
+  int64_t max_rows;
+  /* outputs */
+  char *error;
+  duckdb_error_type error_type;
+  fg_result *out_result;
+  fg_out_batch *batches;
+  int nbatches;
+  struct fg_job *next;
+} fg_job;
+
+struct fg_conn {
+  fg_db *db;
+  duckdb_connection conn;
+  idx_t id;
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  fg_job *head, *tail;
+  int quit;
+};
+
+static void set_job_error(fg_job *j, const char *msg, duckdb_error_type type) {
+  free(j->error);
+  j->error = copy_string(msg ? msg : "unknown DuckDB error");
+  j->error_type = type;
+}
+
+static void run_execute(fg_job *j) {
+  fg_conn *c = j->conn;
+  duckdb_extracted_statements ex = NULL;
+  idx_t n = duckdb_extract_statements(c->conn, j->sql, &ex);
+  if (n == 0) {
+    const char *e = ex ? duckdb_extract_statements_error(ex) : NULL;
+    set_job_error(j, e ? e : "the statement is empty", 0);
+    if (ex) duckdb_destroy_extracted(&ex);
+    return;
+  }
+  if (n != 1 && !j->internal) {
+    set_job_error(j, "INVALID_ARGUMENT: send one statement per query", 0);
+    duckdb_destroy_extracted(&ex);
+    return;
+  }
+  for (idx_t i = 0; i < n; i++) {
+    duckdb_prepared_statement ps = NULL;
+    if (duckdb_prepare_extracted_statement(c->conn, ex, i, &ps) != DuckDBSuccess) {
+      set_job_error(j, duckdb_prepare_error(ps), 0);
+      duckdb_destroy_prepare(&ps);
+      break;
+    }
+    if (!j->internal && duckdb_prepared_statement_type(ps) != FG_DUCKDB_STATEMENT_TYPE_SELECT) {
+      set_job_error(j, "INVALID_ARGUMENT: only queries (SELECT) are accepted", 0);
+      duckdb_destroy_prepare(&ps);
+      break;
+    }
+    duckdb_pending_result pending = NULL;
+    if (duckdb_pending_prepared_streaming(ps, &pending) != DuckDBSuccess) {
+      set_job_error(j, duckdb_pending_error(pending), 0);
+      duckdb_destroy_pending(&pending);
+      duckdb_destroy_prepare(&ps);
+      break;
+    }
+    fg_result *r = calloc(1, sizeof *r);
+    if (duckdb_execute_pending(pending, &r->result) != DuckDBSuccess) {
+      set_job_error(j, duckdb_result_error(&r->result), duckdb_result_error_type(&r->result));
+      duckdb_destroy_result(&r->result);
+      free(r);
+      duckdb_destroy_pending(&pending);
+      duckdb_destroy_prepare(&ps);
+      break;
+    }
+    duckdb_destroy_pending(&pending);
+    duckdb_destroy_prepare(&ps);
+    if (i + 1 < n) {
+      duckdb_destroy_result(&r->result);
+      free(r);
+      continue;
+    }
+    idx_t cols = duckdb_column_count(&r->result);
+    duckdb_logical_type *types = calloc(cols ? cols : 1, sizeof *types);
+    const char **names = calloc(cols ? cols : 1, sizeof *names);
+    for (idx_t k = 0; k < cols; k++) {
+      types[k] = duckdb_column_logical_type(&r->result, k);
+      names[k] = duckdb_column_name(&r->result, k);
+    }
+    r->options = duckdb_result_get_arrow_options(&r->result);
+    duckdb_error_data e = duckdb_to_arrow_schema(r->options, types, names, cols, &r->schema);
+    for (idx_t k = 0; k < cols; k++) duckdb_destroy_logical_type(&types[k]);
+    free(types);
+    free(names);
+    if (e && duckdb_error_data_has_error(e)) {
+      set_job_error(j, duckdb_error_data_message(e), 0);
+      duckdb_destroy_error_data(&e);
+      duckdb_destroy_arrow_options(&r->options);
+      duckdb_destroy_result(&r->result);
+      free(r);
+      break;
+    }
+    if (e) duckdb_destroy_error_data(&e);
+    j->out_result = r;
+  }
+  duckdb_destroy_extracted(&ex);
+}
+
+static void close_result(fg_result *r) {
+  if (!r) return;
+  if (r->schema.release) r->schema.release(&r->schema);
+  if (r->options) duckdb_destroy_arrow_options(&r->options);
+  duckdb_destroy_result(&r->result);
+  free(r);
+}
+
+static void run_fetch(fg_job *j) {
+  fg_result *r = j->result;
+  int cap = 0;
+  int64_t rows = 0;
+  while (!r->done && rows < j->max_rows) {
+    duckdb_data_chunk chunk = duckdb_fetch_chunk(r->result);
+    if (!chunk) {
+      const char *e = duckdb_result_error(&r->result);
+      if (e) {
+        set_job_error(j, e, duckdb_result_error_type(&r->result));
+        return;
+      }
+      r->done = 1;
+      break;
+    }
+    idx_t size = duckdb_data_chunk_get_size(chunk);
+    if (size == 0) {
+      duckdb_destroy_data_chunk(&chunk);
+      r->done = 1;
+      break;
+    }
+    struct ArrowArray arr;
+    memset(&arr, 0, sizeof arr);
+    duckdb_error_data e = duckdb_data_chunk_to_arrow(r->options, chunk, &arr);
+    duckdb_destroy_data_chunk(&chunk);
+    if (e && duckdb_error_data_has_error(e)) {
+      set_job_error(j, duckdb_error_data_message(e), 0);
+      duckdb_destroy_error_data(&e);
+      return;
+    }
+    if (e) duckdb_destroy_error_data(&e);
+    if (j->nbatches == cap) {
+      cap = cap ? cap * 2 : 8;
+      j->batches = realloc(j->batches, (size_t)cap * sizeof(fg_out_batch));
+    }
+    fg_out_batch *ob = &j->batches[j->nbatches];
+    memset(ob, 0, sizeof *ob);
+    ob->length = arr.length;
+    char err[256] = {0};
+    int failed = 0;
+    for (int64_t k = 0; k < r->schema.n_children && !failed; k++) {
+      failed = plan_array(&ob->plan, r->schema.children[k], arr.children[k], err, sizeof err);
+    }
+    if (!failed) {
+      ob->body = malloc(ob->plan.body ? (size_t)ob->plan.body : 1);
+      if (!ob->body) {
+        failed = 1;
+        snprintf(err, sizeof err, "out of memory for a result batch");
+      }
+    }
+    if (!failed) {
+      for (int64_t k = 0; k < ob->plan.nbufs; k++) {
+        int64_t off = (int64_t)ob->plan.bufs[2 * k], len = (int64_t)ob->plan.bufs[2 * k + 1];
+        if (len) memcpy(ob->body + off, ob->plan.src[k], (size_t)len);
+        int64_t padded = (len + 7) & ~(int64_t)7;
+        if (padded > len) memset(ob->body + off + len, 0, (size_t)(padded - len));
+      }
+    }
+    if (arr.release) arr.release(&arr);
+    if (failed) {
+      free_plan(&ob->plan);
+      free(ob->body);
+      set_job_error(j, err[0] ? err : "out of memory", 0);
+      return;
+    }
+    j->nbatches++;
+    rows += ob->length;
+  }
+}
+
+static void *connection_thread(void *p) {
+  fg_conn *c = p;
+  for (;;) {
+    pthread_mutex_lock(&c->mu);
+    while (!c->head) pthread_cond_wait(&c->cv, &c->mu);
+    fg_job *j = c->head;
+    c->head = j->next;
+    if (!c->head) c->tail = NULL;
+    pthread_mutex_unlock(&c->mu);
+    int quit = 0;
+    switch (j->kind) {
+      case JOB_EXECUTE: run_execute(j); break;
+      case JOB_FETCH: run_fetch(j); break;
+      case JOB_CLOSE_RESULT: close_result(j->result); j->result = NULL; break;
+      case JOB_DISCONNECT: quit = 1; break;
+    }
+    if (quit) {
+      fg_db *db = c->db;
+      pthread_mutex_lock(&db->mu);
+      for (fg_grant **pp = &db->grants; *pp; pp = &(*pp)->next) {
+        if ((*pp)->connection_id == c->id) {
+          fg_grant *g = *pp;
+          *pp = g->next;
+          for (int64_t i = 0; i < g->nkeys; i++) free(g->keys[i]);
+          free(g->keys);
+          free(g);
+          break;
+        }
+      }
+      pthread_mutex_unlock(&db->mu);
+      duckdb_disconnect(&c->conn);
+    }
+    napi_call_threadsafe_function(c->db->completions, j, napi_tsfn_blocking);
+    if (quit) break;
+  }
+  return NULL;
+}
+
+/* A job in flight keeps the event loop alive, as any pending I/O does; an idle database does not. */
+static void submit(napi_env env, fg_conn *c, fg_job *j) {
+  if (c->db->pending_jobs++ == 0) napi_ref_threadsafe_function(env, c->db->completions);
+  j->conn = c;
+  pthread_mutex_lock(&c->mu);
+  if (c->tail) c->tail->next = j;
+  else c->head = j;
+  c->tail = j;
+  pthread_cond_signal(&c->cv);
+  pthread_mutex_unlock(&c->mu);
+}
+
+/* ---------------------------------------------------------------- N-API glue */
+
+#define CHECK(env, call)                                                 \
+  do {                                                                   \
+    if ((call) != napi_ok) {                                             \
+      napi_throw_error(env, "FG_NATIVE", "N-API call failed: " #call);  \
+      return NULL;                                                       \
+    }                                                                    \
+  } while (0)
+
+static char *get_string(napi_env env, napi_value v) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return NULL;
+  char *s = malloc(len + 1);
+  if (!s) return NULL;
+  napi_get_value_string_utf8(env, v, s, len + 1, &len);
+  if (strlen(s) != len) { /* an embedded NUL would end the string early in C */
+    free(s);
+    return NULL;
+  }
+  return s;
+}
+
+static napi_value get_named(napi_env env, napi_value obj, const char *name) {
+  napi_value v = NULL;
+  napi_get_named_property(env, obj, name, &v);
+  return v;
+}
+
+static void *unwrap(napi_env env, napi_value v, const char *what) {
+  void *p = NULL;
+  if (napi_get_value_external(env, v, &p) != napi_ok || !p) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "expected a %s handle", what);
+    napi_throw_type_error(env, "FG_NATIVE", msg);
+    return NULL;
+  }
+  return p;
+}
+
+static napi_value make_error(napi_env env, const char *msg, duckdb_error_type type) {
+  napi_value m, e, t;
+  napi_create_string_utf8(env, msg ? msg : "error", NAPI_AUTO_LENGTH, &m);
+  napi_create_error(env, NULL, m, &e);
+  const char *code = type == FG_DUCKDB_ERROR_INTERRUPT     ? "INTERRUPT"
+                     : type == FG_DUCKDB_ERROR_OUT_OF_MEMORY ? "OUT_OF_MEMORY"
+                                                           : "DUCKDB";
+  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &t);
+  napi_set_named_property(env, e, "engineCode", t);
+  return e;
+}
+
+/* Field descriptions are { format, name, nullable, children, metadata? } objects. */
+static int schema_from_js(napi_env env, napi_value desc, struct ArrowSchema *out) {
+  memset(out, 0, sizeof *out);
+  out->format = get_string(env, get_named(env, desc, "format"));
+  out->name = get_string(env, get_named(env, desc, "name"));
+  bool nullable = true;
+  napi_get_value_bool(env, get_named(env, desc, "nullable"), &nullable);
+  out->flags = nullable ? ARROW_FLAG_NULLABLE : 0;
+  out->release = release_owned_schema;
+  napi_value children = get_named(env, desc, "children");
+  uint32_t n = 0;
+  if (children) napi_get_array_length(env, children, &n);
+  if (!out->format || !out->name) return -1;
+  out->n_children = n;
+  out->children = calloc(n ? n : 1, sizeof(struct ArrowSchema *));
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value child;
+    napi_get_element(env, children, i, &child);
+    out->children[i] = calloc(1, sizeof(struct ArrowSchema));
+    if (schema_from_js(env, child, out->children[i]) != 0) {
+      out->n_children = i + 1;
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static napi_value metadata_to_js(napi_env env, const char *md) {
+  napi_value arr;
+  napi_create_array(env, &arr);
+  if (!md) return arr;
+  int32_t n;
+  memcpy(&n, md, 4);
+  const char *p = md + 4;
+  for (int32_t i = 0; i < n; i++) {
+    int32_t kl, vl;
+    memcpy(&kl, p, 4);
+    p += 4;
+    const char *k = p;
+    p += kl;
+    memcpy(&vl, p, 4);
+    p += 4;
+    const char *v = p;
+    p += vl;
+    napi_value pair, kv, vv;
+    napi_create_array_with_length(env, 2, &pair);
+    napi_create_string_utf8(env, k, (size_t)kl, &kv);
+    napi_create_string_utf8(env, v, (size_t)vl, &vv);
+    napi_set_element(env, pair, 0, kv);
+    napi_set_element(env, pair, 1, vv);
+    napi_set_element(env, arr, (uint32_t)i, pair);
+  }
+  return arr;
+}
+
+static napi_value schema_to_js(napi_env env, const struct ArrowSchema *s) {
+  napi_value o, v, children;
+  napi_create_object(env, &o);
+  napi_create_string_utf8(env, s->format, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, o, "format", v);
+  napi_create_string_utf8(env, s->name ? s->name : "", NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, o, "name", v);
+  napi_get_boolean(env, (s->flags & ARROW_FLAG_NULLABLE) != 0, &v);
+  napi_set_named_property(env, o, "nullable", v);
+  napi_set_named_property(env, o, "metadata", metadata_to_js(env, s->metadata));
+  napi_create_array_with_length(env, (size_t)s->n_children, &children);
+  for (int64_t i = 0; i < s->n_children; i++) napi_set_element(env, children, (uint32_t)i, schema_to_js(env, s->children[i]));
+  napi_set_named_property(env, o, "children", children);
+  if (s->dictionary) napi_set_named_property(env, o, "dictionary", schema_to_js(env, s->dictionary));
+  return o;
+}
+
+static void free_body(napi_env env, void *data, void *hint) {
+  int64_t size = (int64_t)(intptr_t)hint;
+  int64_t adjusted;
+  napi_adjust_external_memory(env, -size, &adjusted);
+  free(data);
+}
+
+static napi_value double_array(napi_env env, const double *values, int64_t count) {
+  napi_value ab, ta;
+  void *data;
+  napi_create_arraybuffer(env, (size_t)count * sizeof(double), &data, &ab);
+  if (count) memcpy(data, values, (size_t)count * sizeof(double));
+  napi_create_typedarray(env, napi_float64_array, (size_t)count, ab, 0, &ta);
+  return ta;
+}
+
+static void finalize_result(napi_env env, void *data, void *hint) { (void)env; (void)data; (void)hint; }
+
+static void completion_js(napi_env env, napi_value js_cb, void *context, void *data) {
+  (void)js_cb;
+  (void)context;
+  fg_job *j = data;
+  if (!env) { /* shutting down */
+    free(j->sql);
+    free(j->error);
+    return;
+  }
+  napi_value cb, undef, argv[2];
+  napi_get_undefined(env, &undef);
+  napi_get_reference_value(env, j->callback, &cb);
+  argv[0] = undef;
+  argv[1] = undef;
+  if (j->error) {
+    argv[0] = make_error(env, j->error, j->error_type);
+    if (j->out_result) close_result(j->out_result);
+    for (int i = 0; i < j->nbatches; i++) {
+      free_plan(&j->batches[i].plan);
+      free(j->batches[i].body);
+    }
+  } else if (j->kind == JOB_EXECUTE) {
+    if (j->out_result) {
+      napi_value o, handle;
+      napi_create_object(env, &o);
+      napi_create_external(env, j->out_result, finalize_result, NULL, &handle);
+      napi_set_named_property(env, o, "handle", handle);
+      napi_value fields;
+      napi_create_array_with_length(env, (size_t)j->out_result->schema.n_children, &fields);
+      for (int64_t i = 0; i < j->out_result->schema.n_children; i++) {
+        napi_set_element(env, fields, (uint32_t)i, schema_to_js(env, j->out_result->schema.children[i]));
+      }
+      napi_set_named_property(env, o, "fields", fields);
+      argv[1] = o;
+    } else {
+      napi_get_null(env, &argv[1]);
+    }
+  } else if (j->kind == JOB_FETCH) {
+    napi_value arr;
+    napi_create_array_with_length(env, (size_t)j->nbatches, &arr);
+    for (int i = 0; i < j->nbatches; i++) {
+      fg_out_batch *b = &j->batches[i];
+      napi_value o, v;
+      napi_create_object(env, &o);
+      napi_create_double(env, (double)b->length, &v);
+      napi_set_named_property(env, o, "length", v);
+      napi_set_named_property(env, o, "nodes", double_array(env, b->plan.nodes, 2 * b->plan.nnodes));
+      napi_set_named_property(env, o, "buffers", double_array(env, b->plan.bufs, 2 * b->plan.nbufs));
+      int64_t size = b->plan.body;
+      int64_t adjusted;
+      napi_adjust_external_memory(env, size, &adjusted);
+      if (napi_create_external_buffer(env, (size_t)size, b->body, free_body, (void *)(intptr_t)size, &v) != napi_ok) {
+        /* Runtimes that forbid external buffers get a copy. */
+        void *copy;
+        napi_create_buffer_copy(env, (size_t)size, b->body, &copy, &v);
+        napi_adjust_external_memory(env, -size, &adjusted);
+        free(b->body);
+      }
+      napi_set_named_property(env, o, "body", v);
+      napi_set_element(env, arr, (uint32_t)i, o);
+      free_plan(&b->plan);
+    }
+    argv[1] = arr;
+    if (j->result->done) {
+      napi_value t;
+      napi_get_boolean(env, true, &t);
+      napi_set_named_property(env, arr, "done", t);
+    }
+  }
+  fg_db *db = j->conn->db;
+  if (j->kind == JOB_DISCONNECT) {
+    fg_conn *c = j->conn;
+    pthread_join(c->thread, NULL);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+    free(c);
+  }
+  if (--db->pending_jobs == 0) napi_unref_threadsafe_function(env, db->completions);
+  napi_call_function(env, undef, cb, 2, argv, NULL);
+  napi_delete_reference(env, j->callback);
+  free(j->batches);
+  free(j->sql);
+  free(j->error);
+  free(j);
+}
+
+static void scan_event_js(napi_env env, napi_value js_cb, void *context, void *data) {
+  (void)context;
+  fg_scan_event *e = data;
+  if (env && js_cb) {
+    napi_value undef, argv[3];
+    napi_get_undefined(env, &undef);
+    napi_create_int32(env, e->kind, &argv[0]);
+    napi_create_double(env, (double)e->scan_id, &argv[1]);
+    if (e->key) napi_create_string_utf8(env, e->key, NAPI_AUTO_LENGTH, &argv[2]);
+    else argv[2] = undef;
+    napi_call_function(env, undef, js_cb, 3, argv, NULL);
+  }
+  free(e->key);
+  free(e);
+}
+
+/* open({ threads, memoryLimit, tempDirectory, maxTempDirectorySize }, onScanEvent) */
+static napi_value js_open(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  duckdb_config config = NULL;
+  duckdb_create_config(&config);
+  struct { const char *js, *duck; } opts[] = {
+      {"threads", "threads"},
+      {"memoryLimit", "memory_limit"},
+      {"tempDirectory", "temp_directory"},
+      {"maxTempDirectorySize", "max_temp_directory_size"},
+  };
+  for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+    napi_value v = get_named(env, argv[0], opts[i].js);
+    napi_valuetype t;
+    napi_typeof(env, v, &t);
+    if (t != napi_string) continue;
+    char *s = get_string(env, v);
+    if (s) duckdb_set_config(config, opts[i].duck, s);
+    free(s);
+  }
+  /* Nothing in SQL reaches the file system, the network, extensions or the configuration. */
+  duckdb_set_config(config, "enable_external_access", "false");
+  duckdb_set_config(config, "autoinstall_known_extensions", "false");
+  duckdb_set_config(config, "autoload_known_extensions", "false");
+  duckdb_set_config(config, "allow_community_extensions", "false");
+  duckdb_set_config(config, "allow_unsigned_extensions", "false");
+  duckdb_set_config(config, "allow_persistent_secrets", "false");
+  duckdb_set_config(config, "lock_configuration", "true");
+  fg_db *db = calloc(1, sizeof *db);
+  char *err = NULL;
+  if (duckdb_open_ext(NULL, &db->db, config, &err) != DuckDBSuccess) {
+    duckdb_destroy_config(&config);
+    napi_throw_error(env, "FG_DUCKDB_OPEN", err ? err : "could not open DuckDB");
+    if (err) duckdb_free(err);
+    free(db);
+    return NULL;
+  }
+  duckdb_destroy_config(&config);
+  pthread_mutex_init(&db->mu, NULL);
+
+  duckdb_connection setup = NULL;
+  duckdb_connect(db->db, &setup);
+  duckdb_table_function tf = duckdb_create_table_function();
+  duckdb_table_function_set_name(tf, SCAN_FUNCTION);
+  duckdb_logical_type varchar = duckdb_create_logical_type(FG_DUCKDB_TYPE_VARCHAR);
+  duckdb_table_function_add_parameter(tf, varchar);
+  duckdb_destroy_logical_type(&varchar);
+  duckdb_table_function_set_extra_info(tf, db, NULL);
+  duckdb_table_function_set_bind(tf, scan_bind);
+  duckdb_table_function_set_init(tf, scan_init);
+  duckdb_table_function_set_local_init(tf, scan_local_init);
+  duckdb_table_function_set_function(tf, scan_function);
+  duckdb_table_function_supports_projection_pushdown(tf, true);
+  duckdb_state st = duckdb_register_table_function(setup, tf);
+  duckdb_destroy_table_function(&tf);
+  give_converter(db, setup);
+  if (st != DuckDBSuccess) {
+    napi_throw_error(env, "FG_DUCKDB_OPEN", "could not register the scan function");
+    return NULL;
+  }
+
+  napi_value name;
+  napi_create_string_utf8(env, "flightgate-duckdb", NAPI_AUTO_LENGTH, &name);
+  CHECK(env, napi_create_threadsafe_function(env, argv[1], NULL, name, 0, 1, NULL, NULL, NULL, scan_event_js,
+                                             &db->scan_events));
+  CHECK(env, napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, completion_js,
+                                             &db->completions));
+  /* The event loop may exit while the database is open; closing releases them for good. */
+  napi_unref_threadsafe_function(env, db->scan_events);
+  napi_unref_threadsafe_function(env, db->completions);
+  napi_value handle;
+  CHECK(env, napi_create_external(env, db, NULL, NULL, &handle));
+  return handle;
+}
+
+/* registerSource(db, key, rootField, rows) */
+static napi_value js_register_source(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  fg_db *db = unwrap(env, argv[0], "database");
+  if (!db) return NULL;
+  fg_source *s = calloc(1, sizeof *s);
+  atomic_init(&s->refs, 1);
+  s->key = get_string(env, argv[1]);
+  double rows = -1;
+  napi_get_value_double(env, argv[3], &rows);
+  s->rows = (int64_t)rows;
+  char err[256] = "invalid schema description";
+  if (!s->key || schema_from_js(env, argv[2], &s->schema) != 0) goto fail;
+  s->ncols = s->schema.n_children;
+  s->fields = calloc((size_t)(s->ncols ? s->ncols : 1), sizeof(fg_field));
+  s->converted = calloc((size_t)(s->ncols ? s->ncols : 1), sizeof(duckdb_arrow_converted_schema));
+  s->types = calloc((size_t)(s->ncols ? s->ncols : 1), sizeof(duckdb_logical_type));
+  duckdb_connection conv = take_converter(db);
+  for (int64_t i = 0; i < s->ncols; i++) {
+    if (build_field(s->schema.children[i], &s->fields[i], err, sizeof err) != 0) {
+      give_converter(db, conv);
+      goto fail;
+    }
+    struct ArrowSchema root;
+    struct ArrowSchema *kids[1] = {s->schema.children[i]};
+    memset(&root, 0, sizeof root);
+    root.format = "+s";
+    root.name = "";
+    root.n_children = 1;
+    root.children = kids;
+    root.release = release_nothing_schema;
+    duckdb_error_data e = duckdb_schema_from_arrow(conv, &root, &s->converted[i]);
+    if (e && duckdb_error_data_has_error(e)) {
+      snprintf(err, sizeof err, "column \"%s\": %s", s->schema.children[i]->name, duckdb_error_data_message(e));
+      duckdb_destroy_error_data(&e);
+      give_converter(db, conv);
+      goto fail;
+    }
+    if (e) duckdb_destroy_error_data(&e);
+    /* DuckDB's type for the column: convert an empty array and look. */
+    fg_window *w = calloc(1, sizeof *w);
+    struct ArrowArray *col = empty_array(&s->fields[i]);
+    w->column = *col;
+    free(col);
+    struct ArrowArray *r = window_root(w, 0);
+    r->release = release_empty_root;
+    duckdb_data_chunk chunk = NULL;
+    e = duckdb_data_chunk_from_arrow(conv, r, s->converted[i], &chunk);
+    if (r->release) r->release(r);
+    free(r);
+    if ((e && duckdb_error_data_has_error(e)) || !chunk) {
+      snprintf(err, sizeof err, "column \"%s\": %s", s->schema.children[i]->name,
+               e ? duckdb_error_data_message(e) : "not convertible");
+      if (e) duckdb_destroy_error_data(&e);
+      give_converter(db, conv);
+      goto fail;
+    }
+    if (e) duckdb_destroy_error_data(&e);
+    s->types[i] = duckdb_vector_get_column_type(duckdb_data_chunk_get_vector(chunk, 0));
+    duckdb_destroy_data_chunk(&chunk);
+  }
+  give_converter(db, conv);
+  pthread_mutex_lock(&db->mu);
+  for (fg_source **pp = &db->sources; *pp; pp = &(*pp)->next) {
+    if (strcmp((*pp)->key, s->key) == 0) {
+      fg_source *old = *pp;
+      *pp = old->next;
+      source_unref(old);
+      break;
+    }
+  }
+  s->next = db->sources;
+  db->sources = s;
+  pthread_mutex_unlock(&db->mu);
+  return NULL;
+fail:
+  source_unref(s);
+  napi_throw_error(env, "FG_SQL_SOURCE", err);
+  return NULL;
+}
+
+static napi_value js_drop_source(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  fg_db *db = unwrap(env, argv[0], "database");
+  char *key = db ? get_string(env, argv[1]) : NULL;
+  if (!key) return NULL;
+  pthread_mutex_lock(&db->mu);
+  for (fg_source **pp = &db->sources; *pp; pp = &(*pp)->next) {
+    if (strcmp((*pp)->key, key) == 0) {
+      fg_source *old = *pp;
+      *pp = old->next;
+      source_unref(old);
+      break;
+    }
+  }
+  pthread_mutex_unlock(&db->mu);
+  free(key);
+  return NULL;
+}
+
+static fg_scan *find_scan(fg_db *db, uint64_t id) {
+  for (fg_scan *s = db->scans; s; s = s->next) {
+    if (s->id == id) return s;
+  }
+  return NULL;
+}
+
+/* scanPush(db, scanId, length, nodes: Float64Array, buffers: Float64Array, body: Uint8Array)
+   → 0 accepted, 1 accepted and now full (wait for a drain event), 2 the scan is gone. */
+static napi_value js_scan_push(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6], out;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  fg_db *db = unwrap(env, argv[0], "database");
+  if (!db) return NULL;
+  double id, length;
+  napi_get_value_double(env, argv[1], &id);
+  napi_get_value_double(env, argv[2], &length);
+  napi_typedarray_type t;
+  size_t nn, nb, blen;
+  void *nodes, *bufs, *body;
+  CHECK(env, napi_get_typedarray_info(env, argv[3], &t, &nn, &nodes, NULL, NULL));
+  CHECK(env, napi_get_typedarray_info(env, argv[4], &t, &nb, &bufs, NULL, NULL));
+  CHECK(env, napi_get_typedarray_info(env, argv[5], &t, &blen, &body, NULL, NULL));
+  int status = 2;
+  pthread_mutex_lock(&db->mu);
+  fg_scan *s = find_scan(db, (uint64_t)id);
+  if (s) {
+    fg_batch *b = calloc(1, sizeof *b);
+    atomic_init(&b->refs, 1);
+    b->length = (int64_t)length;
+    b->body = malloc(blen ? blen : 1);
+    if (blen) memcpy(b->body, body, blen);
+    b->ncols = s->source->ncols;
+    b->columns = calloc((size_t)(b->ncols ? b->ncols : 1), sizeof(struct ArrowArray *));
+    ipc_cursor c = {nodes, (int64_t)nn / 2, 0, bufs, (int64_t)nb / 2, 0, b->body, (int64_t)blen};
+    char err[160] = {0};
+    int bad = 0;
+    for (int64_t i = 0; i < b->ncols && !bad; i++) {
+      b->columns[i] = lay_out(&s->source->fields[i], &c, err, sizeof err);
+      if (!b->columns[i]) bad = 1;
+      else if (b->columns[i]->length != b->length) {
+        snprintf(err, sizeof err, "a column's length differs from its record batch's");
+        bad = 1;
+      }
+    }
+    pthread_mutex_lock(&s->mu);
+    if (bad) {
+      if (!s->error) s->error = copy_string(err[0] ? err : "invalid record batch");
+      batch_unref(b);
+      status = 2;
+    } else {
+      if (s->tail) s->tail->next = b;
+      else s->head = b;
+      s->tail = b;
+      s->queued++;
+      status = 0;
+      if (s->queued >= MAX_QUEUED_BATCHES) {
+        s->full_signalled = 1;
+        status = 1;
+      }
+    }
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+  }
+  pthread_mutex_unlock(&db->mu);
+  napi_create_int32(env, status, &out);
+  return out;
+}
+
+/* scanEnd(db, scanId, errorMessage?) */
+static napi_value js_scan_end(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  fg_db *db = unwrap(env, argv[0], "database");
+  if (!db) return NULL;
+  double id;
+  napi_get_value_double(env, argv[1], &id);
+  napi_valuetype t = napi_undefined;
+  if (argc > 2) napi_typeof(env, argv[2], &t);
+  char *msg = t == napi_string ? get_string(env, argv[2]) : NULL;
+  pthread_mutex_lock(&db->mu);
+  fg_scan *s = find_scan(db, (uint64_t)id);
+  if (s) {
+    pthread_mutex_lock(&s->mu);
+    if (msg && !s->error) {
+      s->error = msg;
+      msg = NULL;
+    }
+    s->finished = 1;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+  }
+  pthread_mutex_unlock(&db->mu);
+  free(msg);
+  return NULL;
+}
+
+static napi_value js_connect(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  fg_db *db = unwrap(env, argv[0], "database");
+  if (!db) return NULL;
+  fg_conn *c = calloc(1, sizeof *c);
+  c->db = db;
+  if (duckdb_connect(db->db, &c->conn) != DuckDBSuccess) {
+    free(c);
+    napi_throw_error(env, "FG_DUCKDB", "could not open a DuckDB connection");
+    return NULL;
+  }
+  duckdb_client_context ctx = NULL;
+  duckdb_connection_get_client_context(c->conn, &ctx);
+  c->id = duckdb_client_context_get_connection_id(ctx);
+  duckdb_destroy_client_context(&ctx);
+  pthread_mutex_init(&c->mu, NULL);
+  pthread_cond_init(&c->cv, NULL);
+  pthread_create(&c->thread, NULL, connection_thread, c);
+  napi_value handle;
+  CHECK(env, napi_create_external(env, c, NULL, NULL, &handle));
+  return handle;
+}
+
+/* grant(conn, keys: string[]): the sources this connection's statements may scan. */
+static napi_value js_grant(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  fg_conn *c = unwrap(env, argv[0], "connection");
+  if (!c) return NULL;
+  uint32_t n = 0;
+  CHECK(env, napi_get_array_length(env, argv[1], &n));
+  fg_grant *g = calloc(1, sizeof *g);
+  g->connection_id = c->id;
+  g->keys = calloc(n ? n : 1, sizeof(char *));
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    napi_get_element(env, argv[1], i, &v);
+    g->keys[i] = get_string(env, v);
+    if (g->keys[i]) g->nkeys++;
+  }
+  pthread_mutex_lock(&c->db->mu);
+  for (fg_grant **pp = &c->db->grants; *pp; pp = &(*pp)->next) {
+    if ((*pp)->connection_id == c->id) {
+      fg_grant *old = *pp;
+      *pp = old->next;
+      for (int64_t i = 0; i < old->nkeys; i++) free(old->keys[i]);
+      free(old->keys);
+      free(old);
+      break;
+    }
+  }
+  g->next = c->db->grants;
+  c->db->grants = g;
+  pthread_mutex_unlock(&c->db->mu);
+  return NULL;
+}
+
+static fg_job *new_job(napi_env env, int kind, napi_value cb) {
+  fg_job *j = calloc(1, sizeof *j);
+  j->kind = kind;
+  napi_create_reference(env, cb, 1, &j->callback);
+  return j;
+}
+
+/* execute(conn, sql, internal, callback(err, { handle, fields } | null)) */
+static napi_value js_execute(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  fg_conn *c = unwrap(env, argv[0], "connection");
+  if (!c) return NULL;
+  char *sql = get_string(env, argv[1]);
+  if (!sql) {
+    napi_throw_type_error(env, "FG_NATIVE", "the statement must be a string without NUL characters");
+    return NULL;
+  }
+  bool internal = false;
+  napi_get_value_bool(env, argv[2], &internal);
+  fg_job *j = new_job(env, JOB_EXECUTE, argv[3]);
+  j->sql = sql;
+  j->internal = internal;
+  submit(env, c, j);
+  return NULL;
+}
+
+/* fetch(conn, result, maxRows, callback(err, batches)) — batches.done once the result ends */
+static napi_value js_fetch(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  fg_conn *c = unwrap(env, argv[0], "connection");
+  fg_result *r = c ? unwrap(env, argv[1], "result") : NULL;
+  if (!r) return NULL;
+  double max_rows = 65536;
+  napi_get_value_double(env, argv[2], &max_rows);
+  fg_job *j = new_job(env, JOB_FETCH, argv[3]);
+  j->result = r;
+  j->max_rows = (int64_t)max_rows;
+  submit(env, c, j);
+  return NULL;
+}
+
+static napi_value js_close_result(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  fg_conn *c = unwrap(env, argv[0], "connection");
+  fg_result *r = c ? unwrap(env, argv[1], "result") : NULL;
+  if (!r) return NULL;
+  fg_job *j = new_job(env, JOB_CLOSE_RESULT, argv[2]);
+  j->result = r;
+  submit(env, c, j);
+  return NULL;
+}
+
+/* interrupt(conn): stops the running statement, including scans waiting for data. */
+static napi_value js_interrupt(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  fg_conn *c = unwrap(env, argv[0], "connection");
+  if (!c) return NULL;
+  duckdb_interrupt(c->conn);
+  pthread_mutex_lock(&c->db->mu);
+  for (fg_scan *s = c->db->scans; s; s = s->next) {
+    if (s->connection_id != c->id) continue;
+    pthread_mutex_lock(&s->mu);
+    s->cancelled = 1;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+  }
+  pthread_mutex_unlock(&c->db->mu);
+  return NULL;
+}
+
+static napi_value js_disconnect(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  fg_conn *c = unwrap(env, argv[0], "connection");
+  if (!c) return NULL;
+  fg_job *j = new_job(env, JOB_DISCONNECT, argv[1]);
+  submit(env, c, j);
+  return NULL;
+}
+
+static napi_value js_version(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  napi_create_string_utf8(env, duckdb_library_version(), NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
+      {"registerSource", NULL, js_register_source, NULL, NULL, NULL, napi_default, NULL},
+      {"dropSource", NULL, js_drop_source, NULL, NULL, NULL, napi_default, NULL},
+      {"scanPush", NULL, js_scan_push, NULL, NULL, NULL, napi_default, NULL},
+      {"scanEnd", NULL, js_scan_end, NULL, NULL, NULL, napi_default, NULL},
+      {"connect", NULL, js_connect, NULL, NULL, NULL, napi_default, NULL},
+      {"grant", NULL, js_grant, NULL, NULL, NULL, napi_default, NULL},
+      {"execute", NULL, js_execute, NULL, NULL, NULL, napi_default, NULL},
+      {"fetch", NULL, js_fetch, NULL, NULL, NULL, napi_default, NULL},
+      {"closeResult", NULL, js_close_result, NULL, NULL, NULL, napi_default, NULL},
+      {"interrupt", NULL, js_interrupt, NULL, NULL, NULL, napi_default, NULL},
+      {"disconnect", NULL, js_disconnect, NULL, NULL, NULL, napi_default, NULL},
+      {"version", NULL, js_version, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
