@@ -120,6 +120,13 @@ idx_t duckdb_nparams(duckdb_prepared_statement prepared_statement);
 duckdb_logical_type duckdb_param_logical_type(duckdb_prepared_statement prepared_statement, idx_t param_idx);
 duckdb_state duckdb_bind_value(duckdb_prepared_statement prepared_statement, idx_t param_idx, duckdb_value val);
 duckdb_state duckdb_clear_bindings(duckdb_prepared_statement prepared_statement);
+idx_t duckdb_prepared_statement_column_count(duckdb_prepared_statement prepared_statement);
+const char *duckdb_prepared_statement_column_name(duckdb_prepared_statement prepared_statement, idx_t col_idx);
+duckdb_logical_type duckdb_prepared_statement_column_logical_type(duckdb_prepared_statement prepared_statement,
+                                                                 idx_t col_idx);
+const char *duckdb_parameter_name(duckdb_prepared_statement prepared_statement, idx_t index);
+void duckdb_connection_get_arrow_options(duckdb_connection connection, duckdb_arrow_options *out_arrow_options);
+duckdb_value duckdb_create_blob(const uint8_t *data, idx_t length);
 
 duckdb_state duckdb_pending_prepared_streaming(duckdb_prepared_statement prepared_statement,
                                                duckdb_pending_result *out_result);

@@ -739,7 +739,17 @@ static void free_plan(ipc_plan *p) {
 
 /* ---------------------------------------------------------------- connections and their thread */
 
-enum { JOB_EXECUTE = 1, JOB_FETCH = 2, JOB_CLOSE_RESULT = 3, JOB_DISCONNECT = 4 };
+enum { JOB_EXECUTE = 1, JOB_FETCH = 2, JOB_CLOSE_RESULT = 3, JOB_DISCONNECT = 4, JOB_DESCRIBE = 5 };
+
+/* A parameter value, converted from JavaScript on the JavaScript thread. */
+enum { PARAM_NULL, PARAM_BOOL, PARAM_INT64, PARAM_DOUBLE, PARAM_TEXT, PARAM_BLOB };
+typedef struct {
+  int kind;
+  int64_t i64;
+  double f64;
+  char *bytes;
+  size_t len;
+} fg_param;
 
 typedef struct fg_result {
   duckdb_result result;
@@ -757,6 +767,11 @@ typedef struct fg_job {
   /* execute */
   char *sql;
   int internal;
+  fg_param *params;
+  size_t nparams;
+  /* describe */
+  struct ArrowSchema described;
+  struct ArrowSchema described_params;
   /* fetch */
   fg_result *result;
   int64_t max_rows;
@@ -786,32 +801,85 @@ static void set_job_error(fg_job *j, const char *msg, duckdb_error_type type) {
   j->error_type = type;
 }
 
-static void run_execute(fg_job *j) {
-  fg_conn *c = j->conn;
-  duckdb_extracted_statements ex = NULL;
-  idx_t n = duckdb_extract_statements(c->conn, j->sql, &ex);
-  if (n == 0) {
-    const char *e = ex ? duckdb_extract_statements_error(ex) : NULL;
-    set_job_error(j, e ? e : "the statement is empty", 0);
-    if (ex) duckdb_destroy_extracted(&ex);
-    return;
+static duckdb_value param_value(const fg_param *p) {
+  switch (p->kind) {
+    case PARAM_BOOL: return duckdb_create_bool(p->i64 != 0);
+    case PARAM_INT64: return duckdb_create_int64(p->i64);
+    case PARAM_DOUBLE: return duckdb_create_double(p->f64);
+    case PARAM_TEXT: return duckdb_create_varchar_length(p->bytes, p->len);
+    case PARAM_BLOB: return duckdb_create_blob((const uint8_t *)p->bytes, p->len);
+    default: return duckdb_create_null_value();
   }
-  if (n != 1 && !j->internal) {
+}
+
+/* Prepares the job's statement: one statement, and a query unless the job is internal. The
+   statement type comes from DuckDB's parser, so no spelling of a command passes for a query. */
+static duckdb_prepared_statement prepare_one(fg_job *j, duckdb_extracted_statements *ex, idx_t *count) {
+  fg_conn *c = j->conn;
+  *count = duckdb_extract_statements(c->conn, j->sql, ex);
+  if (*count == 0) {
+    const char *e = *ex ? duckdb_extract_statements_error(*ex) : NULL;
+    set_job_error(j, e ? e : "the statement is empty", 0);
+    return NULL;
+  }
+  if (*count != 1 && !j->internal) {
     set_job_error(j, "INVALID_ARGUMENT: send one statement per query", 0);
-    duckdb_destroy_extracted(&ex);
+    return NULL;
+  }
+  return NULL;
+}
+
+static int prepare_at(fg_job *j, duckdb_extracted_statements ex, idx_t i, duckdb_prepared_statement *ps) {
+  if (duckdb_prepare_extracted_statement(j->conn->conn, ex, i, ps) != DuckDBSuccess) {
+    set_job_error(j, duckdb_prepare_error(*ps), 0);
+    duckdb_destroy_prepare(ps);
+    return -1;
+  }
+  if (!j->internal && duckdb_prepared_statement_type(*ps) != FG_DUCKDB_STATEMENT_TYPE_SELECT) {
+    set_job_error(j, "INVALID_ARGUMENT: only queries (SELECT) are accepted", 0);
+    duckdb_destroy_prepare(ps);
+    return -1;
+  }
+  return 0;
+}
+
+static void run_execute(fg_job *j) {
+  duckdb_extracted_statements ex = NULL;
+  idx_t n = 0;
+  prepare_one(j, &ex, &n);
+  if (j->error) {
+    if (ex) duckdb_destroy_extracted(&ex);
     return;
   }
   for (idx_t i = 0; i < n; i++) {
     duckdb_prepared_statement ps = NULL;
-    if (duckdb_prepare_extracted_statement(c->conn, ex, i, &ps) != DuckDBSuccess) {
-      set_job_error(j, duckdb_prepare_error(ps), 0);
-      duckdb_destroy_prepare(&ps);
-      break;
-    }
-    if (!j->internal && duckdb_prepared_statement_type(ps) != FG_DUCKDB_STATEMENT_TYPE_SELECT) {
-      set_job_error(j, "INVALID_ARGUMENT: only queries (SELECT) are accepted", 0);
-      duckdb_destroy_prepare(&ps);
-      break;
+    if (prepare_at(j, ex, i, &ps) != 0) break;
+    if (i + 1 == n) {
+      idx_t expected = duckdb_nparams(ps);
+      if (expected != j->nparams) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "INVALID_ARGUMENT: the statement has %llu parameters but %llu values were bound",
+                 (unsigned long long)expected, (unsigned long long)j->nparams);
+        set_job_error(j, msg, 0);
+        duckdb_destroy_prepare(&ps);
+        break;
+      }
+      int bad = 0;
+      for (size_t k = 0; k < j->nparams && !bad; k++) {
+        duckdb_value v = param_value(&j->params[k]);
+        if (duckdb_bind_value(ps, k + 1, v) != DuckDBSuccess) {
+          char msg[160];
+          snprintf(msg, sizeof msg, "INVALID_ARGUMENT: parameter %llu does not fit the statement: %s", (unsigned long long)k + 1,
+                   duckdb_prepare_error(ps) ? duckdb_prepare_error(ps) : "wrong type");
+          set_job_error(j, msg, 0);
+          bad = 1;
+        }
+        duckdb_destroy_value(&v);
+      }
+      if (bad) {
+        duckdb_destroy_prepare(&ps);
+        break;
+      }
     }
     duckdb_pending_result pending = NULL;
     if (duckdb_pending_prepared_streaming(ps, &pending) != DuckDBSuccess) {
@@ -859,6 +927,55 @@ static void run_execute(fg_job *j) {
     if (e) duckdb_destroy_error_data(&e);
     j->out_result = r;
   }
+  duckdb_destroy_extracted(&ex);
+}
+
+/* The result and parameter schemas of a statement, without running it. */
+static void run_describe(fg_job *j) {
+  duckdb_extracted_statements ex = NULL;
+  idx_t n = 0;
+  prepare_one(j, &ex, &n);
+  duckdb_prepared_statement ps = NULL;
+  if (!j->error && n != 1) set_job_error(j, "INVALID_ARGUMENT: send one statement per query", 0);
+  if (j->error || prepare_at(j, ex, 0, &ps) != 0) {
+    if (ex) duckdb_destroy_extracted(&ex);
+    return;
+  }
+  duckdb_arrow_options opts = NULL;
+  duckdb_connection_get_arrow_options(j->conn->conn, &opts);
+  for (int pass = 0; pass < 2 && !j->error; pass++) {
+    idx_t cols = pass == 0 ? duckdb_prepared_statement_column_count(ps) : duckdb_nparams(ps);
+    duckdb_logical_type *types = calloc(cols ? cols : 1, sizeof *types);
+    char **names = calloc(cols ? cols : 1, sizeof *names);
+    for (idx_t k = 0; k < cols; k++) {
+      if (pass == 0) {
+        types[k] = duckdb_prepared_statement_column_logical_type(ps, k);
+        const char *cn = duckdb_prepared_statement_column_name(ps, k);
+        names[k] = copy_string(cn ? cn : "");
+        if (cn) duckdb_free((void *)cn);
+      } else {
+        types[k] = duckdb_param_logical_type(ps, k + 1);
+        /* A parameter whose type DuckDB could not infer is typed as SQL NULL (Arrow "n"). */
+        if (!types[k]) types[k] = duckdb_create_logical_type(36);
+        const char *pn = duckdb_parameter_name(ps, k + 1);
+        char buf[32];
+        snprintf(buf, sizeof buf, "$%llu", (unsigned long long)k + 1);
+        names[k] = copy_string(pn && pn[0] ? pn : buf);
+        if (pn) duckdb_free((void *)pn);
+      }
+    }
+    duckdb_error_data e = duckdb_to_arrow_schema(opts, types, (const char **)names, cols, pass == 0 ? &j->described : &j->described_params);
+    for (idx_t k = 0; k < cols; k++) {
+      duckdb_destroy_logical_type(&types[k]);
+      free(names[k]);
+    }
+    free(types);
+    free(names);
+    if (e && duckdb_error_data_has_error(e)) set_job_error(j, duckdb_error_data_message(e), 0);
+    if (e) duckdb_destroy_error_data(&e);
+  }
+  if (opts) duckdb_destroy_arrow_options(&opts);
+  duckdb_destroy_prepare(&ps);
   duckdb_destroy_extracted(&ex);
 }
 
@@ -952,6 +1069,7 @@ static void *connection_thread(void *p) {
     int quit = 0;
     switch (j->kind) {
       case JOB_EXECUTE: run_execute(j); break;
+      case JOB_DESCRIBE: run_describe(j); break;
       case JOB_FETCH: run_fetch(j); break;
       case JOB_CLOSE_RESULT: close_result(j->result); j->result = NULL; break;
       case JOB_DISCONNECT: quit = 1; break;
@@ -1132,13 +1250,30 @@ static napi_value double_array(napi_env env, const double *values, int64_t count
 
 static void finalize_result(napi_env env, void *data, void *hint) { (void)env; (void)data; (void)hint; }
 
+static void free_job(fg_job *j) {
+  for (size_t i = 0; i < j->nparams; i++) free(j->params[i].bytes);
+  free(j->params);
+  if (j->described.release) j->described.release(&j->described);
+  if (j->described_params.release) j->described_params.release(&j->described_params);
+  free(j->batches);
+  free(j->sql);
+  free(j->error);
+  free(j);
+}
+
+static napi_value fields_to_js(napi_env env, const struct ArrowSchema *root) {
+  napi_value fields;
+  napi_create_array_with_length(env, (size_t)root->n_children, &fields);
+  for (int64_t i = 0; i < root->n_children; i++) napi_set_element(env, fields, (uint32_t)i, schema_to_js(env, root->children[i]));
+  return fields;
+}
+
 static void completion_js(napi_env env, napi_value js_cb, void *context, void *data) {
   (void)js_cb;
   (void)context;
   fg_job *j = data;
   if (!env) { /* shutting down */
-    free(j->sql);
-    free(j->error);
+    free_job(j);
     return;
   }
   napi_value cb, undef, argv[2];
@@ -1159,16 +1294,17 @@ static void completion_js(napi_env env, napi_value js_cb, void *context, void *d
       napi_create_object(env, &o);
       napi_create_external(env, j->out_result, finalize_result, NULL, &handle);
       napi_set_named_property(env, o, "handle", handle);
-      napi_value fields;
-      napi_create_array_with_length(env, (size_t)j->out_result->schema.n_children, &fields);
-      for (int64_t i = 0; i < j->out_result->schema.n_children; i++) {
-        napi_set_element(env, fields, (uint32_t)i, schema_to_js(env, j->out_result->schema.children[i]));
-      }
-      napi_set_named_property(env, o, "fields", fields);
+      napi_set_named_property(env, o, "fields", fields_to_js(env, &j->out_result->schema));
       argv[1] = o;
     } else {
       napi_get_null(env, &argv[1]);
     }
+  } else if (j->kind == JOB_DESCRIBE) {
+    napi_value o;
+    napi_create_object(env, &o);
+    napi_set_named_property(env, o, "fields", fields_to_js(env, &j->described));
+    napi_set_named_property(env, o, "parameters", fields_to_js(env, &j->described_params));
+    argv[1] = o;
   } else if (j->kind == JOB_FETCH) {
     napi_value arr;
     napi_create_array_with_length(env, (size_t)j->nbatches, &arr);
@@ -1212,10 +1348,7 @@ static void completion_js(napi_env env, napi_value js_cb, void *context, void *d
   if (--db->pending_jobs == 0) napi_unref_threadsafe_function(env, db->completions);
   napi_call_function(env, undef, cb, 2, argv, NULL);
   napi_delete_reference(env, j->callback);
-  free(j->batches);
-  free(j->sql);
-  free(j->error);
-  free(j);
+  free_job(j);
 }
 
 static void scan_event_js(napi_env env, napi_value js_cb, void *context, void *data) {
@@ -1581,10 +1714,65 @@ static fg_job *new_job(napi_env env, int kind, napi_value cb) {
   return j;
 }
 
-/* execute(conn, sql, internal, callback(err, { handle, fields } | null)) */
-static napi_value js_execute(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+/* Parameters: null, boolean, number, bigint, string or Uint8Array values. */
+static int params_from_js(napi_env env, napi_value arr, fg_job *j) {
+  napi_valuetype at;
+  napi_typeof(env, arr, &at);
+  if (at == napi_undefined || at == napi_null) return 0;
+  uint32_t n = 0;
+  if (napi_get_array_length(env, arr, &n) != napi_ok) return -1;
+  j->params = calloc(n ? n : 1, sizeof(fg_param));
+  j->nparams = n;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    napi_valuetype t;
+    napi_get_element(env, arr, i, &v);
+    napi_typeof(env, v, &t);
+    fg_param *p = &j->params[i];
+    bool is_typed = false;
+    napi_is_typedarray(env, v, &is_typed);
+    if (t == napi_null || t == napi_undefined) p->kind = PARAM_NULL;
+    else if (t == napi_boolean) {
+      bool b;
+      napi_get_value_bool(env, v, &b);
+      p->kind = PARAM_BOOL;
+      p->i64 = b;
+    } else if (t == napi_number) {
+      double d;
+      napi_get_value_double(env, v, &d);
+      p->kind = PARAM_DOUBLE;
+      p->f64 = d;
+    } else if (t == napi_bigint) {
+      bool lossless = false;
+      napi_get_value_bigint_int64(env, v, &p->i64, &lossless);
+      if (!lossless) return -1;
+      p->kind = PARAM_INT64;
+    } else if (t == napi_string) {
+      size_t len = 0;
+      napi_get_value_string_utf8(env, v, NULL, 0, &len);
+      p->bytes = malloc(len + 1);
+      napi_get_value_string_utf8(env, v, p->bytes, len + 1, &p->len);
+      p->kind = PARAM_TEXT;
+    } else if (is_typed) {
+      napi_typedarray_type tt;
+      size_t len;
+      void *data;
+      napi_get_typedarray_info(env, v, &tt, &len, &data, NULL, NULL);
+      if (tt != napi_uint8_array) return -1;
+      p->bytes = malloc(len ? len : 1);
+      if (len) memcpy(p->bytes, data, len);
+      p->len = len;
+      p->kind = PARAM_BLOB;
+    } else {
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static napi_value submit_statement(napi_env env, napi_callback_info info, int kind) {
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   fg_conn *c = unwrap(env, argv[0], "connection");
   if (!c) return NULL;
@@ -1595,12 +1783,24 @@ static napi_value js_execute(napi_env env, napi_callback_info info) {
   }
   bool internal = false;
   napi_get_value_bool(env, argv[2], &internal);
-  fg_job *j = new_job(env, JOB_EXECUTE, argv[3]);
+  fg_job *j = new_job(env, kind, argv[argc - 1]);
   j->sql = sql;
   j->internal = internal;
+  if (kind == JOB_EXECUTE && argc == 5 && params_from_js(env, argv[3], j) != 0) {
+    napi_delete_reference(env, j->callback);
+    free_job(j);
+    napi_throw_type_error(env, "FG_NATIVE", "parameters must be null, boolean, number, 64-bit bigint, string or Uint8Array");
+    return NULL;
+  }
   submit(env, c, j);
   return NULL;
 }
+
+/* execute(conn, sql, internal, params, callback(err, { handle, fields } | null)) */
+static napi_value js_execute(napi_env env, napi_callback_info info) { return submit_statement(env, info, JOB_EXECUTE); }
+
+/* describe(conn, sql, internal, callback(err, { fields, parameters })) */
+static napi_value js_describe(napi_env env, napi_callback_info info) { return submit_statement(env, info, JOB_DESCRIBE); }
 
 /* fetch(conn, result, maxRows, callback(err, batches)) — batches.done once the result ends */
 static napi_value js_fetch(napi_env env, napi_callback_info info) {
@@ -1680,6 +1880,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"connect", NULL, js_connect, NULL, NULL, NULL, napi_default, NULL},
       {"grant", NULL, js_grant, NULL, NULL, NULL, napi_default, NULL},
       {"execute", NULL, js_execute, NULL, NULL, NULL, napi_default, NULL},
+      {"describe", NULL, js_describe, NULL, NULL, NULL, napi_default, NULL},
       {"fetch", NULL, js_fetch, NULL, NULL, NULL, napi_default, NULL},
       {"closeResult", NULL, js_close_result, NULL, NULL, NULL, napi_default, NULL},
       {"interrupt", NULL, js_interrupt, NULL, NULL, NULL, napi_default, NULL},

@@ -1,0 +1,408 @@
+/**
+ * The embedded SQL engine: DuckDB through our binding. Every statement runs in a connection of
+ * its own that holds exactly the tables it is given (temporary views over the scan function,
+ * granted to that connection only), so what a caller's SQL can reach is decided by what exists
+ * for it, not by reading its text. It also enforces the limits: statement size, queries at once
+ * per principal and in all, time (the caller's deadline and a server maximum), and memory (the
+ * engine's own limit, with spilling to a private directory).
+ */
+import { mkdirSync } from 'node:fs';
+import type { Schema } from 'apache-arrow';
+import type { Dataset } from '../catalog/dataset.js';
+import { sameColumns } from '../catalog/schema-equality.js';
+import { FlightgateError, invalidArgument, permissionDenied, resourceExhausted } from '../core/errors.js';
+import { Status } from '../core/status.js';
+import { schemaMessage, type IpcMessage } from '../ipc/message.js';
+import { recordBatchHeader } from '../ipc/record-batch-header.js';
+import { cSchemaOf, schemaOf, UnsupportedType } from './arrow-c-format.js';
+import { ScanFeeds, type FeedSource } from './dataset-feed.js';
+import {
+  loadNativeDuckDB, type CField, type ConnectionHandle, type DatabaseHandle, type NativeBatch, type NativeDuckDB, type NativeError,
+  type ParameterValue, type ResultHandle,
+} from './native.js';
+import { checkParseTree, parseTreeQuery, sqlString } from './statement-guard.js';
+
+export interface SqlEngineSettings {
+  /** DuckDB worker threads. */
+  readonly threads: number;
+  /** The engine's memory limit, as DuckDB reads it (`2GB`, `75%`). */
+  readonly memoryLimit: string;
+  /** Where operators spill past the memory limit (created private); none: no spilling. */
+  readonly tempDirectory?: string;
+  readonly maxTempDirectorySize?: string;
+  readonly maxConcurrentQueries: number;
+  readonly maxConcurrentQueriesPerPrincipal: number;
+  readonly maxQuerySeconds: number;
+  readonly maxStatementBytes: number;
+  /** Rows fetched from the engine per round trip (in batches of DuckDB's vector size). */
+  readonly resultBatchRows: number;
+}
+
+export const DEFAULT_SQL_SETTINGS: SqlEngineSettings = {
+  threads: 2,
+  memoryLimit: '1GB',
+  maxConcurrentQueries: 16,
+  maxConcurrentQueriesPerPrincipal: 4,
+  maxQuerySeconds: 300,
+  maxStatementBytes: 1024 * 1024,
+  resultBatchRows: 65536,
+};
+
+/** A table a statement may read: the name SQL uses for it and the dataset behind it. */
+export interface SqlTable {
+  readonly name: string;
+  readonly dataset: Dataset;
+}
+
+export interface StatementRequest {
+  /** Whose statement it is (a principal key), for the per-principal limit. */
+  readonly owner: string;
+  readonly tables: readonly SqlTable[];
+  readonly sql: string;
+  readonly parameters?: readonly ParameterValue[];
+  readonly signal?: AbortSignal;
+  /** The caller's deadline, ms since the epoch. */
+  readonly deadline?: number;
+}
+
+export interface StatementShape {
+  readonly schema: Schema;
+  readonly parameters: Schema;
+}
+
+interface RegisteredSource extends FeedSource {
+  readonly key: string;
+}
+
+/** The settings' names, for errors that say which one to raise. */
+const SETTING = {
+  memory: 'sql.memoryLimit',
+  time: 'sql.maxQuerySeconds',
+  total: 'sql.maxConcurrentQueries',
+  perPrincipal: 'sql.maxConcurrentQueriesPerPrincipal',
+  size: 'sql.maxStatementBytes',
+};
+
+export class SqlEngine {
+  private readonly native: NativeDuckDB;
+  private readonly db: DatabaseHandle;
+  private readonly feeds: ScanFeeds;
+  /** By dataset name: the source its views currently use. */
+  private readonly byDataset = new Map<string, RegisteredSource>();
+  /** By key: every source a bound statement may still scan. */
+  private readonly byKey = new Map<string, RegisteredSource>();
+  private nextKey = 0;
+  private running = 0;
+  private readonly perOwner = new Map<string, number>();
+  private closed = false;
+  private readonly skipped = new Set<string>();
+
+  constructor(
+    readonly settings: SqlEngineSettings = DEFAULT_SQL_SETTINGS,
+    private readonly warn: (message: string) => void = () => {},
+  ) {
+    this.native = loadNativeDuckDB();
+    this.feeds = new ScanFeeds(this.native, (key) => this.byKey.get(key), (err) => this.warn(`a SQL scan failed: ${err instanceof Error ? err.message : String(err)}`));
+    if (settings.tempDirectory) mkdirSync(settings.tempDirectory, { recursive: true, mode: 0o700 });
+    this.db = this.native.open(
+      {
+        threads: String(settings.threads),
+        memoryLimit: settings.memoryLimit,
+        tempDirectory: settings.tempDirectory,
+        maxTempDirectorySize: settings.maxTempDirectorySize,
+      },
+      this.feeds.onEvent,
+    );
+    this.feeds.attach(this.db);
+  }
+
+  get version(): string {
+    return this.native.version();
+  }
+
+  /** Statements running now (for tests, metrics and shutdown). */
+  get activeStatements(): number {
+    return this.running;
+  }
+
+  /** The result and parameter schemas of a statement, without running it. */
+  async describe(request: StatementRequest): Promise<StatementShape> {
+    const session = await this.session(request);
+    try {
+      const shape = await session.call<{ fields: CField[]; parameters: CField[] }>((cb) => this.native.describe(session.conn, request.sql, false, cb));
+      return { schema: resultSchema(shape.fields), parameters: resultSchema(shape.parameters) };
+    } catch (err) {
+      throw session.failure(err);
+    } finally {
+      await session.close();
+    }
+  }
+
+  /** Runs a query; its result streams from `messages()` and must be read to the end or closed. */
+  async query(request: StatementRequest): Promise<QueryRun> {
+    const session = await this.session(request);
+    try {
+      const result = await session.call<{ handle: ResultHandle; fields: CField[] } | null>((cb) =>
+        this.native.execute(session.conn, request.sql, false, request.parameters ?? [], cb),
+      );
+      if (!result) throw invalidArgument('the statement returned no result');
+      return new QueryRun(this.native, session, result.handle, resultSchema(result.fields), this.settings.resultBatchRows);
+    } catch (err) {
+      await session.close();
+      throw session.failure(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.feeds.stopAll();
+  }
+
+  /** A connection holding the request's tables, its statement checked, within the limits. */
+  private async session(request: StatementRequest): Promise<Session> {
+    if (this.closed) throw new FlightgateError(Status.UNAVAILABLE, 'the SQL engine is shutting down');
+    const { sql, owner } = request;
+    const bytes = Buffer.byteLength(sql);
+    if (bytes > this.settings.maxStatementBytes) throw invalidArgument(`the statement is ${bytes} bytes; ${SETTING.size} allows ${this.settings.maxStatementBytes}`);
+    if (!sql.trim()) throw invalidArgument('the statement is empty');
+    if (sql.includes('\0')) throw invalidArgument('the statement contains a NUL character');
+    const mine = this.perOwner.get(owner) ?? 0;
+    if (mine >= this.settings.maxConcurrentQueriesPerPrincipal) {
+      throw resourceExhausted(`${mine} of your queries are running; ${SETTING.perPrincipal} allows ${this.settings.maxConcurrentQueriesPerPrincipal} at once`);
+    }
+    if (this.running >= this.settings.maxConcurrentQueries) {
+      throw resourceExhausted(`the server is running ${this.running} queries; ${SETTING.total} allows ${this.settings.maxConcurrentQueries} at once`);
+    }
+    this.running++;
+    this.perOwner.set(owner, mine + 1);
+    const release = (): void => {
+      this.running--;
+      const left = (this.perOwner.get(owner) ?? 1) - 1;
+      if (left) this.perOwner.set(owner, left);
+      else this.perOwner.delete(owner);
+    };
+    let session: Session | undefined;
+    try {
+      const sources = await this.sources(request.tables);
+      session = new Session(this.native, this.native.connect(this.db), release, this.settings.maxQuerySeconds, request);
+      const tree = await session.scalarString(parseTreeQuery(sql));
+      checkParseTree(tree);
+      this.native.grant(session.conn, sources.map((s) => s.key));
+      if (sources.length) {
+        const views = sources.map(({ name, key }) => `CREATE TEMP VIEW ${quoteIdentifier(name)} AS SELECT * FROM flightgate_scan(${sqlString(key)})`).join(';\n');
+        await session.run(views);
+      }
+      return session;
+    } catch (err) {
+      if (session) {
+        await session.close();
+        throw session.failure(err);
+      }
+      release();
+      throw err;
+    }
+  }
+
+  /** The registered source of each table, registering (or re-registering) what changed. */
+  private async sources(tables: readonly SqlTable[]): Promise<{ name: string; key: string }[]> {
+    const out: { name: string; key: string }[] = [];
+    for (const t of tables) {
+      const schema = await t.dataset.schema();
+      let src = this.byDataset.get(t.dataset.name);
+      if (!src || !sameColumns(src.schema, schema)) {
+        const key = `s${++this.nextKey}`;
+        try {
+          this.native.registerSource(this.db, key, cSchemaOf(schema), (await t.dataset.stats()).records);
+        } catch (err) {
+          if (!(err instanceof UnsupportedType) && !(err instanceof Error && (err as { code?: string }).code === 'FG_SQL_SOURCE')) throw err;
+          if (!this.skipped.has(t.dataset.name)) this.warn(`dataset "${t.dataset.name}" is left out of SQL: ${err.message}`);
+          this.skipped.add(t.dataset.name);
+          continue;
+        }
+        if (src) this.native.dropSource(this.db, src.key);
+        src = { key, dataset: t.dataset, schema };
+        this.byDataset.set(t.dataset.name, src);
+        this.byKey.set(key, src);
+        this.forgetOldKeys();
+      } else if (src.dataset !== t.dataset) {
+        // Same columns, a newer version of the dataset: scans from now on read it.
+        src = { ...src, dataset: t.dataset };
+        this.byDataset.set(t.dataset.name, src);
+        this.byKey.set(src.key, src);
+      }
+      out.push({ name: t.name, key: src.key });
+    }
+    return out;
+  }
+
+  /** Keys of replaced schemas stay readable for statements bound to them, up to a bound. */
+  private forgetOldKeys(): void {
+    if (this.byKey.size <= 4 * this.byDataset.size + 256) return;
+    const current = new Set([...this.byDataset.values()].map((s) => s.key));
+    for (const key of this.byKey.keys()) {
+      if (!current.has(key)) this.byKey.delete(key);
+      if (this.byKey.size <= 2 * this.byDataset.size + 128) break;
+    }
+  }
+}
+
+/** DuckDB quotes identifiers in double quotes, doubling any inside. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function resultSchema(fields: readonly CField[]): Schema {
+  try {
+    return schemaOf(fields);
+  } catch (err) {
+    if (err instanceof UnsupportedType) throw invalidArgument(err.message);
+    throw err;
+  }
+}
+
+/** One statement's connection, its clock and its way out. */
+class Session {
+  private timer: NodeJS.Timeout | undefined;
+  private stopReason: 'deadline' | 'server-limit' | 'cancelled' | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly onAbort = (): void => this.stop('cancelled');
+
+  constructor(
+    private readonly native: NativeDuckDB,
+    readonly conn: ConnectionHandle,
+    private readonly release: () => void,
+    private readonly maxSeconds: number,
+    private readonly request: StatementRequest,
+  ) {
+    const limit = Date.now() + maxSeconds * 1000;
+    const deadline = request.deadline !== undefined && request.deadline < limit ? request.deadline : limit;
+    const reason = deadline === limit ? 'server-limit' : 'deadline';
+    this.timer = setTimeout(() => this.stop(reason), Math.max(0, deadline - Date.now()));
+    this.timer.unref();
+    if (request.signal?.aborted) this.stop('cancelled');
+    request.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Stops the running statement, scans included. */
+  stop(reason: 'deadline' | 'server-limit' | 'cancelled'): void {
+    if (this.stopReason || this.closing) return;
+    this.stopReason = reason;
+    this.native.interrupt(this.conn);
+  }
+
+  call<T>(start: (cb: (err: NativeError | undefined, value: T) => void) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => start((err, value) => (err ? reject(err) : resolve(value))));
+  }
+
+  /** Runs our own statements (views); their results are dropped. */
+  async run(sql: string): Promise<void> {
+    const r = await this.call<{ handle: ResultHandle } | null>((cb) => this.native.execute(this.conn, sql, true, null, cb));
+    if (r) await new Promise<void>((resolve) => this.native.closeResult(this.conn, r.handle, resolve));
+  }
+
+  /** The one VARCHAR value our own statement returns. */
+  async scalarString(sql: string): Promise<string> {
+    const r = await this.call<{ handle: ResultHandle } | null>((cb) => this.native.execute(this.conn, sql, true, null, cb));
+    if (!r) throw new Error('no result');
+    try {
+      const batches = await this.call<NativeBatch[]>((cb) => this.native.fetch(this.conn, r.handle, 1, cb));
+      return firstString(batches[0]);
+    } finally {
+      await new Promise<void>((resolve) => this.native.closeResult(this.conn, r.handle, resolve));
+    }
+  }
+
+  /** The error to show for what the engine threw, given why the statement may have stopped. */
+  failure(err: unknown): Error {
+    if (err instanceof FlightgateError) return err;
+    const e = err as NativeError;
+    const message = e instanceof Error ? e.message : String(err);
+    if (this.stopReason === 'cancelled') return new FlightgateError(Status.CANCELLED, 'the query was cancelled');
+    if (this.stopReason === 'server-limit') {
+      return new FlightgateError(Status.DEADLINE_EXCEEDED, `the query ran longer than ${SETTING.time} allows (${this.maxSeconds} s)`);
+    }
+    if (this.stopReason === 'deadline') return new FlightgateError(Status.DEADLINE_EXCEEDED, "the query ran past the call's deadline");
+    if (e.engineCode === 'OUT_OF_MEMORY' || /^Out of Memory Error/i.test(message)) {
+      return resourceExhausted(`the query needs more memory than ${SETTING.memory} allows: ${stripPrefix(message)}`);
+    }
+    if (/^Permission Error/i.test(message)) return permissionDenied('SQL has no access to files, the network or extensions; query the tables you may read');
+    if (message.startsWith('INVALID_ARGUMENT: ')) return invalidArgument(message.slice('INVALID_ARGUMENT: '.length));
+    return invalidArgument(message);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearTimeout(this.timer);
+      this.request.signal?.removeEventListener('abort', this.onAbort);
+      await new Promise<void>((resolve) => this.native.disconnect(this.conn, resolve));
+      this.release();
+    })();
+    return this.closing;
+  }
+}
+
+const stripPrefix = (m: string): string => m.replace(/^Out of Memory Error:\s*/i, '');
+
+/** Reads row 0 of a one-VARCHAR-column batch: validity, offsets, data in its body. */
+function firstString(batch: NativeBatch | undefined): string {
+  if (!batch || batch.length < 1) throw new Error('empty result');
+  const offsetsAt = batch.buffers[2]!;
+  const dataAt = batch.buffers[4]!;
+  const view = new DataView(batch.body.buffer, batch.body.byteOffset, batch.body.byteLength);
+  const start = view.getInt32(offsetsAt, true);
+  const end = view.getInt32(offsetsAt + 4, true);
+  return Buffer.from(batch.body.buffer, batch.body.byteOffset + dataAt + start, end - start).toString('utf8');
+}
+
+/** A running query's result: the schema, then record batches as the engine produces them. */
+export class QueryRun {
+  rows = 0;
+  bytes = 0;
+  private finished = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly native: NativeDuckDB,
+    private readonly session: Session,
+    private readonly handle: ResultHandle,
+    readonly schema: Schema,
+    private readonly batchRows: number,
+  ) {}
+
+  async *messages(): AsyncGenerator<IpcMessage> {
+    try {
+      yield schemaMessage(this.schema);
+      for (;;) {
+        let batches: NativeBatch[] & { done?: boolean };
+        try {
+          batches = await this.session.call((cb) => this.native.fetch(this.session.conn, this.handle, this.batchRows, cb));
+        } catch (err) {
+          throw this.session.failure(err);
+        }
+        for (const b of batches) {
+          const header = recordBatchHeader(b.length, b.nodes, b.buffers, b.body.length);
+          this.rows += b.length;
+          this.bytes += header.length + b.body.length;
+          yield { header, body: b.body };
+        }
+        if (batches.done || batches.length === 0) break;
+      }
+      this.finished = true;
+    } finally {
+      await this.close();
+    }
+  }
+
+  /** Stops the query (CancelFlightInfo); a reader of `messages()` sees CANCELLED. */
+  cancel(): void {
+    if (!this.finished) this.session.stop('cancelled');
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await new Promise<void>((resolve) => this.native.closeResult(this.session.conn, this.handle, resolve));
+      await this.session.close();
+    })();
+    return this.closing;
+  }
+}
