@@ -22,6 +22,7 @@ import { TicketCodec } from './flight/ticket.js';
 import { GrpcServer } from './flight/transport/server.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { openCatalog } from './open-catalog.js';
+import { openSql, type OpenedSql } from './open-sql.js';
 import { loadTls } from './tls/tls-material.js';
 
 export type { Logger } from './logger.js';
@@ -126,19 +127,24 @@ async function start(config: Config, options: StartOptions): Promise<RunningServ
     onCallEnd: (rpc, status, seconds) => metrics.callEnded(rpc, statusName(status), seconds),
   });
   let address;
+  let sql: OpenedSql | undefined;
   try {
+    const access = options.access ?? security!.access;
+    const tickets = security?.tickets ?? new TicketCodec();
+    sql = openSql(config, dataDir, { catalog, access, tickets, logger });
     // Registering commands and actions can fail (a name given twice): nothing may be left open then.
     new FlightService({
       catalog,
-      access: options.access ?? security!.access,
+      access,
       advertisedUri: config.advertisedUri,
       ticketTtlMs: config.ticketTtlSeconds * 1000,
-      tickets: security?.tickets ?? new TicketCodec(),
-      commands: options.commands,
-      actions: options.actions,
+      tickets,
+      commands: [...(sql ? [sql.command] : []), ...(options.commands ?? [])],
+      actions: [...(sql?.actions ?? []), ...(options.actions ?? [])],
     }).bind(grpc);
     address = await grpc.listen(config.host, config.port);
   } catch (err) {
+    await sql?.engine.close();
     await control?.close();
     throw err;
   }
@@ -159,6 +165,7 @@ async function start(config: Config, options: StartOptions): Promise<RunningServ
     },
     close: async (graceMs = config.shutdownGraceSeconds * 1000) => {
       await grpc.close(graceMs);
+      await sql?.engine.close();
       await control?.close();
     },
   };

@@ -38,6 +38,7 @@ export type AuditEvent = AuditFields &
     | { event: 'authz.denied'; action: DatasetAction; dataset: string }
     | { event: 'session.created' | 'session.rotated' | 'session.revoked' }
     | { event: 'data.access'; dataset: string; rows: number; bytes: number; action?: string }
+    | { event: 'sql.query'; statement: string; statementHash: string; rows: number; bytes: number; durationMs: number }
     | { event: 'token.issued'; grant: GrantType }
     | { event: 'token.refreshed'; grant: 'refresh_token' }
     | { event: 'token.denied'; grant?: GrantType }

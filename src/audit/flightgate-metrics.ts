@@ -3,8 +3,8 @@
  * authentication, authorization, data and token figures are read off the audit events, so each
  * decision is recorded once and both views always agree.
  */
-import { readFileSync } from 'node:fs';
 import { Counter, exposition, Histogram, Registry, scrapedCounter, scrapedGauge } from './metrics.js';
+import { flightgateVersion } from '../core/version.js';
 import type { AuditEvent, AuditSink } from './audit-log.js';
 import { DATASET_ACTIONS } from '../core/actions.js';
 import { AUTH_METHODS, GRANT_TYPES } from '../core/vocabulary.js';
@@ -25,13 +25,7 @@ export interface MetricSources {
   pendingBytes?(): number;
 }
 
-function version(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
+const version = flightgateVersion;
 
 export class FlightgateMetrics {
   readonly registry = new Registry();

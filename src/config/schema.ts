@@ -92,6 +92,21 @@ const limitsSchema = z
   })
   .strict();
 
+const sqlSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('serve Flight SQL over the datasets (needs the DuckDB binding, built at npm install)'),
+    threads: z.number().int().positive().max(256).default(2).describe('DuckDB worker threads'),
+    memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)$/i, 'expected a size such as 2GB or 512MiB, or a share such as 50%').default('1GB').describe('memory the SQL engine may use; past it, operators spill to tempDirectory, then queries fail with RESOURCE_EXHAUSTED'),
+    tempDirectory: z.string().min(1).optional().describe('where the engine spills (default DATA_DIR/.sql-spill, private to the server)'),
+    maxTempDirectorySize: z.string().min(1).default('10GB').describe('how much the engine may spill'),
+    maxConcurrentQueries: z.number().int().positive().default(16).describe('SQL statements running at once on this server'),
+    maxConcurrentQueriesPerPrincipal: z.number().int().positive().default(4).describe('SQL statements one principal may run at once'),
+    maxQuerySeconds: z.number().positive().default(300).describe('longest a statement may run (a shorter client deadline wins)'),
+    maxStatementBytes: z.number().int().positive().default(1024 * 1024).describe('longest SQL text accepted'),
+    resultBatchRows: z.number().int().positive().default(65536).describe('rows taken from the engine per round trip while streaming a result'),
+  })
+  .strict();
+
 const clientPrincipalSchema = z
   .object({
     subject: z.string().min(1).describe('the certificate name to match exactly: its common name, or a DNS, e-mail or URI alternative name'),
@@ -148,6 +163,7 @@ export const configSchema = z
     tls: tlsSchema.optional().describe('serve grpc+tls:// (and https:// for the HTTP service) instead of plain text'),
     transport: transportSchema.default(transportSchema.parse({})),
     limits: limitsSchema.default(limitsSchema.parse({})).describe('per-principal limits, counted in each replica'),
+    sql: sqlSchema.default(sqlSchema.parse({})).describe('Flight SQL and its embedded engine'),
     databaseUrl: z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
@@ -189,3 +205,4 @@ export type TokensConfig = z.infer<typeof tokensSchema>;
 export type OidcIssuerConfig = z.infer<typeof oidcIssuerSchema>;
 export type TlsConfig = z.infer<typeof tlsSchema>;
 export type ThrottleConfig = z.infer<typeof throttleSchema>;
+export type SqlConfig = z.infer<typeof sqlSchema>;

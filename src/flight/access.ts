@@ -35,6 +35,23 @@ export interface DataAccess {
   mode?: string;
 }
 
+/** A SQL statement that ran (or failed): what the audit log records about queries. */
+export interface QueryAudit {
+  principal: Principal;
+  peer: string;
+  rpc: string;
+  /** The statement, cut to a length fit for a log line. */
+  statement: string;
+  /** SHA-256 of the whole statement (hex), to group and correlate. */
+  statementHash: string;
+  rows: number;
+  bytes: number;
+  durationMs: number;
+  outcome: 'ok' | 'denied' | 'error';
+  /** A short reason when it failed (the status name). */
+  reason?: string;
+}
+
 export interface AccessControl {
   /** Establishes the caller of `call`, or throws UNAUTHENTICATED. */
   authenticate(call: ServerCall, rpc: string): Promise<Principal>;
@@ -55,6 +72,8 @@ export interface AccessControl {
   chargeUpload?(principal: Principal, bytes: number, totalSoFar: number): void;
   /** Records a data access once it has ended (the audit log's `data.access`). Absent: not recorded. */
   recordDataAccess?(access: DataAccess): void;
+  /** Records a SQL statement once it has ended (the audit log's `sql.query`). Absent: not recorded. */
+  recordQuery?(query: QueryAudit): void;
 }
 
 /** Lets everyone do everything: for embedding the data plane without authentication (tests, benchmarks). */

@@ -29,6 +29,10 @@ interface ActionContext {
   tickets: TicketCodec;
   /** A fresh ticket for `dataset`, issued to `principal`, and when it expires (ms, not rounded). */
   issueTicket(dataset: string, principal: Principal): { ticket: Uint8Array; expiresAt: number };
+  /** Cancels what a FlightInfo started, when a command issued it; undefined when none did. */
+  cancelFlight?(info: FlightInfo, principal: Principal): Promise<number | undefined>;
+  /** Tells the commands that `principal`'s session ended (they drop what they kept for it). */
+  sessionClosed?(principal: Principal): void;
 }
 
 /** One DoAction type: its name and description (ListActions) and what it does. */
@@ -68,11 +72,12 @@ export class ActionRegistry {
       {
         type: 'CancelFlightInfo',
         description:
-          'Standard Flight action: cancel a FlightInfo. flightgate flights are complete when returned, so the answer is NOT_CANCELLABLE.',
-        run: async (body) => {
+          'Standard Flight action: cancel a FlightInfo. A Flight SQL query is stopped and its ticket refused from then on (CANCELLED); dataset flights are complete when returned (NOT_CANCELLABLE).',
+        run: async (body, principal) => {
           const info = decodeCancelFlightInfoRequest(body);
           if (!info) throw invalidArgument('CancelFlightInfo needs a CancelFlightInfoRequest with a FlightInfo');
-          return [encodeCancelFlightInfoResult(CancelStatus.NOT_CANCELLABLE)];
+          const status = (await ctx.cancelFlight?.(info, principal)) ?? CancelStatus.NOT_CANCELLABLE;
+          return [encodeCancelFlightInfoResult(status)];
         },
       },
       {
@@ -93,6 +98,7 @@ export class ActionRegistry {
         description: 'Standard Flight action: end the session whose token this call carries. Returns CloseSessionResult.',
         run: async (_body, principal, call) => {
           const closed = await access.closeSession(principal, call);
+          ctx.sessionClosed?.(principal);
           return [encodeCloseSessionResult(closed ? CloseSessionStatus.CLOSED : CloseSessionStatus.NOT_CLOSEABLE)];
         },
       },

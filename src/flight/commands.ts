@@ -5,6 +5,7 @@
  * SQL and any embedding application add commands here; nothing else in the service changes.
  */
 import { unimplemented } from '../core/errors.js';
+import type { Principal } from '../core/principal.js';
 import type { AuthenticatedCall } from './binding.js';
 import type { IncomingFlightData } from './codec.js';
 import type { FlightDescriptor, FlightInfo } from './proto/messages.js';
@@ -27,6 +28,14 @@ export interface FlightCommand {
   getSchema?(c: AuthenticatedCall, descriptor: FlightDescriptor): Promise<Uint8Array>;
   doPut?(c: AuthenticatedCall, descriptor: FlightDescriptor, stream: CommandStream): Promise<void>;
   doExchange?(c: AuthenticatedCall, descriptor: FlightDescriptor, stream: CommandStream): Promise<void>;
+  /** Whether a DoGet ticket is one this command issued (Flight SQL tickets are Any messages). Cheap. */
+  claimsTicket?(ticket: Uint8Array): boolean;
+  /** DoGet of a ticket this command claims. */
+  doGet?(c: AuthenticatedCall, ticket: Uint8Array): Promise<void>;
+  /** CancelFlightInfo: the CancelStatus when the FlightInfo is this command's, else undefined. */
+  cancelFlightInfo?(info: FlightInfo, principal: Principal): Promise<number | undefined>;
+  /** The caller's session ended (CloseSession): drop what was kept for it. */
+  sessionClosed?(principal: Principal): void;
 }
 
 export type CommandRpc = 'getFlightInfo' | 'getSchema' | 'doPut' | 'doExchange';
@@ -43,6 +52,11 @@ export class CommandRegistry {
 
   list(): readonly FlightCommand[] {
     return this.commands;
+  }
+
+  /** The command whose ticket this is, if any (otherwise the ticket names a dataset). */
+  forTicket(ticket: Uint8Array): (FlightCommand & Required<Pick<FlightCommand, 'doGet'>>) | undefined {
+    return this.commands.find((c) => c.doGet && c.claimsTicket?.(ticket)) as (FlightCommand & Required<Pick<FlightCommand, 'doGet'>>) | undefined;
   }
 
   /** The command that claims `cmd` and implements `rpc`; UNIMPLEMENTED otherwise, saying what exists. */

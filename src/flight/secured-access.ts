@@ -10,7 +10,7 @@ import type { UserDirectory } from '../auth/user-directory.js';
 import type { DatasetAction } from '../core/actions.js';
 import { permissionDenied } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
-import type { AccessControl, DataAccess, HandshakeOutcome, RefreshedSession } from './access.js';
+import type { AccessControl, DataAccess, HandshakeOutcome, QueryAudit, RefreshedSession } from './access.js';
 import { decodeBasicAuth, type BasicAuth } from './proto/messages.js';
 import type { ServerCall } from './transport/call.js';
 import type { UsageLimits } from '../authz/usage-limits.js';
@@ -64,6 +64,15 @@ export class SecuredAccess implements AccessControl {
     this.audit.record({
       event: 'data.access', outcome: e.outcome, principal: p.id, kind: p.kind, issuer: p.issuer, method: p.method,
       peer: e.peer, rpc: e.rpc, dataset: e.dataset, rows: e.rows, bytes: e.bytes, ...(e.mode ? { action: e.mode } : {}),
+    });
+  }
+
+  recordQuery(q: QueryAudit): void {
+    const p = q.principal;
+    this.audit.record({
+      event: 'sql.query', outcome: q.outcome, principal: p.id, kind: p.kind, issuer: p.issuer, method: p.method, peer: q.peer, rpc: q.rpc,
+      statement: q.statement, statementHash: q.statementHash, rows: q.rows, bytes: q.bytes, durationMs: q.durationMs,
+      ...(q.reason ? { reason: q.reason } : {}),
     });
   }
 

@@ -65,7 +65,22 @@ export class FlightService {
   constructor(private readonly options: FlightServiceOptions) {
     this.tickets = options.tickets ?? new TicketCodec();
     this.actions = new ActionRegistry(
-      { catalog: options.catalog, access: options.access, tickets: this.tickets, issueTicket: (dataset, principal) => this.issueTicket(dataset, principal, true) },
+      {
+        catalog: options.catalog,
+        access: options.access,
+        tickets: this.tickets,
+        issueTicket: (dataset, principal) => this.issueTicket(dataset, principal, true),
+        cancelFlight: async (info, principal) => {
+          for (const c of this.commands.list()) {
+            const status = await c.cancelFlightInfo?.(info, principal);
+            if (status !== undefined) return status;
+          }
+          return undefined;
+        },
+        sessionClosed: (principal) => {
+          for (const c of this.commands.list()) c.sessionClosed?.(principal);
+        },
+      },
       (name, principal, call) => this.flightInfo(name, principal, call),
     );
     for (const a of options.actions ?? []) this.actions.register(a);
@@ -224,8 +239,12 @@ export class FlightService {
     await c.out.send(encodeSingleBytes(schema));
   }
 
-  private async doGet({ call, principal, out }: AuthenticatedCall, request: Uint8Array): Promise<void> {
-    const ticket = this.tickets.decode(decodeTicketMessage(request), principalKey(principal));
+  private async doGet(c: AuthenticatedCall, request: Uint8Array): Promise<void> {
+    const ticketBytes = decodeTicketMessage(request);
+    const command = this.commands.forTicket(ticketBytes);
+    if (command) return command.doGet(c, ticketBytes);
+    const { call, principal, out } = c;
+    const ticket = this.tickets.decode(ticketBytes, principalKey(principal));
     const ds = await this.readable(ticket.dataset, principal, call);
     let rows = 0;
     let bytes = 0;

@@ -18,6 +18,7 @@ export interface TicketContent {
 }
 
 const PREFIX = 'fgt2.';
+const SEALED_PREFIX = 'fgh1.';
 const NOT_OURS = 'ticket is not one this server issued (get one from GetFlightInfo)';
 
 export class TicketCodec {
@@ -42,6 +43,45 @@ export class TicketCodec {
     if (this.recent.size >= 4096) this.recent.clear();
     this.recent.set(json, ticket);
     return ticket;
+  }
+
+  /**
+   * Seals `content` for `principal` until `expiresAt` under `purpose` (e.g. a Flight SQL
+   * statement handle): `fgh1.<purpose>.<base64url JSON>.<MAC>`, with the ticket key, so every
+   * replica accepts what one issued and nobody can alter it. Content is readable by its holder:
+   * it must carry nothing secret, only what the holder may see anyway (their own SQL).
+   */
+  seal(purpose: string, content: unknown, principal: string, expiresAt: number): Uint8Array {
+    const payload = Buffer.from(JSON.stringify({ c: content, p: principal, e: expiresAt })).toString('base64url');
+    const signed = `${SEALED_PREFIX}${purpose}.${payload}`;
+    return Buffer.from(`${signed}.${this.mac(signed).toString('base64url')}`, 'utf8');
+  }
+
+  /** The content of a sealed value, checked as `decode` checks tickets; `what` names it in errors. */
+  open(purpose: string, bytes: Uint8Array, principal: string, what: string, maxBytes: number, now = Date.now()): unknown {
+    if (bytes.length > maxBytes) throw invalidArgument(`${what} is too long`);
+    const text = Buffer.from(bytes).toString('utf8');
+    const head = `${SEALED_PREFIX}${purpose}.`;
+    const notOurs = `${what} is not one this server issued`;
+    if (!text.startsWith(head)) throw invalidArgument(notOurs);
+    const cut = text.lastIndexOf('.');
+    const signed = text.slice(0, cut);
+    const signature = text.slice(cut + 1);
+    const payload = signed.slice(head.length);
+    if (!isCanonicalBase64url(payload) || !isCanonicalBase64url(signature)) throw invalidArgument(notOurs);
+    const given = Buffer.from(signature, 'base64url');
+    const expected = this.mac(signed);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalidArgument(notOurs);
+    let parsed: { c?: unknown; p?: unknown; e?: unknown };
+    try {
+      parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof parsed;
+    } catch {
+      throw invalidArgument(`${what} is corrupt`);
+    }
+    if (typeof parsed.e !== 'number' || typeof parsed.p !== 'string') throw invalidArgument(`${what} is corrupt`);
+    if (parsed.e < now) throw invalidArgument(`${what} has expired`);
+    if (parsed.p !== principal) throw permissionDenied(`this ${what} was issued to another principal`);
+    return parsed.c;
   }
 
   /**

@@ -23,10 +23,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   tokens: ['core', 'config', 'stores', 'audit'],
   auth: ['core', 'config', 'stores', 'audit', 'authz', 'tokens'],
   tls: ['config', 'core'],
-  flight: ['core', 'ipc', 'catalog', 'auth', 'authz', 'audit', 'tokens'],
+  sql: ['core', 'ipc', 'catalog'],
+  flight: ['core', 'ipc', 'catalog', 'auth', 'authz', 'audit', 'tokens', 'sql'],
   http: ['core', 'audit', 'auth', 'tokens'],
   'resource-server': ['core', 'stores', 'tokens'],
-  '(root)': ['core', 'ipc', 'config', 'audit', 'stores', 'catalog', 'authz', 'tokens', 'auth', 'tls', 'flight', 'http', 'resource-server'],
+  '(root)': ['core', 'ipc', 'config', 'audit', 'stores', 'catalog', 'authz', 'tokens', 'auth', 'tls', 'flight', 'http', 'resource-server', 'sql'],
   cli: ['(root)', 'core', 'config', 'stores', 'catalog', 'auth', 'tokens', 'tls'],
 };
 

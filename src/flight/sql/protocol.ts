@@ -31,6 +31,15 @@ export const SQL_MESSAGES = [
   'ActionCreatePreparedStatementResult',
   'ActionClosePreparedStatementRequest',
   'DoPutUpdateResult',
+  'DoPutPreparedStatementResult',
+  'CommandStatementIngest',
+  'CommandStatementSubstraitPlan',
+  'CommandPreparedSubstraitPlan',
+  'ActionBeginTransactionRequest',
+  'ActionEndTransactionRequest',
+  'ActionBeginSavepointRequest',
+  'ActionEndSavepointRequest',
+  'ActionCancelQueryRequest',
 ] as const;
 export type SqlMessageName = (typeof SQL_MESSAGES)[number];
 
@@ -348,4 +357,16 @@ export function decodePutUpdateResult(buf: Uint8Array): PutUpdateResult {
     return true;
   });
   return m;
+}
+
+/** DoPutPreparedStatementResult: the handle to use from now on (parameters bound), optional. */
+export const encodeDoPutPreparedStatementResult = (handle: Uint8Array): Uint8Array => new ProtoWriter(handle.length + 8).bytes(1, handle, true).finish();
+export function decodeDoPutPreparedStatementResult(buf: Uint8Array): Uint8Array | undefined {
+  let handle: Uint8Array | undefined;
+  readFields(buf, 'DoPutPreparedStatementResult', (r, f, w) => {
+    if (f !== 1) return false;
+    handle = lenField(r, w, f);
+    return true;
+  });
+  return handle;
 }

@@ -1,0 +1,134 @@
+/**
+ * What CommandGetSqlInfo answers: the server's identity and the SQL dialect facts the JDBC and
+ * ADBC drivers read when they connect (quoting, case, null ordering, transactions, what SQL
+ * supports), by their SqlInfo ids from FlightSql.proto.
+ */
+import type { SqlInfoValue } from './sql-info.js';
+
+export const SqlInfoId = {
+  FLIGHT_SQL_SERVER_NAME: 0,
+  FLIGHT_SQL_SERVER_VERSION: 1,
+  FLIGHT_SQL_SERVER_ARROW_VERSION: 2,
+  FLIGHT_SQL_SERVER_READ_ONLY: 3,
+  FLIGHT_SQL_SERVER_SQL: 4,
+  FLIGHT_SQL_SERVER_SUBSTRAIT: 5,
+  FLIGHT_SQL_SERVER_TRANSACTION: 8,
+  FLIGHT_SQL_SERVER_CANCEL: 9,
+  FLIGHT_SQL_SERVER_BULK_INGESTION: 10,
+  FLIGHT_SQL_SERVER_INGEST_TRANSACTIONS_SUPPORTED: 11,
+  FLIGHT_SQL_SERVER_STATEMENT_TIMEOUT: 100,
+  FLIGHT_SQL_SERVER_TRANSACTION_TIMEOUT: 101,
+  SQL_DDL_CATALOG: 500,
+  SQL_DDL_SCHEMA: 501,
+  SQL_DDL_TABLE: 502,
+  SQL_IDENTIFIER_CASE: 503,
+  SQL_IDENTIFIER_QUOTE_CHAR: 504,
+  SQL_QUOTED_IDENTIFIER_CASE: 505,
+  SQL_ALL_TABLES_ARE_SELECTABLE: 506,
+  SQL_NULL_ORDERING: 507,
+  SQL_SEARCH_STRING_ESCAPE: 513,
+  SQL_EXTRA_NAME_CHARACTERS: 514,
+  SQL_SUPPORTS_COLUMN_ALIASING: 515,
+  SQL_NULL_PLUS_NULL_IS_NULL: 516,
+  SQL_SUPPORTS_TABLE_CORRELATION_NAMES: 518,
+  SQL_SUPPORTS_DIFFERENT_TABLE_CORRELATION_NAMES: 519,
+  SQL_SUPPORTS_EXPRESSIONS_IN_ORDER_BY: 520,
+  SQL_SUPPORTS_ORDER_BY_UNRELATED: 521,
+  SQL_SUPPORTED_GROUP_BY: 522,
+  SQL_SUPPORTS_LIKE_ESCAPE_CLAUSE: 523,
+  SQL_SUPPORTS_NON_NULLABLE_COLUMNS: 524,
+  SQL_OUTER_JOINS_SUPPORT_LEVEL: 528,
+  SQL_SCHEMA_TERM: 529,
+  SQL_PROCEDURE_TERM: 530,
+  SQL_CATALOG_TERM: 531,
+  SQL_CATALOG_AT_START: 532,
+  SQL_SELECT_FOR_UPDATE_SUPPORTED: 536,
+  SQL_STORED_PROCEDURES_SUPPORTED: 537,
+  SQL_SUPPORTED_SUBQUERIES: 538,
+  SQL_CORRELATED_SUBQUERIES_SUPPORTED: 539,
+  SQL_SUPPORTED_UNIONS: 540,
+  SQL_MAX_STATEMENT_LENGTH: 557,
+  SQL_DEFAULT_TRANSACTION_ISOLATION: 562,
+  SQL_TRANSACTIONS_SUPPORTED: 563,
+  SQL_SUPPORTED_TRANSACTIONS_ISOLATION_LEVELS: 564,
+  SQL_DATA_DEFINITION_CAUSES_TRANSACTION_COMMIT: 565,
+  SQL_DATA_DEFINITIONS_IN_TRANSACTIONS_IGNORED: 566,
+  SQL_BATCH_UPDATES_SUPPORTED: 572,
+  SQL_SAVEPOINTS_SUPPORTED: 573,
+  SQL_NAMED_PARAMETERS_SUPPORTED: 574,
+  SQL_LOCATORS_UPDATE_COPY: 575,
+  SQL_STORED_FUNCTIONS_USING_CALL_SYNTAX_SUPPORTED: 576,
+} as const;
+
+const str = (value: string): SqlInfoValue => ({ kind: 'string', value });
+const bool = (value: boolean): SqlInfoValue => ({ kind: 'bool', value });
+const int = (value: number): SqlInfoValue => ({ kind: 'bigint', value: BigInt(value) });
+const mask = (value: number): SqlInfoValue => ({ kind: 'bitmask', value });
+
+export interface ServerFacts {
+  serverVersion: string;
+  arrowVersion: string;
+  maxStatementBytes: number;
+  statementTimeoutMs: number;
+}
+
+/** Every item we answer, in id order. */
+export function serverInfo(f: ServerFacts): [number, SqlInfoValue][] {
+  const I = SqlInfoId;
+  const items: [number, SqlInfoValue][] = [
+    [I.FLIGHT_SQL_SERVER_NAME, str('flightgate')],
+    [I.FLIGHT_SQL_SERVER_VERSION, str(f.serverVersion)],
+    [I.FLIGHT_SQL_SERVER_ARROW_VERSION, str(f.arrowVersion)],
+    // SQL reads only; writes are uploads (DoPut, CommandStatementIngest).
+    [I.FLIGHT_SQL_SERVER_READ_ONLY, bool(true)],
+    [I.FLIGHT_SQL_SERVER_SQL, bool(true)],
+    [I.FLIGHT_SQL_SERVER_SUBSTRAIT, bool(false)],
+    [I.FLIGHT_SQL_SERVER_TRANSACTION, mask(0)], // SqlSupportedTransaction NONE: no BeginTransaction
+    [I.FLIGHT_SQL_SERVER_CANCEL, bool(true)],
+    [I.FLIGHT_SQL_SERVER_BULK_INGESTION, bool(true)],
+    [I.FLIGHT_SQL_SERVER_INGEST_TRANSACTIONS_SUPPORTED, bool(false)],
+    [I.FLIGHT_SQL_SERVER_STATEMENT_TIMEOUT, mask(f.statementTimeoutMs)],
+    [I.FLIGHT_SQL_SERVER_TRANSACTION_TIMEOUT, mask(0)],
+    [I.SQL_DDL_CATALOG, bool(false)],
+    [I.SQL_DDL_SCHEMA, bool(false)],
+    [I.SQL_DDL_TABLE, bool(false)],
+    [I.SQL_IDENTIFIER_CASE, mask(1)], // CASE_INSENSITIVE: DuckDB keeps case and matches either way
+    [I.SQL_IDENTIFIER_QUOTE_CHAR, str('"')],
+    [I.SQL_QUOTED_IDENTIFIER_CASE, mask(1)],
+    [I.SQL_ALL_TABLES_ARE_SELECTABLE, bool(true)],
+    [I.SQL_NULL_ORDERING, mask(3)], // NULLS_SORTED_AT_END: DuckDB sorts NULLs last by default
+    [I.SQL_SEARCH_STRING_ESCAPE, str('\\')],
+    [I.SQL_EXTRA_NAME_CHARACTERS, str('')],
+    [I.SQL_SUPPORTS_COLUMN_ALIASING, bool(true)],
+    [I.SQL_NULL_PLUS_NULL_IS_NULL, bool(true)],
+    [I.SQL_SUPPORTS_TABLE_CORRELATION_NAMES, bool(true)],
+    [I.SQL_SUPPORTS_DIFFERENT_TABLE_CORRELATION_NAMES, bool(false)],
+    [I.SQL_SUPPORTS_EXPRESSIONS_IN_ORDER_BY, bool(true)],
+    [I.SQL_SUPPORTS_ORDER_BY_UNRELATED, bool(true)],
+    [I.SQL_SUPPORTED_GROUP_BY, mask(0b11)], // UNRELATED, BEYOND_SELECT
+    [I.SQL_SUPPORTS_LIKE_ESCAPE_CLAUSE, bool(true)],
+    [I.SQL_SUPPORTS_NON_NULLABLE_COLUMNS, bool(true)],
+    [I.SQL_OUTER_JOINS_SUPPORT_LEVEL, mask(2)], // FULL_OUTER_JOINS
+    [I.SQL_SCHEMA_TERM, str('schema')],
+    [I.SQL_PROCEDURE_TERM, str('')],
+    [I.SQL_CATALOG_TERM, str('catalog')],
+    [I.SQL_CATALOG_AT_START, bool(true)],
+    [I.SQL_SELECT_FOR_UPDATE_SUPPORTED, bool(false)],
+    [I.SQL_STORED_PROCEDURES_SUPPORTED, bool(false)],
+    [I.SQL_SUPPORTED_SUBQUERIES, mask(0b1111)], // comparisons, EXISTS, IN, quantified
+    [I.SQL_CORRELATED_SUBQUERIES_SUPPORTED, bool(true)],
+    [I.SQL_SUPPORTED_UNIONS, mask(0b11)], // UNION, UNION ALL
+    [I.SQL_MAX_STATEMENT_LENGTH, int(f.maxStatementBytes)],
+    [I.SQL_DEFAULT_TRANSACTION_ISOLATION, mask(0)], // TRANSACTION_NONE
+    [I.SQL_TRANSACTIONS_SUPPORTED, bool(false)],
+    [I.SQL_SUPPORTED_TRANSACTIONS_ISOLATION_LEVELS, mask(0)],
+    [I.SQL_DATA_DEFINITION_CAUSES_TRANSACTION_COMMIT, bool(false)],
+    [I.SQL_DATA_DEFINITIONS_IN_TRANSACTIONS_IGNORED, bool(false)],
+    [I.SQL_BATCH_UPDATES_SUPPORTED, bool(false)],
+    [I.SQL_SAVEPOINTS_SUPPORTED, bool(false)],
+    [I.SQL_NAMED_PARAMETERS_SUPPORTED, bool(false)],
+    [I.SQL_LOCATORS_UPDATE_COPY, bool(false)],
+    [I.SQL_STORED_FUNCTIONS_USING_CALL_SYNTAX_SUPPORTED, bool(false)],
+  ];
+  return items;
+}
