@@ -1389,14 +1389,11 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     if (s) duckdb_set_config(config, opts[i].duck, s);
     free(s);
   }
-  /* Nothing in SQL reaches the file system, the network, extensions or the configuration. */
-  duckdb_set_config(config, "enable_external_access", "false");
   duckdb_set_config(config, "autoinstall_known_extensions", "false");
   duckdb_set_config(config, "autoload_known_extensions", "false");
   duckdb_set_config(config, "allow_community_extensions", "false");
   duckdb_set_config(config, "allow_unsigned_extensions", "false");
   duckdb_set_config(config, "allow_persistent_secrets", "false");
-  duckdb_set_config(config, "lock_configuration", "true");
   fg_db *db = calloc(1, sizeof *db);
   char *err = NULL;
   if (duckdb_open_ext(NULL, &db->db, config, &err) != DuckDBSuccess) {
@@ -1411,6 +1408,40 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 
   duckdb_connection setup = NULL;
   duckdb_connect(db->db, &setup);
+  /* Nothing in SQL reaches the file system, the network, extensions or the configuration, but
+     the spill directory the engine itself writes (allowed first: DuckDB refuses to widen access
+     once it is off; the caller makes that directory private and unguessable). No connection but
+     this one exists yet. */
+  {
+    char *lockdown[4] = {NULL, "SET enable_external_access = false", "SET lock_configuration = true", NULL};
+    napi_value v = get_named(env, argv[0], "spillDirectoryList");
+    napi_valuetype t;
+    napi_typeof(env, v, &t);
+    char *list = t == napi_string ? get_string(env, v) : NULL;
+    char *allow = NULL;
+    if (list) {
+      size_t n = strlen(list) + 40;
+      allow = malloc(n);
+      snprintf(allow, n, "SET allowed_directories = %s", list);
+      free(list);
+    }
+    lockdown[0] = allow;
+    for (int i = allow ? 0 : 1; lockdown[i]; i++) {
+      duckdb_result r;
+      if (duckdb_query(setup, lockdown[i], &r) != DuckDBSuccess) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "could not lock the engine down (%s): %s", lockdown[i], duckdb_result_error(&r));
+        duckdb_destroy_result(&r);
+        free(allow);
+        duckdb_disconnect(&setup);
+        duckdb_close(&db->db);
+        napi_throw_error(env, "FG_DUCKDB_OPEN", msg);
+        return NULL;
+      }
+      duckdb_destroy_result(&r);
+    }
+    free(allow);
+  }
   duckdb_table_function tf = duckdb_create_table_function();
   duckdb_table_function_set_name(tf, SCAN_FUNCTION);
   duckdb_logical_type varchar = duckdb_create_logical_type(FG_DUCKDB_TYPE_VARCHAR);

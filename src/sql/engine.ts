@@ -6,7 +6,9 @@
  * per principal and in all, time (the caller's deadline and a server maximum), and memory (the
  * engine's own limit, with spilling to a private directory).
  */
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Schema } from 'apache-arrow';
 import type { Dataset } from '../catalog/dataset.js';
 import { sameColumns } from '../catalog/schema-equality.js';
@@ -96,6 +98,7 @@ export class SqlEngine {
   private readonly perOwner = new Map<string, number>();
   private closed = false;
   private readonly skipped = new Set<string>();
+  private readonly spillDirectory: string | undefined;
 
   constructor(
     readonly settings: SqlEngineSettings = DEFAULT_SQL_SETTINGS,
@@ -103,13 +106,20 @@ export class SqlEngine {
   ) {
     this.native = loadNativeDuckDB();
     this.feeds = new ScanFeeds(this.native, (key) => this.byKey.get(key), (err) => this.warn(`a SQL scan failed: ${err instanceof Error ? err.message : String(err)}`));
-    if (settings.tempDirectory) mkdirSync(settings.tempDirectory, { recursive: true, mode: 0o700 });
+    if (settings.tempDirectory) {
+      // A directory of this process's own under the spill directory, named by 128 random bits:
+      // the engine must be allowed to write there, and no statement can name what it cannot guess.
+      if (/['",[\]\\]/.test(settings.tempDirectory)) throw new Error(`sql.tempDirectory may not contain quotes, commas, brackets or backslashes: ${settings.tempDirectory}`);
+      this.spillDirectory = join(settings.tempDirectory, randomBytes(16).toString('hex'));
+      mkdirSync(this.spillDirectory, { recursive: true, mode: 0o700 });
+    }
     this.db = this.native.open(
       {
         threads: String(settings.threads),
         memoryLimit: settings.memoryLimit,
-        tempDirectory: settings.tempDirectory,
+        tempDirectory: this.spillDirectory,
         maxTempDirectorySize: settings.maxTempDirectorySize,
+        spillDirectoryList: this.spillDirectory ? `['${this.spillDirectory}/']` : undefined,
       },
       this.feeds.onEvent,
     );
@@ -156,6 +166,7 @@ export class SqlEngine {
   async close(): Promise<void> {
     this.closed = true;
     this.feeds.stopAll();
+    if (this.spillDirectory) rmSync(this.spillDirectory, { recursive: true, force: true });
   }
 
   /** A connection holding the request's tables, its statement checked, within the limits. */
@@ -184,7 +195,7 @@ export class SqlEngine {
     let session: Session | undefined;
     try {
       const sources = await this.sources(request.tables);
-      session = new Session(this.native, this.native.connect(this.db), release, this.settings.maxQuerySeconds, request);
+      session = new Session(this.native, this.native.connect(this.db), release, this.settings.maxQuerySeconds, request, this.spillDirectory);
       const tree = await session.scalarString(parseTreeQuery(sql));
       checkParseTree(tree);
       this.native.grant(session.conn, sources.map((s) => s.key));
@@ -273,6 +284,7 @@ class Session {
     private readonly release: () => void,
     private readonly maxSeconds: number,
     private readonly request: StatementRequest,
+    private readonly spillDirectory: string | undefined,
   ) {
     const limit = Date.now() + maxSeconds * 1000;
     const deadline = request.deadline !== undefined && request.deadline < limit ? request.deadline : limit;
@@ -316,7 +328,9 @@ class Session {
   failure(err: unknown): Error {
     if (err instanceof FlightgateError) return err;
     const e = err as NativeError;
-    const message = e instanceof Error ? e.message : String(err);
+    const raw = e instanceof Error ? e.message : String(err);
+    // The spill directory's name is what keeps statements out of it: it never reaches a caller.
+    const message = this.spillDirectory ? raw.replaceAll(this.spillDirectory, '<spill directory>') : raw;
     if (this.stopReason === 'cancelled') return new FlightgateError(Status.CANCELLED, 'the query was cancelled');
     if (this.stopReason === 'server-limit') {
       return new FlightgateError(Status.DEADLINE_EXCEEDED, `the query ran longer than ${SETTING.time} allows (${this.maxSeconds} s)`);

@@ -55,7 +55,14 @@ type Callback<T> = (err: NativeError | undefined, value: T) => void;
 export interface NativeDuckDB {
   version(): string;
   open(
-    settings: { threads?: string; memoryLimit?: string; tempDirectory?: string; maxTempDirectorySize?: string },
+    settings: {
+      threads?: string;
+      memoryLimit?: string;
+      tempDirectory?: string;
+      maxTempDirectorySize?: string;
+      /** DuckDB's list literal of directories readable despite external access being off: the spill directory. */
+      spillDirectoryList?: string;
+    },
     onScanEvent: (kind: number, scanId: number, key: string | undefined) => void,
   ): DatabaseHandle;
   registerSource(db: DatabaseHandle, key: string, root: CField, rows: number): void;

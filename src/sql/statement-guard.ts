@@ -62,6 +62,12 @@ export function checkParseTree(json: string): void {
         throw invalidArgument(`the table function ${name ?? '(unnamed)'} is not available; query the tables (datasets) you may read`);
       }
     }
+    if (o.type === 'BASE_TABLE') {
+      // A quoted path in FROM makes DuckDB read the file; dataset names never hold these characters.
+      for (const part of [o.table_name, o.schema_name, o.catalog_name]) {
+        if (typeof part === 'string' && /[/\\:]/.test(part)) throw invalidArgument('file paths and URLs are not tables; query the tables (datasets) you may read');
+      }
+    }
     if (typeof o.function_name === 'string' && REFUSED_FUNCTIONS.has(o.function_name.toLowerCase())) {
       throw invalidArgument(`the function ${o.function_name} is not available`);
     }

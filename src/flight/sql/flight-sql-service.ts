@@ -106,8 +106,8 @@ interface BoundParameters {
 export class FlightSqlService {
   private readonly sessions = new SessionOptionsStore();
   private readonly bound = new Map<string, BoundParameters>();
-  /** Running queries by their ticket's hash, for CancelFlightInfo. */
-  private readonly running = new Map<string, Set<{ cancel(): void }>>();
+  /** Running queries by their ticket's hash, for CancelFlightInfo (from before they start executing). */
+  private readonly running = new Map<string, Set<AbortController>>();
   /** Cancelled tickets (hash → expiry): refused if they come back. */
   private readonly cancelled = new Map<string, number>();
 
@@ -226,8 +226,20 @@ export class FlightSqlService {
     return out;
   }
 
-  private async describe({ principal, call }: AuthenticatedCall, sql: string): Promise<{ schema: Schema; parameters: Schema }> {
-    return this.o.engine.describe({ owner: principalKey(principal), tables: await this.tablesFor(principal), sql, signal: call.signal, deadline: call.deadline });
+  /** Plans a statement for the caller; one that is refused or fails is audited here (a run is audited by DoGet). */
+  private async describe({ principal, call }: { principal: Principal; call: ServerCall }, sql: string): Promise<{ schema: Schema; parameters: Schema }> {
+    const started = performance.now();
+    try {
+      return await this.o.engine.describe({ owner: principalKey(principal), tables: await this.tablesFor(principal), sql, signal: call.signal, deadline: call.deadline });
+    } catch (err) {
+      const status = err instanceof FlightgateError ? err : undefined;
+      this.o.access.recordQuery?.({
+        principal, peer: call.peer, rpc: call.method.slice(call.method.lastIndexOf('/') + 1), statement: sql.slice(0, AUDITED_STATEMENT_CHARS),
+        statementHash: createHash('sha256').update(sql).digest('hex'), rows: 0, bytes: 0, durationMs: Math.round(performance.now() - started),
+        outcome: status?.status === Status.PERMISSION_DENIED ? 'denied' : 'error', reason: status?.statusName ?? 'INTERNAL',
+      });
+      throw err;
+    }
   }
 
   private async statementInfo(c: AuthenticatedCall, d: FlightDescriptor, sql: string, values: ParameterValue[] | undefined): Promise<FlightInfo> {
@@ -283,25 +295,24 @@ export class FlightSqlService {
     let bytes = 0;
     let outcome: 'ok' | 'denied' | 'error' = 'error';
     let reason: string | undefined;
+    const cancel = new AbortController();
+    const runs = this.running.get(hash) ?? new Set();
+    runs.add(cancel);
+    this.running.set(hash, runs);
     try {
       const run = await this.o.engine.query({
         owner: principalKey(principal),
         tables: await this.tablesFor(principal),
         sql: content.q,
         parameters: content.v?.map(openValue),
-        signal: call.signal,
+        signal: AbortSignal.any([call.signal, cancel.signal]),
         deadline: call.deadline,
       });
-      const runs = this.running.get(hash) ?? new Set();
-      runs.add(run);
-      this.running.set(hash, runs);
       try {
         await this.send(c, run.messages());
       } finally {
         rows = run.rows;
         bytes = run.bytes;
-        runs.delete(run);
-        if (!runs.size) this.running.delete(hash);
         await run.close();
       }
       outcome = 'ok';
@@ -312,6 +323,8 @@ export class FlightSqlService {
       }
       throw err;
     } finally {
+      runs.delete(cancel);
+      if (!runs.size) this.running.delete(hash);
       this.o.access.recordQuery?.({
         principal, peer: call.peer, rpc: 'DoGet', statement: content.q.slice(0, AUDITED_STATEMENT_CHARS),
         statementHash: createHash('sha256').update(content.q).digest('hex'), rows, bytes, durationMs: Math.round(performance.now() - started), outcome, reason,
@@ -466,7 +479,7 @@ export class FlightSqlService {
   private async createPrepared(body: Uint8Array, principal: Principal, call: ServerCall): Promise<Uint8Array[]> {
     const m = decodeStatementQuery(unpackSql(body, 'ActionCreatePreparedStatementRequest'), 'ActionCreatePreparedStatementRequest');
     if (m.transactionId?.length) throw unimplemented('flightgate has no transactions; prepare without a transaction id');
-    const shape = await this.o.engine.describe({ owner: principalKey(principal), tables: await this.tablesFor(principal), sql: m.query, signal: call.signal, deadline: call.deadline });
+    const shape = await this.describe({ principal, call }, m.query);
     const content: PreparedContent = { id: randomBytes(16).toString('base64url'), q: m.query };
     const handle = this.o.tickets.seal(PREPARED_HANDLE, content, principalKey(principal), Date.now() + this.o.ticketTtlMs);
     const result = encodeCreatePreparedStatementResult({
@@ -503,7 +516,7 @@ export class FlightSqlService {
       const hash = ticketHash(handle);
       this.forgetExpiredCancels();
       this.cancelled.set(hash, Date.now() + this.o.ticketTtlMs);
-      for (const run of this.running.get(hash) ?? []) run.cancel();
+      for (const run of this.running.get(hash) ?? []) run.abort();
     }
     return ours ? CancelStatus.CANCELLED : undefined;
   }

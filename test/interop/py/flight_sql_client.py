@@ -50,7 +50,8 @@ class FlightSqlClient:
 
     def __init__(self, client, headers=()):
         self.client = client
-        self.options = flight.FlightCallOptions(headers=list(headers))
+        self.headers = list(headers)
+        self.options = flight.FlightCallOptions(headers=self.headers)
 
     # ---- plumbing ----
 
