@@ -151,6 +151,11 @@ void duckdb_destroy_data_chunk(duckdb_data_chunk *chunk);
 duckdb_logical_type duckdb_vector_get_column_type(duckdb_vector vector);
 void duckdb_vector_reference_vector(duckdb_vector to_vector, duckdb_vector from_vector);
 duckdb_logical_type duckdb_create_logical_type(duckdb_type type);
+duckdb_type duckdb_get_type_id(duckdb_logical_type type);
+duckdb_type duckdb_decimal_internal_type(duckdb_logical_type type);
+duckdb_type duckdb_column_type(duckdb_result *result, idx_t col);
+void *duckdb_vector_get_data(duckdb_vector vector);
+uint64_t *duckdb_vector_get_validity(duckdb_vector vector);
 void duckdb_destroy_logical_type(duckdb_logical_type *type);
 
 duckdb_value duckdb_create_varchar_length(const char *text, idx_t length);

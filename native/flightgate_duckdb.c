@@ -13,7 +13,9 @@
  * waiting for JavaScript to read a file must not hold a thread that file read needs).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +44,7 @@ static char *copy_string(const char *s) {
 
 /* What one field looks like in an IPC body: how many buffers it has and its children. */
 typedef struct fg_field {
+  const char *format; /* the source schema's, which outlives the field */
   int nbuf;
   int64_t nchild;
   struct fg_field *children;
@@ -65,6 +68,7 @@ static void free_field(fg_field *f) {
 
 static int build_field(const struct ArrowSchema *s, fg_field *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
+  out->format = s->format;
   if (s->dictionary) {
     snprintf(err, errlen, "dictionary-encoded column \"%s\" cannot be queried", s->name ? s->name : "");
     return -1;
@@ -112,6 +116,14 @@ typedef struct fg_source {
   duckdb_arrow_converted_schema *converted; /* per column: a one-column schema */
   duckdb_logical_type *types;
   int64_t rows; /* -1 when unknown */
+  /* Set when the data lies in IPC files the scan reads itself: per batch file, body offset,
+     body length, rows, first node, node count, first buffer, buffer count. */
+  char **files;
+  int nfiles;
+  double *file_batches;
+  int64_t nfile_batches;
+  double *file_nodes;
+  double *file_buffers;
   atomic_int refs;
   struct fg_source *next;
 } fg_source;
@@ -142,6 +154,8 @@ typedef struct fg_scan {
   char *error;
   idx_t nproj;
   idx_t *proj;
+  int *fds; /* file scans: the source's files, opened when the scan starts */
+  atomic_llong next_file_batch;
   struct fg_scan *next;
 } fg_scan;
 
@@ -164,6 +178,9 @@ typedef struct fg_db {
   napi_threadsafe_function scan_events;
   napi_threadsafe_function completions;
   int pending_jobs; /* touched on the JavaScript thread only */
+  pthread_mutex_t pool_mu;
+  struct { uint8_t *mem; size_t cap; } pool[8];
+  int npool;
   int closed;
 } fg_db;
 
@@ -177,6 +194,11 @@ static void source_unref(fg_source *s) {
   free(s->converted);
   free(s->types);
   free(s->fields);
+  for (int i = 0; i < s->nfiles; i++) free(s->files[i]);
+  free(s->files);
+  free(s->file_batches);
+  free(s->file_nodes);
+  free(s->file_buffers);
   if (s->schema.release) s->schema.release(&s->schema);
   free(s->key);
   free(s);
@@ -257,6 +279,54 @@ typedef struct {
   int64_t body_len;
 } ipc_cursor;
 
+static int fixed_width(const char *f);
+
+/* The buffers a field's values need, whatever the layout claims: sizes for its length, and
+   offsets that start at or above zero, never decrease and stay within the data. DuckDB reads
+   these without bounds checks, so a file changed after it was indexed must fail here. */
+static int check_buffers(const fg_field *f, const struct ArrowArray *a, const int64_t *lens, char *err, size_t errlen) {
+  const char *fmt = f->format;
+  int64_t n = a->length;
+  if (n < 0) {
+    snprintf(err, errlen, "negative length (corrupt batch)");
+    return -1;
+  }
+  if (f->nbuf >= 1 && a->buffers[0] && lens[0] < (n + 7) / 8) goto short_buffer;
+  if (strcmp(fmt, "b") == 0) {
+    if (lens[1] < (n + 7) / 8) goto short_buffer;
+    return 0;
+  }
+  int wide = strcmp(fmt, "U") == 0 || strcmp(fmt, "Z") == 0 || strcmp(fmt, "+L") == 0;
+  int var = wide || strcmp(fmt, "u") == 0 || strcmp(fmt, "z") == 0 || strcmp(fmt, "+l") == 0 || strcmp(fmt, "+m") == 0;
+  if (var) {
+    int64_t w = wide ? 8 : 4;
+    if (n > 0 && lens[1] < (n + 1) * w) goto short_buffer;
+    if (n == 0) return 0;
+    int64_t limit = f->nbuf == 3 ? lens[2] : INT64_MAX;
+    int64_t prev = wide ? ((const int64_t *)a->buffers[1])[0] : ((const int32_t *)a->buffers[1])[0];
+    if (prev < 0) goto bad_offsets;
+    for (int64_t i = 1; i <= n; i++) {
+      int64_t o = wide ? ((const int64_t *)a->buffers[1])[i] : ((const int32_t *)a->buffers[1])[i];
+      if (o < prev) goto bad_offsets;
+      prev = o;
+    }
+    if (prev > limit) goto bad_offsets;
+    return 0;
+  }
+  if (fmt[0] == '+' || strcmp(fmt, "n") == 0) return 0;
+  {
+    int w = fixed_width(fmt);
+    if (w <= 0 || lens[1] < n * w) goto short_buffer;
+  }
+  return 0;
+short_buffer:
+  snprintf(err, errlen, "a buffer is shorter than its column's values need (corrupt batch)");
+  return -1;
+bad_offsets:
+  snprintf(err, errlen, "a column's offsets are out of order or out of range (corrupt batch)");
+  return -1;
+}
+
 /* Lays one field (and its children) over the body, taking field nodes and buffers in the IPC
    order: depth first, each field's own buffers before its children's. */
 static struct ArrowArray *lay_out(const fg_field *f, ipc_cursor *c, char *err, size_t errlen) {
@@ -276,6 +346,7 @@ static struct ArrowArray *lay_out(const fg_field *f, ipc_cursor *c, char *err, s
     free(a);
     return NULL;
   }
+  int64_t lens[3] = {0, 0, 0};
   for (int i = 0; i < f->nbuf; i++) {
     if (c->buf >= c->nbufs) {
       snprintf(err, errlen, "record batch has fewer buffers than its schema");
@@ -284,6 +355,7 @@ static struct ArrowArray *lay_out(const fg_field *f, ipc_cursor *c, char *err, s
     }
     int64_t off = (int64_t)c->bufs[2 * c->buf], len = (int64_t)c->bufs[2 * c->buf + 1];
     c->buf++;
+    lens[i] = len;
     if (off < 0 || len < 0 || off + len > c->body_len) {
       snprintf(err, errlen, "record batch buffer lies outside its body");
       free_tree(a);
@@ -293,6 +365,10 @@ static struct ArrowArray *lay_out(const fg_field *f, ipc_cursor *c, char *err, s
     else a->buffers[i] = len == 0 ? (const void *)ZERO_BLOCK : (const void *)(c->body + off);
   }
   if (f->nbuf == 0) a->buffers[0] = NULL;
+  if (check_buffers(f, a, lens, err, errlen) != 0) {
+    free_tree(a);
+    return NULL;
+  }
   a->n_children = f->nchild;
   if (f->nchild) {
     a->children = calloc((size_t)f->nchild, sizeof(struct ArrowArray *));
@@ -304,6 +380,20 @@ static struct ArrowArray *lay_out(const fg_field *f, ipc_cursor *c, char *err, s
       a->children[i] = lay_out(&f->children[i], c, err, errlen);
       if (!a->children[i]) {
         a->n_children = i;
+        free_tree(a);
+        return NULL;
+      }
+    }
+    /* A list's last offset, or a fixed-size list's length, must stay within its child. */
+    const char *fmt = f->format;
+    int64_t need = -1;
+    if (a->length > 0 && (strcmp(fmt, "+l") == 0 || strcmp(fmt, "+m") == 0)) need = ((const int32_t *)a->buffers[1])[a->length];
+    else if (a->length > 0 && strcmp(fmt, "+L") == 0) need = ((const int64_t *)a->buffers[1])[a->length];
+    else if (strncmp(fmt, "+w:", 3) == 0) need = a->length * f->fixed_list_size;
+    else if (strcmp(fmt, "+s") == 0) need = a->length;
+    for (int64_t i = 0; need >= 0 && i < a->n_children; i++) {
+      if (a->children[i]->length < need) {
+        snprintf(err, errlen, "a nested column's offsets point past its values (corrupt batch)");
         free_tree(a);
         return NULL;
       }
@@ -455,7 +545,11 @@ static void destroy_scan(void *p) {
     }
   }
   pthread_mutex_unlock(&db->mu);
-  if (!s->finished) emit_scan_event(db, SCAN_STOP, s->id, NULL);
+  if (!s->finished && !s->source->nfiles) emit_scan_event(db, SCAN_STOP, s->id, NULL);
+  for (int i = 0; s->fds && i < s->source->nfiles; i++) {
+    if (s->fds[i] >= 0) close(s->fds[i]);
+  }
+  free(s->fds);
   free_queue(s);
   free(s->error);
   free(s->proj);
@@ -482,13 +576,26 @@ static void scan_init(duckdb_init_info info) {
   s->proj = calloc(s->nproj ? s->nproj : 1, sizeof(idx_t));
   for (idx_t i = 0; i < s->nproj; i++) s->proj[i] = duckdb_init_get_column_index(info, i);
   duckdb_init_set_max_threads(info, 4);
+  atomic_init(&s->next_file_batch, 0);
+  if (s->source->nfiles) {
+    s->fds = malloc(sizeof(int) * (size_t)s->source->nfiles);
+    for (int i = 0; i < s->source->nfiles; i++) s->fds[i] = -1;
+    for (int i = 0; i < s->source->nfiles; i++) {
+      s->fds[i] = open(s->source->files[i], O_RDONLY | O_CLOEXEC);
+      if (s->fds[i] < 0) {
+        /* A replace or drop since the statement was planned: the old files are gone. */
+        s->error = copy_string("the table changed while the query was planned; run it again");
+        break;
+      }
+    }
+  }
   pthread_mutex_lock(&s->db->mu);
   s->id = ++s->db->next_scan_id;
   s->next = s->db->scans;
   s->db->scans = s;
   pthread_mutex_unlock(&s->db->mu);
   duckdb_init_set_init_data(info, s, destroy_scan);
-  emit_scan_event(s->db, SCAN_START, s->id, s->source->key);
+  if (!s->source->nfiles) emit_scan_event(s->db, SCAN_START, s->id, s->source->key);
 }
 
 typedef struct {
@@ -520,6 +627,55 @@ static void scan_local_init(duckdb_init_info info) {
 
 /* Takes the next batch from the queue, waiting for JavaScript to supply one. 0: got one;
    1: the stream ended; -1: failed or cancelled (message in *err). */
+/* A file scan's next batch: claimed by whichever thread asks, read with pread (never mapped: a
+   file truncated under a mapping would fault the process), laid out and checked. */
+static int next_file_batch(fg_scan *s, fg_batch **out, const char **err, char *buf, size_t buflen) {
+  if (s->error) {
+    *err = s->error;
+    return -1;
+  }
+  if (s->cancelled) {
+    *err = "INTERRUPT Error: the query was cancelled";
+    return -1;
+  }
+  long long i = atomic_fetch_add(&s->next_file_batch, 1);
+  const fg_source *src = s->source;
+  if (i >= src->nfile_batches) return 1;
+  const double *d = src->file_batches + 8 * i;
+  int fd = s->fds[(int)d[0]];
+  int64_t offset = (int64_t)d[1], length = (int64_t)d[2];
+  fg_batch *b = calloc(1, sizeof *b);
+  atomic_init(&b->refs, 1);
+  b->length = (int64_t)d[3];
+  b->body = malloc(length ? (size_t)length : 1);
+  int64_t done = 0;
+  while (b->body && done < length) {
+    ssize_t r = pread(fd, b->body + done, (size_t)(length - done), offset + done);
+    if (r <= 0) break;
+    done += r;
+  }
+  if (!b->body || done < length) {
+    free(b->body);
+    free(b);
+    *err = "the table's file changed while it was read; run the query again";
+    return -1;
+  }
+  b->ncols = src->ncols;
+  b->columns = calloc((size_t)(b->ncols ? b->ncols : 1), sizeof(struct ArrowArray *));
+  ipc_cursor c = {src->file_nodes + 2 * (int64_t)d[4], (int64_t)d[5], 0, src->file_buffers + 2 * (int64_t)d[6], (int64_t)d[7], 0, b->body, length};
+  for (int64_t k = 0; k < b->ncols; k++) {
+    b->columns[k] = lay_out(&src->fields[k], &c, buf, buflen);
+    if (!b->columns[k] || b->columns[k]->length != b->length) {
+      if (b->columns[k] && !buf[0]) snprintf(buf, buflen, "a column's length differs from its record batch's");
+      batch_unref(b);
+      *err = buf;
+      return -1;
+    }
+  }
+  *out = b;
+  return 0;
+}
+
 static int next_batch(fg_scan *s, fg_batch **out, const char **err) {
   pthread_mutex_lock(&s->mu);
   while (!s->head && !s->finished && !s->cancelled && !s->error) pthread_cond_wait(&s->cv, &s->mu);
@@ -555,7 +711,8 @@ static void scan_function(duckdb_function_info info, duckdb_data_chunk output) {
   for (;;) {
     if (!l->batch) {
       const char *err = NULL;
-      int r = next_batch(s, &l->batch, &err);
+      char detail[200] = {0};
+      int r = s->source->nfiles ? next_file_batch(s, &l->batch, &err, detail, sizeof detail) : next_batch(s, &l->batch, &err);
       if (r == 1) {
         duckdb_data_chunk_set_size(output, 0);
         return;
@@ -603,6 +760,72 @@ static void scan_function(duckdb_function_info info, duckdb_data_chunk output) {
   }
   duckdb_data_chunk_set_size(output, (idx_t)n);
   l->pos += n;
+}
+
+/* ---------------------------------------------------------------- result bodies */
+
+/* Result bodies are recycled: the Flight layer hands each one back (releaseBody) once the
+   transport has flushed it, so large results cost no page faults and no garbage collection.
+   Every byte of a recycled body is rewritten (padding included) before it is sent again. */
+#define POOL_MAX_BYTES ((size_t)64 << 20)
+
+static uint8_t *body_get(fg_db *db, size_t size, size_t *cap) {
+  pthread_mutex_lock(&db->pool_mu);
+  int best = -1;
+  for (int i = 0; i < db->npool; i++) {
+    if (db->pool[i].cap >= size && db->pool[i].cap <= 2 * size + (1 << 20) && (best < 0 || db->pool[i].cap < db->pool[best].cap)) best = i;
+  }
+  uint8_t *mem = NULL;
+  if (best >= 0) {
+    mem = db->pool[best].mem;
+    *cap = db->pool[best].cap;
+    db->pool[best] = db->pool[--db->npool];
+  }
+  pthread_mutex_unlock(&db->pool_mu);
+  if (mem) return mem;
+  *cap = (size + 0xffff) & ~(size_t)0xffff;
+  if (*cap == 0) *cap = 64;
+  return malloc(*cap);
+}
+
+static void body_put(fg_db *db, uint8_t *mem, size_t cap) {
+  pthread_mutex_lock(&db->pool_mu);
+  if (db->npool < (int)(sizeof db->pool / sizeof db->pool[0]) && cap <= POOL_MAX_BYTES) {
+    db->pool[db->npool].mem = mem;
+    db->pool[db->npool].cap = cap;
+    db->npool++;
+    mem = NULL;
+  }
+  pthread_mutex_unlock(&db->pool_mu);
+  free(mem);
+}
+
+/* A body lent to JavaScript: back to the pool at releaseBody, or when its Buffer is collected. */
+typedef struct {
+  fg_db *db;
+  uint8_t *mem;
+  size_t cap;
+  int returned;
+  int holders; /* the Buffer and the release token */
+} fg_lent_body;
+
+static void lent_drop(napi_env env, fg_lent_body *b) {
+  (void)env;
+  if (!b->returned) {
+    b->returned = 1;
+    body_put(b->db, b->mem, b->cap);
+  }
+  if (--b->holders == 0) free(b);
+}
+
+static void lent_buffer_finalized(napi_env env, void *data, void *hint) {
+  (void)data;
+  lent_drop(env, hint);
+}
+
+static void lent_token_finalized(napi_env env, void *data, void *hint) {
+  (void)hint;
+  lent_drop(env, data);
 }
 
 /* ---------------------------------------------------------------- results as IPC bodies */
@@ -729,6 +952,7 @@ typedef struct fg_out_batch {
   int64_t length;
   ipc_plan plan;
   uint8_t *body;
+  size_t cap;
 } fg_out_batch;
 
 static void free_plan(ipc_plan *p) {
@@ -751,11 +975,20 @@ typedef struct {
   size_t len;
 } fg_param;
 
+/* How a result column is written straight from DuckDB's vectors into an IPC body. */
+enum { FAST_NONE = 0, FAST_BOOL, FAST_FIXED, FAST_WIDEN_DECIMAL, FAST_STRING, FAST_INTERVAL };
+typedef struct {
+  int kind;
+  int width; /* bytes per value in the vector */
+} fg_fast_column;
+
 typedef struct fg_result {
   duckdb_result result;
   duckdb_arrow_options options;
   struct ArrowSchema schema;
   int done;
+  /* Set when every column has a direct layout: then batches are coalesced from many chunks. */
+  fg_fast_column *fast;
 } fg_result;
 
 typedef struct fg_conn fg_conn;
@@ -799,6 +1032,260 @@ static void set_job_error(fg_job *j, const char *msg, duckdb_error_type type) {
   free(j->error);
   j->error = copy_string(msg ? msg : "unknown DuckDB error");
   j->error_type = type;
+}
+
+/* DuckDB's own Arrow export is exact for every type but goes chunk by chunk (2,048 rows) and
+   through an intermediate copy. For the types whose vectors already hold Arrow's layout (or one
+   step from it), we write straight into one IPC body across many chunks; any other column sends
+   the whole result down the exact path. */
+static int format_is(const char *f, const char *want) { return strcmp(f, want) == 0; }
+
+static fg_fast_column *plan_fast_columns(fg_result *r) {
+  idx_t cols = duckdb_column_count(&r->result);
+  if ((int64_t)cols != r->schema.n_children) return NULL;
+  fg_fast_column *fast = calloc(cols ? cols : 1, sizeof *fast);
+  for (idx_t k = 0; k < cols; k++) {
+    const struct ArrowSchema *s = r->schema.children[k];
+    const char *f = s->format;
+    duckdb_type t = duckdb_column_type(&r->result, k);
+    fg_fast_column c = {FAST_NONE, 0};
+    if (s->dictionary || s->n_children) c.kind = FAST_NONE;
+    else if (t == 1 && format_is(f, "b")) c = (fg_fast_column){FAST_BOOL, 1};
+    else if ((t == 2 && format_is(f, "c")) || (t == 6 && format_is(f, "C"))) c = (fg_fast_column){FAST_FIXED, 1};
+    else if ((t == 3 && format_is(f, "s")) || (t == 7 && format_is(f, "S"))) c = (fg_fast_column){FAST_FIXED, 2};
+    else if ((t == 4 && format_is(f, "i")) || (t == 8 && format_is(f, "I")) || (t == 10 && format_is(f, "f")) || (t == 13 && format_is(f, "tdD")))
+      c = (fg_fast_column){FAST_FIXED, 4};
+    else if ((t == 5 && format_is(f, "l")) || (t == 9 && format_is(f, "L")) || (t == 11 && format_is(f, "g")) || (t == 14 && format_is(f, "ttu")))
+      c = (fg_fast_column){FAST_FIXED, 8};
+    else if ((t == 12 || t == 20 || t == 21 || t == 22 || t == 31) && strncmp(f, "ts", 2) == 0) c = (fg_fast_column){FAST_FIXED, 8};
+    else if (t == 16 && strncmp(f, "d:", 2) == 0 && !strstr(f + 2, ",256")) c = (fg_fast_column){FAST_FIXED, 16};
+    else if ((t == 17 && format_is(f, "u")) || (t == 18 && format_is(f, "z"))) c = (fg_fast_column){FAST_STRING, 16};
+    else if (t == 15 && format_is(f, "tin")) c = (fg_fast_column){FAST_INTERVAL, 16};
+    else if (t == 19 && strncmp(f, "d:", 2) == 0 && !strstr(f + 2, ",256")) {
+      duckdb_logical_type lt = duckdb_column_logical_type(&r->result, k);
+      duckdb_type internal = duckdb_decimal_internal_type(lt);
+      duckdb_destroy_logical_type(&lt);
+      if (internal == 3) c = (fg_fast_column){FAST_WIDEN_DECIMAL, 2};
+      else if (internal == 4) c = (fg_fast_column){FAST_WIDEN_DECIMAL, 4};
+      else if (internal == 5) c = (fg_fast_column){FAST_WIDEN_DECIMAL, 8};
+      else if (internal == 16) c = (fg_fast_column){FAST_FIXED, 16};
+    }
+    if (c.kind == FAST_NONE) {
+      free(fast);
+      return NULL;
+    }
+    fast[k] = c;
+  }
+  return fast;
+}
+
+static uint32_t string_length(const uint8_t *s) {
+  uint32_t len;
+  memcpy(&len, s, 4);
+  return len;
+}
+
+static const uint8_t *string_bytes(const uint8_t *s) {
+  if (string_length(s) <= 12) return s + 4;
+  const uint8_t *p;
+  memcpy(&p, s + 8, sizeof p);
+  return p;
+}
+
+static int64_t chunk_nulls(const uint64_t *validity, idx_t n) {
+  if (!validity) return 0;
+  int64_t valid = 0;
+  idx_t words = n / 64;
+  for (idx_t w = 0; w < words; w++) valid += __builtin_popcountll(validity[w]);
+  for (idx_t i = words * 64; i < n; i++) valid += (validity[i / 64] >> (i % 64)) & 1;
+  return (int64_t)n - valid;
+}
+
+/* Appends `n` bits from `src` (or ones, when src is NULL) at bit `at` of `dst`. */
+static void append_bits(uint8_t *dst, int64_t at, const uint64_t *src, idx_t n) {
+  if (!src) {
+    for (idx_t i = 0; i < n; i++) dst[(at + i) >> 3] |= (uint8_t)(1u << ((at + i) & 7));
+    return;
+  }
+  idx_t i = 0;
+  if ((at & 7) == 0) {
+    idx_t whole = n / 8;
+    memcpy(dst + (at >> 3), src, whole);
+    i = whole * 8;
+  }
+  for (; i < n; i++) {
+    if ((src[i / 64] >> (i % 64)) & 1) dst[(at + i) >> 3] |= (uint8_t)(1u << ((at + i) & 7));
+  }
+}
+
+/* The bytes between buffers: a recycled body must not carry a former result's bytes there. */
+static void zero_padding(fg_out_batch *ob) {
+  const ipc_plan *p = &ob->plan;
+  for (int64_t k = 0; k < p->nbufs; k++) {
+    int64_t off = (int64_t)p->bufs[2 * k], len = (int64_t)p->bufs[2 * k + 1];
+    int64_t padded = (len + 7) & ~(int64_t)7;
+    if (padded > len) memset(ob->body + off + len, 0, (size_t)(padded - len));
+  }
+}
+
+/* Fetches chunks until `max_rows` (or 64 MB of strings) and writes them as one IPC body. */
+static void run_fetch_fast(fg_job *j) {
+  fg_result *r = j->result;
+  idx_t cols = (idx_t)r->schema.n_children;
+  duckdb_data_chunk *chunks = NULL;
+  int nchunks = 0, cap = 0;
+  int64_t rows = 0, string_bytes_total = 0;
+  while (!r->done && rows < j->max_rows && string_bytes_total < (64 << 20)) {
+    duckdb_data_chunk chunk = duckdb_fetch_chunk(r->result);
+    if (!chunk) {
+      const char *e = duckdb_result_error(&r->result);
+      if (e) {
+        set_job_error(j, e, duckdb_result_error_type(&r->result));
+        break;
+      }
+      r->done = 1;
+      break;
+    }
+    idx_t size = duckdb_data_chunk_get_size(chunk);
+    if (size == 0) {
+      duckdb_destroy_data_chunk(&chunk);
+      r->done = 1;
+      break;
+    }
+    if (nchunks == cap) {
+      cap = cap ? cap * 2 : 64;
+      chunks = realloc(chunks, (size_t)cap * sizeof *chunks);
+    }
+    chunks[nchunks++] = chunk;
+    rows += (int64_t)size;
+    for (idx_t k = 0; k < cols; k++) {
+      if (r->fast[k].kind != FAST_STRING) continue;
+      duckdb_vector v = duckdb_data_chunk_get_vector(chunk, k);
+      const uint8_t *data = duckdb_vector_get_data(v);
+      const uint64_t *validity = duckdb_vector_get_validity(v);
+      for (idx_t i = 0; i < size; i++) {
+        if (!validity || ((validity[i / 64] >> (i % 64)) & 1)) string_bytes_total += string_length(data + 16 * i);
+      }
+    }
+  }
+  if (j->error || rows == 0) {
+    for (int c = 0; c < nchunks; c++) duckdb_destroy_data_chunk(&chunks[c]);
+    free(chunks);
+    return;
+  }
+  j->batches = calloc(1, sizeof(fg_out_batch));
+  fg_out_batch *ob = &j->batches[0];
+  ob->length = rows;
+  ipc_plan *p = &ob->plan;
+  /* First the layout: each column's node and buffer sizes. */
+  int64_t *string_sizes = calloc(cols ? cols : 1, sizeof(int64_t));
+  int64_t *nulls = calloc(cols ? cols : 1, sizeof(int64_t));
+  for (idx_t k = 0; k < cols; k++) {
+    for (int c = 0; c < nchunks; c++) {
+      duckdb_vector v = duckdb_data_chunk_get_vector(chunks[c], k);
+      idx_t size = duckdb_data_chunk_get_size(chunks[c]);
+      const uint64_t *validity = duckdb_vector_get_validity(v);
+      nulls[k] += chunk_nulls(validity, size);
+      if (r->fast[k].kind == FAST_STRING) {
+        const uint8_t *data = duckdb_vector_get_data(v);
+        for (idx_t i = 0; i < size; i++) {
+          if (!validity || ((validity[i / 64] >> (i % 64)) & 1)) string_sizes[k] += string_length(data + 16 * i);
+        }
+      }
+    }
+    plan_push_node(p, rows, nulls[k]);
+    plan_push_buffer(p, nulls[k] ? (const void *)1 : NULL, nulls[k] ? (rows + 7) / 8 : 0);
+    switch (r->fast[k].kind) {
+      case FAST_BOOL: plan_push_buffer(p, (const void *)1, (rows + 7) / 8); break;
+      case FAST_FIXED: plan_push_buffer(p, (const void *)1, rows * r->fast[k].width); break;
+      case FAST_WIDEN_DECIMAL:
+      case FAST_INTERVAL: plan_push_buffer(p, (const void *)1, rows * 16); break;
+      case FAST_STRING:
+        plan_push_buffer(p, (const void *)1, (rows + 1) * 4);
+        plan_push_buffer(p, (const void *)1, string_sizes[k]);
+        break;
+    }
+  }
+  int too_big = 0;
+  for (idx_t k = 0; k < cols; k++) too_big |= string_sizes[k] > INT32_MAX;
+  ob->body = too_big ? NULL : body_get(j->conn->db, p->body ? (size_t)p->body : 1, &ob->cap);
+  if (ob->body) zero_padding(ob);
+  if (!ob->body) {
+    set_job_error(j, too_big ? "a result batch's strings exceed 2 GiB" : "out of memory for a result batch", 0);
+  } else {
+    /* Then the bytes, column by column, buffer by buffer, in the order just planned. */
+    int64_t b = 0;
+    for (idx_t k = 0; k < cols; k++) {
+      int kind = r->fast[k].kind, w = r->fast[k].width;
+      uint8_t *validity_out = nulls[k] ? ob->body + (int64_t)p->bufs[2 * b] : NULL;
+      if (validity_out) memset(validity_out, 0, (size_t)p->bufs[2 * b + 1]);
+      b++;
+      uint8_t *out = ob->body + (int64_t)p->bufs[2 * b];
+      if (kind == FAST_BOOL) memset(out, 0, (size_t)p->bufs[2 * b + 1]);
+      uint8_t *data_out = kind == FAST_STRING ? ob->body + (int64_t)p->bufs[2 * (b + 1)] : NULL;
+      b += kind == FAST_STRING ? 2 : 1;
+      int64_t at = 0, text = 0;
+      for (int c = 0; c < nchunks; c++) {
+        duckdb_vector v = duckdb_data_chunk_get_vector(chunks[c], k);
+        idx_t size = duckdb_data_chunk_get_size(chunks[c]);
+        const uint64_t *validity = duckdb_vector_get_validity(v);
+        const uint8_t *data = duckdb_vector_get_data(v);
+        if (validity_out) append_bits(validity_out, at, validity, size);
+        switch (kind) {
+          case FAST_BOOL:
+            for (idx_t i = 0; i < size; i++) {
+              if (data[i]) out[(at + i) >> 3] |= (uint8_t)(1u << ((at + i) & 7));
+            }
+            break;
+          case FAST_FIXED: memcpy(out + at * w, data, size * (idx_t)w); break;
+          case FAST_WIDEN_DECIMAL:
+            for (idx_t i = 0; i < size; i++) {
+              int64_t v64 = w == 2 ? ((const int16_t *)data)[i] : w == 4 ? ((const int32_t *)data)[i] : ((const int64_t *)data)[i];
+              int64_t hi = v64 < 0 ? -1 : 0;
+              memcpy(out + (at + i) * 16, &v64, 8);
+              memcpy(out + (at + i) * 16 + 8, &hi, 8);
+            }
+            break;
+          case FAST_INTERVAL:
+            for (idx_t i = 0; i < size; i++) {
+              const uint8_t *src = data + 16 * i; /* months int32, days int32, micros int64 */
+              int64_t micros;
+              memcpy(&micros, src + 8, 8);
+              int64_t nanos = micros * 1000;
+              memcpy(out + (at + i) * 16, src, 8);
+              memcpy(out + (at + i) * 16 + 8, &nanos, 8);
+            }
+            break;
+          case FAST_STRING: {
+            int32_t *offsets = (int32_t *)out;
+            for (idx_t i = 0; i < size; i++) {
+              offsets[at + i] = (int32_t)text;
+              if (validity && !((validity[i / 64] >> (i % 64)) & 1)) continue;
+              const uint8_t *sv = data + 16 * i;
+              uint32_t len = string_length(sv);
+              memcpy(data_out + text, string_bytes(sv), len);
+              text += len;
+            }
+            break;
+          }
+        }
+        at += (int64_t)size;
+      }
+      if (kind == FAST_STRING) ((int32_t *)out)[at] = (int32_t)text;
+    }
+    j->nbatches = 1;
+  }
+  free(string_sizes);
+  free(nulls);
+  for (int c = 0; c < nchunks; c++) duckdb_destroy_data_chunk(&chunks[c]);
+  free(chunks);
+  if (j->error) {
+    free_plan(&ob->plan);
+    if (ob->body) body_put(j->conn->db, ob->body, ob->cap);
+    free(j->batches);
+    j->batches = NULL;
+    j->nbatches = 0;
+  }
 }
 
 static duckdb_value param_value(const fg_param *p) {
@@ -925,6 +1412,7 @@ static void run_execute(fg_job *j) {
       break;
     }
     if (e) duckdb_destroy_error_data(&e);
+    r->fast = plan_fast_columns(r);
     j->out_result = r;
   }
   duckdb_destroy_extracted(&ex);
@@ -981,6 +1469,7 @@ static void run_describe(fg_job *j) {
 
 static void close_result(fg_result *r) {
   if (!r) return;
+  free(r->fast);
   if (r->schema.release) r->schema.release(&r->schema);
   if (r->options) duckdb_destroy_arrow_options(&r->options);
   duckdb_destroy_result(&r->result);
@@ -989,6 +1478,10 @@ static void close_result(fg_result *r) {
 
 static void run_fetch(fg_job *j) {
   fg_result *r = j->result;
+  if (r->fast) {
+    run_fetch_fast(j);
+    return;
+  }
   int cap = 0;
   int64_t rows = 0;
   while (!r->done && rows < j->max_rows) {
@@ -1031,7 +1524,7 @@ static void run_fetch(fg_job *j) {
       failed = plan_array(&ob->plan, r->schema.children[k], arr.children[k], err, sizeof err);
     }
     if (!failed) {
-      ob->body = malloc(ob->plan.body ? (size_t)ob->plan.body : 1);
+      ob->body = body_get(j->conn->db, ob->plan.body ? (size_t)ob->plan.body : 1, &ob->cap);
       if (!ob->body) {
         failed = 1;
         snprintf(err, sizeof err, "out of memory for a result batch");
@@ -1048,7 +1541,7 @@ static void run_fetch(fg_job *j) {
     if (arr.release) arr.release(&arr);
     if (failed) {
       free_plan(&ob->plan);
-      free(ob->body);
+      if (ob->body) body_put(j->conn->db, ob->body, ob->cap);
       set_job_error(j, err[0] ? err : "out of memory", 0);
       return;
     }
@@ -1232,12 +1725,6 @@ static napi_value schema_to_js(napi_env env, const struct ArrowSchema *s) {
   return o;
 }
 
-static void free_body(napi_env env, void *data, void *hint) {
-  int64_t size = (int64_t)(intptr_t)hint;
-  int64_t adjusted;
-  napi_adjust_external_memory(env, -size, &adjusted);
-  free(data);
-}
 
 static napi_value double_array(napi_env env, const double *values, int64_t count) {
   napi_value ab, ta;
@@ -1286,7 +1773,7 @@ static void completion_js(napi_env env, napi_value js_cb, void *context, void *d
     if (j->out_result) close_result(j->out_result);
     for (int i = 0; i < j->nbatches; i++) {
       free_plan(&j->batches[i].plan);
-      free(j->batches[i].body);
+      if (j->batches[i].body) body_put(j->conn->db, j->batches[i].body, j->batches[i].cap);
     }
   } else if (j->kind == JOB_EXECUTE) {
     if (j->out_result) {
@@ -1317,16 +1804,21 @@ static void completion_js(napi_env env, napi_value js_cb, void *context, void *d
       napi_set_named_property(env, o, "nodes", double_array(env, b->plan.nodes, 2 * b->plan.nnodes));
       napi_set_named_property(env, o, "buffers", double_array(env, b->plan.bufs, 2 * b->plan.nbufs));
       int64_t size = b->plan.body;
-      int64_t adjusted;
-      napi_adjust_external_memory(env, size, &adjusted);
-      if (napi_create_external_buffer(env, (size_t)size, b->body, free_body, (void *)(intptr_t)size, &v) != napi_ok) {
+      fg_lent_body *lent = malloc(sizeof *lent);
+      *lent = (fg_lent_body){j->conn->db, b->body, b->cap, 0, 2};
+      napi_value token;
+      if (napi_create_external_buffer(env, (size_t)size, b->body, lent_buffer_finalized, lent, &v) != napi_ok) {
         /* Runtimes that forbid external buffers get a copy. */
         void *copy;
         napi_create_buffer_copy(env, (size_t)size, b->body, &copy, &v);
-        napi_adjust_external_memory(env, -size, &adjusted);
-        free(b->body);
+        lent->holders = 1;
+        lent_drop(env, lent);
+        napi_get_null(env, &token);
+      } else {
+        napi_create_external(env, lent, lent_token_finalized, NULL, &token);
       }
       napi_set_named_property(env, o, "body", v);
+      napi_set_named_property(env, o, "release", token);
       napi_set_element(env, arr, (uint32_t)i, o);
       free_plan(&b->plan);
     }
@@ -1405,6 +1897,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   duckdb_destroy_config(&config);
   pthread_mutex_init(&db->mu, NULL);
+  pthread_mutex_init(&db->pool_mu, NULL);
 
   duckdb_connection setup = NULL;
   duckdb_connect(db->db, &setup);
@@ -1475,10 +1968,59 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   return handle;
 }
 
-/* registerSource(db, key, rootField, rows) */
+static double *copy_doubles(napi_env env, napi_value v, int64_t *count) {
+  napi_typedarray_type t;
+  size_t n = 0;
+  void *data = NULL;
+  if (napi_get_typedarray_info(env, v, &t, &n, &data, NULL, NULL) != napi_ok || t != napi_float64_array) return NULL;
+  double *out = malloc(n ? n * sizeof(double) : 1);
+  if (out && n) memcpy(out, data, n * sizeof(double));
+  *count = (int64_t)n;
+  return out;
+}
+
+/* The optional file layout: { files: string[], batches, nodes, buffers } (Float64Arrays). */
+static int layout_from_js(napi_env env, napi_value v, fg_source *s, char *err, size_t errlen) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t != napi_object) return 0;
+  napi_value files = get_named(env, v, "files");
+  uint32_t n = 0;
+  napi_get_array_length(env, files, &n);
+  s->files = calloc(n ? n : 1, sizeof(char *));
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value f;
+    napi_get_element(env, files, i, &f);
+    s->files[i] = get_string(env, f);
+    s->nfiles++;
+    if (!s->files[i]) {
+      snprintf(err, errlen, "invalid file name in a layout");
+      return -1;
+    }
+  }
+  int64_t nb = 0, nn = 0, nbuf = 0;
+  s->file_batches = copy_doubles(env, get_named(env, v, "batches"), &nb);
+  s->file_nodes = copy_doubles(env, get_named(env, v, "nodes"), &nn);
+  s->file_buffers = copy_doubles(env, get_named(env, v, "buffers"), &nbuf);
+  if (!s->file_batches || !s->file_nodes || !s->file_buffers || nb % 8) {
+    snprintf(err, errlen, "invalid file layout");
+    return -1;
+  }
+  s->nfile_batches = nb / 8;
+  for (int64_t i = 0; i < s->nfile_batches; i++) {
+    const double *b = s->file_batches + 8 * i;
+    if (b[0] < 0 || b[0] >= n || b[1] < 0 || b[2] < 0 || b[4] < 0 || b[4] + b[5] > nn / 2 || b[6] < 0 || b[6] + b[7] > nbuf / 2) {
+      snprintf(err, errlen, "invalid file layout entry");
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* registerSource(db, key, rootField, rows, layout?) */
 static napi_value js_register_source(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   fg_db *db = unwrap(env, argv[0], "database");
   if (!db) return NULL;
@@ -1490,6 +2032,7 @@ static napi_value js_register_source(napi_env env, napi_callback_info info) {
   s->rows = (int64_t)rows;
   char err[256] = "invalid schema description";
   if (!s->key || schema_from_js(env, argv[2], &s->schema) != 0) goto fail;
+  if (argc > 4 && layout_from_js(env, argv[4], s, err, sizeof err) != 0) goto fail;
   s->ncols = s->schema.n_children;
   s->fields = calloc((size_t)(s->ncols ? s->ncols : 1), sizeof(fg_field));
   s->converted = calloc((size_t)(s->ncols ? s->ncols : 1), sizeof(duckdb_arrow_converted_schema));
@@ -1894,6 +2437,20 @@ static napi_value js_disconnect(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* releaseBody(token): the body was sent; its memory goes back to the pool. */
+static napi_value js_release_body(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  fg_lent_body *b = NULL;
+  if (napi_get_value_external(env, argv[0], (void **)&b) != napi_ok || !b) return NULL;
+  if (!b->returned) {
+    b->returned = 1;
+    body_put(b->db, b->mem, b->cap);
+  }
+  return NULL;
+}
+
 static napi_value js_version(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value v;
@@ -1917,6 +2474,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"interrupt", NULL, js_interrupt, NULL, NULL, NULL, napi_default, NULL},
       {"disconnect", NULL, js_disconnect, NULL, NULL, NULL, napi_default, NULL},
       {"version", NULL, js_version, NULL, NULL, NULL, napi_default, NULL},
+      {"releaseBody", NULL, js_release_body, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -25,6 +25,29 @@ export interface Dataset {
    * stream order. Reads lazily, so a large file is never held whole.
    */
   messages(options?: MessageOptions): AsyncIterable<IpcMessage>;
+  /**
+   * Where each record batch lies in the dataset's files, validated, for readers that read the
+   * files themselves (the SQL engine, in parallel and without copies through JavaScript).
+   * Undefined when the data is not in plain IPC files (compressed or dictionary-encoded batches,
+   * memory, other sources): those readers then use `messages()`.
+   */
+  fileLayout?(): Promise<FileLayout | undefined>;
+}
+
+/** One record batch in a file: its body's place and its IPC field nodes and buffers as (a, b) pairs. */
+export interface FileBatch {
+  /** Index into FileLayout.files. */
+  readonly file: number;
+  readonly bodyOffset: number;
+  readonly bodyLength: number;
+  readonly rows: number;
+  readonly nodes: Float64Array;
+  readonly buffers: Float64Array;
+}
+
+export interface FileLayout {
+  readonly files: readonly string[];
+  readonly batches: readonly FileBatch[];
 }
 
 export interface MessageOptions {

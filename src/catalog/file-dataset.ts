@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import type { Schema } from 'apache-arrow';
 import { notFound } from '../core/errors.js';
 import type { IpcMessage } from '../ipc/message.js';
-import type { Dataset, DatasetStats, MessageOptions } from './dataset.js';
+import type { Dataset, DatasetStats, FileLayout, MessageOptions } from './dataset.js';
 
 const isMissing = (err: unknown): boolean => (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 
@@ -52,6 +52,14 @@ export class FileDataset implements Dataset {
   async stats(): Promise<DatasetStats> {
     try {
       return await this.inner.stats();
+    } catch (err) {
+      throw isMissing(err) ? this.gone() : err;
+    }
+  }
+
+  async fileLayout(): Promise<FileLayout | undefined> {
+    try {
+      return await this.inner.fileLayout?.();
     } catch (err) {
       throw isMissing(err) ? this.gone() : err;
     }

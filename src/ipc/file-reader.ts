@@ -11,6 +11,8 @@ const MAGIC = Buffer.from('ARROW1');
 
 export interface FileMessage extends IpcMessage {
   readonly summary: MessageSummary;
+  /** Where the body starts in the file. */
+  readonly bodyOffset: number;
 }
 
 async function readExactly(fh: FileHandle, buf: Uint8Array, position: number, what: string): Promise<void> {
@@ -90,7 +92,7 @@ export async function* readFromHandle(
       body = options.allocate ? options.allocate(summary.bodyLength) : Buffer.allocUnsafe(summary.bodyLength);
       await readExactly(fh, body, bodyAt, name);
     }
-    yield { header, body, summary };
+    yield { header, body, summary, bodyOffset: bodyAt };
     pos = bodyAt + summary.bodyLength;
   }
 }

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Schema } from 'apache-arrow';
-import type { Dataset } from '../catalog/dataset.js';
+import type { Dataset, FileLayout } from '../catalog/dataset.js';
 import { sameColumns } from '../catalog/schema-equality.js';
 import { FlightgateError, invalidArgument, permissionDenied, resourceExhausted } from '../core/errors.js';
 import { Status } from '../core/status.js';
@@ -20,7 +20,7 @@ import { cSchemaOf, schemaOf, UnsupportedType } from './arrow-c-format.js';
 import { ScanFeeds, type FeedSource } from './dataset-feed.js';
 import {
   loadNativeDuckDB, type CField, type ConnectionHandle, type DatabaseHandle, type NativeBatch, type NativeDuckDB, type NativeError,
-  type ParameterValue, type ResultHandle,
+  type NativeFileLayout, type ParameterValue, type ResultHandle,
 } from './native.js';
 import { checkParseTree, parseTreeQuery, sqlString } from './statement-guard.js';
 
@@ -74,6 +74,8 @@ export interface StatementShape {
 
 interface RegisteredSource extends FeedSource {
   readonly key: string;
+  /** The file layout the engine reads itself, when the dataset has one (the identity of a version). */
+  readonly layout?: FileLayout;
 }
 
 /** The settings' names, for errors that say which one to raise. */
@@ -219,11 +221,12 @@ export class SqlEngine {
     const out: { name: string; key: string }[] = [];
     for (const t of tables) {
       const schema = await t.dataset.schema();
+      const layout = await t.dataset.fileLayout?.();
       let src = this.byDataset.get(t.dataset.name);
-      if (!src || !sameColumns(src.schema, schema)) {
+      if (!src || !sameColumns(src.schema, schema) || src.layout !== layout) {
         const key = `s${++this.nextKey}`;
         try {
-          this.native.registerSource(this.db, key, cSchemaOf(schema), (await t.dataset.stats()).records);
+          this.native.registerSource(this.db, key, cSchemaOf(schema), (await t.dataset.stats()).records, layout && nativeLayout(layout));
         } catch (err) {
           if (!(err instanceof UnsupportedType) && !(err instanceof Error && (err as { code?: string }).code === 'FG_SQL_SOURCE')) throw err;
           if (!this.skipped.has(t.dataset.name)) this.warn(`dataset "${t.dataset.name}" is left out of SQL: ${err.message}`);
@@ -231,7 +234,7 @@ export class SqlEngine {
           continue;
         }
         if (src) this.native.dropSource(this.db, src.key);
-        src = { key, dataset: t.dataset, schema };
+        src = { key, dataset: t.dataset, schema, layout };
         this.byDataset.set(t.dataset.name, src);
         this.byKey.set(key, src);
         this.forgetOldKeys();
@@ -255,6 +258,28 @@ export class SqlEngine {
       if (this.byKey.size <= 2 * this.byDataset.size + 128) break;
     }
   }
+}
+
+function nativeLayout(layout: FileLayout): NativeFileLayout {
+  const batches = new Float64Array(layout.batches.length * 8);
+  let nodeCount = 0;
+  let bufferCount = 0;
+  for (const b of layout.batches) {
+    nodeCount += b.nodes.length;
+    bufferCount += b.buffers.length;
+  }
+  const nodes = new Float64Array(nodeCount);
+  const buffers = new Float64Array(bufferCount);
+  let n = 0;
+  let m = 0;
+  layout.batches.forEach((b, i) => {
+    batches.set([b.file, b.bodyOffset, b.bodyLength, b.rows, n / 2, b.nodes.length / 2, m / 2, b.buffers.length / 2], i * 8);
+    nodes.set(b.nodes, n);
+    buffers.set(b.buffers, m);
+    n += b.nodes.length;
+    m += b.buffers.length;
+  });
+  return { files: layout.files, batches, nodes, buffers };
 }
 
 /** DuckDB quotes identifiers in double quotes, doubling any inside. */
@@ -368,6 +393,11 @@ function firstString(batch: NativeBatch | undefined): string {
   return Buffer.from(batch.body.buffer, batch.body.byteOffset + dataAt + start, end - start).toString('utf8');
 }
 
+/** A result message; `release` hands its body back to the engine once it has been sent. */
+export interface QueryMessage extends IpcMessage {
+  readonly release?: () => void;
+}
+
 /** A running query's result: the schema, then record batches as the engine produces them. */
 export class QueryRun {
   rows = 0;
@@ -383,26 +413,37 @@ export class QueryRun {
     private readonly batchRows: number,
   ) {}
 
-  async *messages(): AsyncGenerator<IpcMessage> {
+  async *messages(): AsyncGenerator<QueryMessage> {
+    const fetch = (): Promise<NativeBatch[] & { done?: boolean }> =>
+      this.session.call<NativeBatch[] & { done?: boolean }>((cb) => this.native.fetch(this.session.conn, this.handle, this.batchRows, cb));
+    let pending: Promise<NativeBatch[] & { done?: boolean }> | undefined;
     try {
       yield schemaMessage(this.schema);
+      pending = fetch();
       for (;;) {
         let batches: NativeBatch[] & { done?: boolean };
         try {
-          batches = await this.session.call((cb) => this.native.fetch(this.session.conn, this.handle, this.batchRows, cb));
+          batches = await pending!;
         } catch (err) {
+          pending = undefined;
           throw this.session.failure(err);
         }
+        const done = batches.done || batches.length === 0;
+        // The engine computes the next batches while these are sent.
+        pending = done ? undefined : fetch();
         for (const b of batches) {
           const header = recordBatchHeader(b.length, b.nodes, b.buffers, b.body.length);
           this.rows += b.length;
           this.bytes += header.length + b.body.length;
-          yield { header, body: b.body };
+          const token = b.release;
+          yield token ? { header, body: b.body, release: () => this.native.releaseBody(token) } : { header, body: b.body };
         }
-        if (batches.done || batches.length === 0) break;
+        if (done) break;
       }
       this.finished = true;
     } finally {
+      // A fetch still running when the reader stops ends before the result closes (one queue per connection).
+      pending?.catch(() => undefined);
       await this.close();
     }
   }

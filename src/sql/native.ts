@@ -18,6 +18,17 @@ export interface CField {
   readonly dictionary?: CField;
 }
 
+/**
+ * Where a source's batches lie in files, flattened: per batch (file, body offset, body length,
+ * rows, first node, node count, first buffer, buffer count), and all nodes and buffers as pairs.
+ */
+export interface NativeFileLayout {
+  readonly files: readonly string[];
+  readonly batches: Float64Array;
+  readonly nodes: Float64Array;
+  readonly buffers: Float64Array;
+}
+
 /** One result batch: its length, IPC field nodes and buffer regions as (a, b) pairs, and its body. */
 export interface NativeBatch {
   readonly length: number;
@@ -26,6 +37,8 @@ export interface NativeBatch {
   /** offset, length — per buffer, in IPC order. */
   readonly buffers: Float64Array;
   readonly body: Uint8Array;
+  /** Hands the body back to the engine's pool once it is sent (the Buffer must not be read after). */
+  readonly release: ReleaseToken | null;
 }
 
 export interface NativeError extends Error {
@@ -37,6 +50,7 @@ declare const handle: unique symbol;
 export type DatabaseHandle = { readonly [handle]: 'database' };
 export type ConnectionHandle = { readonly [handle]: 'connection' };
 export type ResultHandle = { readonly [handle]: 'result' };
+export type ReleaseToken = { readonly [handle]: 'body' };
 
 /** Scan events: 1 a scan started (key given), 2 its queue has room again, 3 it stopped early. */
 export const SCAN_START = 1;
@@ -54,6 +68,7 @@ type Callback<T> = (err: NativeError | undefined, value: T) => void;
 
 export interface NativeDuckDB {
   version(): string;
+  releaseBody(token: ReleaseToken): void;
   open(
     settings: {
       threads?: string;
@@ -65,7 +80,7 @@ export interface NativeDuckDB {
     },
     onScanEvent: (kind: number, scanId: number, key: string | undefined) => void,
   ): DatabaseHandle;
-  registerSource(db: DatabaseHandle, key: string, root: CField, rows: number): void;
+  registerSource(db: DatabaseHandle, key: string, root: CField, rows: number, layout?: NativeFileLayout): void;
   dropSource(db: DatabaseHandle, key: string): void;
   scanPush(db: DatabaseHandle, scanId: number, length: number, nodes: Float64Array, buffers: Float64Array, body: Uint8Array): number;
   scanEnd(db: DatabaseHandle, scanId: number, error?: string): void;

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Schema } from 'apache-arrow';
 import { readFromHandle } from '../../ipc/file-reader.js';
 import { decodeSchema, type IpcMessage } from '../../ipc/message.js';
-import type { Dataset, DatasetStats, MessageOptions } from '../dataset.js';
+import type { Dataset, DatasetStats, FileLayout, MessageOptions } from '../dataset.js';
+import { indexIpcFiles } from '../file-layout.js';
 import type { Manifest } from './manifest.js';
 
 export class ManagedDataset implements Dataset {
@@ -38,6 +39,15 @@ export class ManagedDataset implements Dataset {
 
   messages(options: MessageOptions = {}): AsyncIterable<IpcMessage> {
     return this.read(options);
+  }
+
+  private layout: Promise<FileLayout | undefined> | undefined;
+
+  /** A version's segments never change, so they are indexed once per version. */
+  fileLayout(): Promise<FileLayout | undefined> {
+    this.layout ??= indexIpcFiles(this.decodedSchema, this.manifest.segments.map((s) => join(this.dir, s.file)));
+    this.layout.catch(() => (this.layout = undefined));
+    return this.layout;
   }
 
   private async *read(options: MessageOptions): AsyncGenerator<IpcMessage> {

@@ -3,7 +3,8 @@ import type { Schema } from 'apache-arrow';
 import { invalidArgument } from '../../core/errors.js';
 import { readIpcMessages } from '../../ipc/file-reader.js';
 import { decodeSchema, type IpcMessage } from '../../ipc/message.js';
-import type { Dataset, DatasetSource, DatasetStats, MessageOptions } from '../dataset.js';
+import type { Dataset, DatasetSource, DatasetStats, FileLayout, MessageOptions } from '../dataset.js';
+import { indexIpcFiles } from '../file-layout.js';
 import { FileScanCache } from '../file-scan-cache.js';
 
 interface Scan {
@@ -16,12 +17,19 @@ export class ArrowFileDataset implements Dataset {
   readonly kind = 'arrow';
   readonly writable = false;
   private readonly scans: FileScanCache<Scan>;
+  private readonly layouts: FileScanCache<FileLayout | undefined>;
 
   constructor(
     readonly name: string,
     readonly path: string,
   ) {
     this.scans = new FileScanCache(path, () => this.scanFile());
+    this.layouts = new FileScanCache(path, async () => indexIpcFiles(await this.schema(), [this.path]));
+  }
+
+  /** Indexed (and validated) once per version of the file: a changed size or time indexes it again. */
+  fileLayout(): Promise<FileLayout | undefined> {
+    return this.layouts.get();
   }
 
   private current(): Promise<Scan> {

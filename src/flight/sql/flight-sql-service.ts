@@ -280,8 +280,8 @@ export class FlightSqlService {
     await this.send(c, messagesFromBatches(results.schema, results.batches, c.call.signal));
   }
 
-  private async send({ out }: AuthenticatedCall, messages: AsyncIterable<IpcMessage>): Promise<void> {
-    for await (const m of messages) await out.send(flightDataHead({ header: m.header, body: m.body }), m.body);
+  private async send({ out }: AuthenticatedCall, messages: AsyncIterable<IpcMessage & { release?: () => void }>): Promise<void> {
+    for await (const m of messages) await out.send(flightDataHead({ header: m.header, body: m.body }), m.body, m.release);
   }
 
   private async runStatement(c: AuthenticatedCall, handle: Uint8Array): Promise<void> {

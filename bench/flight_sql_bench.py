@@ -1,0 +1,152 @@
+"""
+Flight SQL, flightgate against the reference (bench/flight_sql_reference_server.py: pyarrow's
+C++ Flight server with DuckDB's Python package, GizmoSQL's shape), the same datasets and queries,
+alternating, in one run: a full scan and a 10 % filter of numbers (MB/s), a grouped aggregate with
+a small result (queries/s, 1 and 2 client threads), a join of two datasets. Each figure is one
+JSON line; summaries give the flightgate/reference ratio of the medians and the per-round spread.
+
+usage: flight_sql_bench.py NUMBERS_FILE GENERATED_PROTO_DIR NAME=URI,PID
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import pyarrow as pa
+import pyarrow.flight as flight
+
+NUMBERS, GEN = sys.argv[1], sys.argv[2]
+FG_NAME, FG_TARGET = sys.argv[3].split("=", 1)
+FG_URI, FG_PID = FG_TARGET.rsplit(",", 1)
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+SMALL_SECONDS = float(os.environ.get("BENCH_SQL_SMALL_SECONDS", "2"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, GEN)
+import flight_sql_subset_pb2 as pb  # noqa: E402
+from google.protobuf import any_pb2  # noqa: E402
+
+LARGE = {
+    "scan": "SELECT * FROM numbers",
+    "filter10": "SELECT * FROM numbers WHERE id % 10 = 0",
+    "join": "SELECT n.id, n.value, d.name AS label FROM numbers n JOIN db1 d ON n.id % 3 = d.id",
+}
+SMALL = {"aggregate": "SELECT id % 100 AS k, count(*) AS n, sum(value) AS s FROM numbers GROUP BY k ORDER BY k"}
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def emit(**kw):
+    print(json.dumps(kw), flush=True)
+
+
+def pack(msg):
+    a = any_pb2.Any()
+    a.Pack(msg, type_url_prefix="type.googleapis.com/")
+    return a.SerializeToString()
+
+
+def login(uri):
+    client = flight.FlightClient(uri)
+    return client, flight.FlightCallOptions(headers=[client.authenticate_basic_token(b"admin", b"admin123")])
+
+
+def query(client, options, sql):
+    info = client.get_flight_info(flight.FlightDescriptor.for_command(pack(pb.CommandStatementQuery(query=sql))), options)
+    nbytes = rows = 0
+    for e in info.endpoints:
+        for chunk in client.do_get(e.ticket, options):
+            nbytes += chunk.data.nbytes
+            rows += chunk.data.num_rows
+    return nbytes, rows
+
+
+def queries_per_second(uri, sql, threads):
+    clients = [login(uri) for _ in range(threads)]
+    stop = time.perf_counter() + SMALL_SECONDS
+    counts = [0] * threads
+
+    def loop(i):
+        c, o = clients[i]
+        while time.perf_counter() < stop:
+            query(c, o, sql)
+            counts[i] += 1
+
+    ts = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
+    started = time.perf_counter()
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return sum(counts) / (time.perf_counter() - started), sum(counts)
+
+
+def main():
+    fg_client, fg_options = login(FG_URI)
+    tmp = tempfile.mkdtemp(prefix="fg-sql-bench-")
+    files = [f"numbers={NUMBERS}"]
+    for name in ("db1", "db2"):
+        path = os.path.join(tmp, f"{name}.arrows")
+        table = fg_client.do_get(flight.Ticket(name.encode()), fg_options).read_all()
+        with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, table.schema) as w:
+            w.write_table(table)
+        files.append(f"{name}={path}")
+    ref = subprocess.Popen([sys.executable, os.path.join(HERE, "flight_sql_reference_server.py"), GEN, *files], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(ref.stdout.readline().split()[-1])
+        servers = {FG_NAME: (FG_URI, int(FG_PID)), "reference": (f"grpc://127.0.0.1:{port}", ref.pid)}
+        sessions = {name: login(uri) for name, (uri, _) in servers.items()}
+        for name in servers:  # warm-up: page cache, JIT, connections
+            for sql in list(LARGE.values()) + list(SMALL.values()):
+                query(*sessions[name], sql)
+        large = {(k, s): [] for k in LARGE for s in servers}
+        cpu = {(k, s): 0.0 for k in LARGE for s in servers}
+        small = {(k, t, s): [] for k in SMALL for t in (1, 2) for s in servers}
+        for run in range(RUNS):
+            order = list(servers)[run % 2:] + list(servers)[:run % 2]
+            for kind, sql in LARGE.items():
+                for name in order:
+                    client, options = sessions[name]
+                    pid = servers[name][1]
+                    c0, t0 = cpu_seconds(pid), time.perf_counter()
+                    nbytes, rows = query(client, options, sql)
+                    elapsed = time.perf_counter() - t0
+                    used = cpu_seconds(pid) - c0
+                    large[(kind, name)].append(nbytes / elapsed / 1e6)
+                    cpu[(kind, name)] += used
+                    emit(bench=f"sql_{kind}", server=name, run=run, rows=rows, mb=round(nbytes / 1e6, 1), seconds=round(elapsed, 3),
+                         mb_per_s=round(nbytes / elapsed / 1e6, 1), server_cpu_s=round(used, 3))
+            for kind, sql in SMALL.items():
+                for threads in (1, 2):
+                    for name in order:
+                        qps, n = queries_per_second(servers[name][0], sql, threads)
+                        small[(kind, threads, name)].append(qps)
+                        emit(bench=f"sql_{kind}", server=name, run=run, threads=threads, queries=n, queries_per_s=round(qps, 1))
+        for kind in LARGE:
+            fg, ref_v = large[(kind, FG_NAME)], large[(kind, "reference")]
+            ratios = [a / b for a, b in zip(fg, ref_v)]
+            emit(bench=f"sql_{kind}", summary=True, runs=RUNS, flightgate_mb_per_s=round(statistics.median(fg), 1),
+                 reference_mb_per_s=round(statistics.median(ref_v), 1), ratio=round(statistics.median(fg) / statistics.median(ref_v), 3),
+                 per_round_ratio_min=round(min(ratios), 3), per_round_ratio_max=round(max(ratios), 3),
+                 flightgate_server_cpu_s=round(cpu[(kind, FG_NAME)] / RUNS, 3), reference_server_cpu_s=round(cpu[(kind, "reference")] / RUNS, 3))
+        for kind in SMALL:
+            for threads in (1, 2):
+                fg, ref_v = small[(kind, threads, FG_NAME)], small[(kind, threads, "reference")]
+                ratios = [a / b for a, b in zip(fg, ref_v)]
+                emit(bench=f"sql_{kind}", summary=True, threads=threads, runs=RUNS, flightgate_queries_per_s=round(statistics.median(fg), 1),
+                     reference_queries_per_s=round(statistics.median(ref_v), 1), ratio=round(statistics.median(fg) / statistics.median(ref_v), 3),
+                     per_round_ratio_min=round(min(ratios), 3), per_round_ratio_max=round(max(ratios), 3))
+    finally:
+        ref.terminate()
+        ref.wait()
+
+
+if __name__ == "__main__":
+    main()
