@@ -155,6 +155,7 @@ typedef struct fg_scan {
   idx_t nproj;
   idx_t *proj;
   int *fds; /* file scans: the source's files, opened when the scan starts */
+  char *wanted; /* per source column: projected by this scan */
   atomic_llong next_file_batch;
   struct fg_scan *next;
 } fg_scan;
@@ -550,6 +551,7 @@ static void destroy_scan(void *p) {
     if (s->fds[i] >= 0) close(s->fds[i]);
   }
   free(s->fds);
+  free(s->wanted);
   free_queue(s);
   free(s->error);
   free(s->proj);
@@ -575,6 +577,11 @@ static void scan_init(duckdb_init_info info) {
   s->nproj = duckdb_init_get_column_count(info);
   s->proj = calloc(s->nproj ? s->nproj : 1, sizeof(idx_t));
   for (idx_t i = 0; i < s->nproj; i++) s->proj[i] = duckdb_init_get_column_index(info, i);
+  s->wanted = calloc((size_t)(s->source->ncols ? s->source->ncols : 1), 1);
+  for (idx_t i = 0; i < s->nproj; i++) {
+    if ((int64_t)s->proj[i] < s->source->ncols) s->wanted[s->proj[i]] = 1;
+    else if (!s->error) s->error = copy_string("the scan was asked for a column it does not have");
+  }
   duckdb_init_set_max_threads(info, 4);
   atomic_init(&s->next_file_batch, 0);
   if (s->source->nfiles) {
@@ -627,6 +634,28 @@ static void scan_local_init(duckdb_init_info info) {
 
 /* Takes the next batch from the queue, waiting for JavaScript to supply one. 0: got one;
    1: the stream ended; -1: failed or cancelled (message in *err). */
+/* Advances the cursor over a field without laying it out, noting the body range its buffers use. */
+static void skip_field(const fg_field *f, ipc_cursor *c, int64_t *lo, int64_t *hi) {
+  c->node++;
+  for (int i = 0; i < f->nbuf && c->buf < c->nbufs; i++, c->buf++) {
+    int64_t off = (int64_t)c->bufs[2 * c->buf], len = (int64_t)c->bufs[2 * c->buf + 1];
+    if (len <= 0) continue;
+    if (off < *lo) *lo = off;
+    if (off + len > *hi) *hi = off + len;
+  }
+  for (int64_t i = 0; i < f->nchild; i++) skip_field(&f->children[i], c, lo, hi);
+}
+
+static int pread_all(int fd, uint8_t *into, int64_t length, int64_t offset) {
+  int64_t done = 0;
+  while (done < length) {
+    ssize_t r = pread(fd, into + done, (size_t)(length - done), offset + done);
+    if (r <= 0) return -1;
+    done += r;
+  }
+  return 0;
+}
+
 /* A file scan's next batch: claimed by whichever thread asks, read with pread (never mapped: a
    file truncated under a mapping would fault the process), laid out and checked. */
 static int next_file_batch(fg_scan *s, fg_batch **out, const char **err, char *buf, size_t buflen) {
@@ -648,22 +677,34 @@ static int next_file_batch(fg_scan *s, fg_batch **out, const char **err, char *b
   atomic_init(&b->refs, 1);
   b->length = (int64_t)d[3];
   b->body = malloc(length ? (size_t)length : 1);
-  int64_t done = 0;
-  while (b->body && done < length) {
-    ssize_t r = pread(fd, b->body + done, (size_t)(length - done), offset + done);
-    if (r <= 0) break;
-    done += r;
-  }
-  if (!b->body || done < length) {
-    free(b->body);
-    free(b);
-    *err = "the table's file changed while it was read; run the query again";
-    return -1;
-  }
   b->ncols = src->ncols;
   b->columns = calloc((size_t)(b->ncols ? b->ncols : 1), sizeof(struct ArrowArray *));
-  ipc_cursor c = {src->file_nodes + 2 * (int64_t)d[4], (int64_t)d[5], 0, src->file_buffers + 2 * (int64_t)d[6], (int64_t)d[7], 0, b->body, length};
+  if (!b->body || !b->columns) {
+    batch_unref(b);
+    *err = "out of memory reading a table";
+    return -1;
+  }
+  const double *nodes = src->file_nodes + 2 * (int64_t)d[4];
+  const double *bufs = src->file_buffers + 2 * (int64_t)d[6];
+  /* Only the projected columns' bytes are read: a query of two columns reads two columns. */
+  ipc_cursor walk = {nodes, (int64_t)d[5], 0, bufs, (int64_t)d[7], 0, b->body, length};
   for (int64_t k = 0; k < b->ncols; k++) {
+    int64_t lo = INT64_MAX, hi = -1;
+    skip_field(&src->fields[k], &walk, &lo, &hi);
+    if (hi < 0 || !s->wanted[k]) continue;
+    if (lo < 0 || hi > length || pread_all(fd, b->body + lo, hi - lo, offset + lo) != 0) {
+      batch_unref(b);
+      *err = "the table's file changed while it was read; run the query again";
+      return -1;
+    }
+  }
+  ipc_cursor c = {nodes, (int64_t)d[5], 0, bufs, (int64_t)d[7], 0, b->body, length};
+  for (int64_t k = 0; k < b->ncols; k++) {
+    if (!s->wanted[k]) {
+      int64_t lo = INT64_MAX, hi = -1;
+      skip_field(&src->fields[k], &c, &lo, &hi);
+      continue;
+    }
     b->columns[k] = lay_out(&src->fields[k], &c, buf, buflen);
     if (!b->columns[k] || b->columns[k]->length != b->length) {
       if (b->columns[k] && !buf[0]) snprintf(buf, buflen, "a column's length differs from its record batch's");
