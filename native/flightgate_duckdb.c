@@ -1067,6 +1067,8 @@ struct fg_conn {
   pthread_cond_t cv;
   fg_job *head, *tail;
   int quit;
+  /* Set by interrupt(): no statement starts on this connection afterwards. */
+  atomic_int stopped;
 };
 
 static void set_job_error(fg_job *j, const char *msg, duckdb_error_type type) {
@@ -1601,7 +1603,9 @@ static void *connection_thread(void *p) {
     if (!c->head) c->tail = NULL;
     pthread_mutex_unlock(&c->mu);
     int quit = 0;
-    switch (j->kind) {
+    if (atomic_load(&c->stopped) && (j->kind == JOB_EXECUTE || j->kind == JOB_DESCRIBE || j->kind == JOB_FETCH)) {
+      set_job_error(j, "INTERRUPT Error: the query was cancelled", FG_DUCKDB_ERROR_INTERRUPT);
+    } else switch (j->kind) {
       case JOB_EXECUTE: run_execute(j); break;
       case JOB_DESCRIBE: run_describe(j); break;
       case JOB_FETCH: run_fetch(j); break;
@@ -2454,6 +2458,7 @@ static napi_value js_interrupt(napi_env env, napi_callback_info info) {
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   fg_conn *c = unwrap(env, argv[0], "connection");
   if (!c) return NULL;
+  atomic_store(&c->stopped, 1);
   duckdb_interrupt(c->conn);
   pthread_mutex_lock(&c->db->mu);
   for (fg_scan *s = c->db->scans; s; s = s->next) {

@@ -299,6 +299,7 @@ function resultSchema(fields: readonly CField[]): Schema {
 /** One statement's connection, its clock and its way out. */
 class Session {
   private timer: NodeJS.Timeout | undefined;
+  private repeat: NodeJS.Timeout | undefined;
   private stopReason: 'deadline' | 'server-limit' | 'cancelled' | undefined;
   private closing: Promise<void> | undefined;
   private readonly onAbort = (): void => this.stop('cancelled');
@@ -320,11 +321,16 @@ class Session {
     request.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  /** Stops the running statement, scans included. */
+  /**
+   * Stops the running statement, scans included, and refuses any after it. DuckDB forgets an
+   * interrupt that lands just before a statement begins, so it is repeated until the session ends.
+   */
   stop(reason: 'deadline' | 'server-limit' | 'cancelled'): void {
     if (this.stopReason || this.closing) return;
     this.stopReason = reason;
     this.native.interrupt(this.conn);
+    this.repeat = setInterval(() => this.native.interrupt(this.conn), 100);
+    this.repeat.unref();
   }
 
   call<T>(start: (cb: (err: NativeError | undefined, value: T) => void) => void): Promise<T> {
@@ -372,6 +378,7 @@ class Session {
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearTimeout(this.timer);
+      clearInterval(this.repeat);
       this.request.signal?.removeEventListener('abort', this.onAbort);
       await new Promise<void>((resolve) => this.native.disconnect(this.conn, resolve));
       this.release();
