@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 [ -d node_modules/apache-arrow ] || npm install --no-audit --no-fund
 bash scripts/setup-python.sh
 bash scripts/setup-services.sh
+node scripts/build-native.mjs
 npx tsc -p tsconfig.json --noEmit
 npx tsc -p tsconfig.build.json
 shopt -s globstar nullglob
