@@ -34,6 +34,10 @@ start() { # variable, name, extra env: sets the variable to name=uri,pid
 start FG flightgate FLIGHTGATE_DURABLE_WRITES=true
 start FG_NOSYNC flightgate-nofsync FLIGHTGATE_DURABLE_WRITES=false
 .venv/bin/python bench/flight_bench.py "$DATA/numbers.arrows" "$FG" "$FG_NOSYNC"
+# Flight SQL: flightgate against pyarrow's C++ Flight server answering with DuckDB's Python package.
+mkdir -p "$DATA/gen"
+.venv/bin/python -m grpc_tools.protoc -Itest/interop/proto --python_out="$DATA/gen" flight_sql_subset.proto flight_session.proto
+.venv/bin/python bench/flight_sql_bench.py "$DATA/numbers.arrows" "$DATA/gen" "$FG"
 # Authenticated small calls, logins and bearer-validation cost (flightgate vs pyarrow with Basic→Bearer middleware).
 bash scripts/bench-auth.sh
 # OAuth token service (tokens/s, introspections/s vs oidc-provider and our no-op route) and JWT vs session bearers on Flight.
