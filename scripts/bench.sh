@@ -38,6 +38,8 @@ start FG_NOSYNC flightgate-nofsync FLIGHTGATE_DURABLE_WRITES=false
 mkdir -p "$DATA/gen"
 .venv/bin/python -m grpc_tools.protoc -Itest/interop/proto --python_out="$DATA/gen" flight_sql_subset.proto flight_session.proto
 .venv/bin/python bench/flight_sql_bench.py "$DATA/numbers.arrows" "$DATA/gen" "$FG"
+# The route for Arrow results out of DuckDB: our binding against @duckdb/node-api building Arrow in JS.
+BENCH_RUNS=${BENCH_ROUTE_RUNS:-3} node --import tsx bench/sql-routes.mts
 # Authenticated small calls, logins and bearer-validation cost (flightgate vs pyarrow with Basic→Bearer middleware).
 bash scripts/bench-auth.sh
 # OAuth token service (tokens/s, introspections/s vs oidc-provider and our no-op route) and JWT vs session bearers on Flight.
