@@ -8,7 +8,7 @@
  * 10 % filter of it), on the same DuckDB version with 2 threads. Prints one JSON line per figure.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
-import { Float64, Int64, makeTable, RecordBatchStreamWriter, Utf8, vectorFromArray } from 'apache-arrow';
+import { Float64, Int64, RecordBatchStreamWriter, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { DEFAULT_SQL_SETTINGS, SqlEngine } from '../src/sql/engine.js';
 
 const ROWS = Number(process.env.BENCH_ROUTE_ROWS ?? 10_000_000);
@@ -37,11 +37,7 @@ async function nodeApi(sql: string): Promise<number> {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
     const [id, value, name] = chunk.getColumns() as [bigint[], number[], string[]];
-    const table = makeTable({
-      id: vectorFromArray(id, new Int64()).data[0]!,
-      value: vectorFromArray(value, new Float64()).data[0]!,
-      name: vectorFromArray(name, new Utf8()).data[0]!,
-    });
+    const table = new Table({ id: vectorFromArray(id, new Int64()), value: vectorFromArray(value, new Float64()), name: vectorFromArray(name, new Utf8()) });
     bytes += RecordBatchStreamWriter.writeAll(table).toUint8Array(true).length;
   }
   return bytes;
@@ -49,8 +45,8 @@ async function nodeApi(sql: string): Promise<number> {
 
 const routes = { ours, 'node-api': nodeApi } as const;
 const seconds: Record<string, number[]> = {};
-for (const [kind, sql] of Object.entries(QUERIES)) for (const route of Object.keys(routes)) seconds[`${kind}:${route}`] = [];
-for (const [kind, sql] of Object.entries(QUERIES)) for (const run of Object.values(routes)) await run(sql); // warm-up
+for (const kind of Object.keys(QUERIES)) for (const route of Object.keys(routes)) seconds[`${kind}:${route}`] = [];
+for (const sql of Object.values(QUERIES)) for (const run of Object.values(routes)) await run(sql); // warm-up
 for (let round = 0; round < RUNS; round++) {
   for (const [kind, sql] of Object.entries(QUERIES)) {
     const order = round % 2 ? (['node-api', 'ours'] as const) : (['ours', 'node-api'] as const);

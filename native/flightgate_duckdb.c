@@ -1161,6 +1161,28 @@ static void append_bits(uint8_t *dst, int64_t at, const uint64_t *src, idx_t n) 
   }
 }
 
+/* The result's next chunk: 1 with a chunk, 0 at the end, -1 on an error (set on the job). */
+static int next_result_chunk(fg_job *j, duckdb_data_chunk *out) {
+  fg_result *r = j->result;
+  duckdb_data_chunk chunk = duckdb_fetch_chunk(r->result);
+  if (!chunk) {
+    const char *e = duckdb_result_error(&r->result);
+    if (e) {
+      set_job_error(j, e, duckdb_result_error_type(&r->result));
+      return -1;
+    }
+    r->done = 1;
+    return 0;
+  }
+  if (duckdb_data_chunk_get_size(chunk) == 0) {
+    duckdb_destroy_data_chunk(&chunk);
+    r->done = 1;
+    return 0;
+  }
+  *out = chunk;
+  return 1;
+}
+
 /* The bytes between buffers: a recycled body must not carry a former result's bytes there. */
 static void zero_padding(fg_out_batch *ob) {
   const ipc_plan *p = &ob->plan;
@@ -1179,22 +1201,9 @@ static void run_fetch_fast(fg_job *j) {
   int nchunks = 0, cap = 0;
   int64_t rows = 0, string_bytes_total = 0;
   while (!r->done && rows < j->max_rows && string_bytes_total < (64 << 20)) {
-    duckdb_data_chunk chunk = duckdb_fetch_chunk(r->result);
-    if (!chunk) {
-      const char *e = duckdb_result_error(&r->result);
-      if (e) {
-        set_job_error(j, e, duckdb_result_error_type(&r->result));
-        break;
-      }
-      r->done = 1;
-      break;
-    }
+    duckdb_data_chunk chunk = NULL;
+    if (next_result_chunk(j, &chunk) <= 0) break;
     idx_t size = duckdb_data_chunk_get_size(chunk);
-    if (size == 0) {
-      duckdb_destroy_data_chunk(&chunk);
-      r->done = 1;
-      break;
-    }
     if (nchunks == cap) {
       cap = cap ? cap * 2 : 64;
       chunks = realloc(chunks, (size_t)cap * sizeof *chunks);
@@ -1528,22 +1537,10 @@ static void run_fetch(fg_job *j) {
   int cap = 0;
   int64_t rows = 0;
   while (!r->done && rows < j->max_rows) {
-    duckdb_data_chunk chunk = duckdb_fetch_chunk(r->result);
-    if (!chunk) {
-      const char *e = duckdb_result_error(&r->result);
-      if (e) {
-        set_job_error(j, e, duckdb_result_error_type(&r->result));
-        return;
-      }
-      r->done = 1;
-      break;
-    }
-    idx_t size = duckdb_data_chunk_get_size(chunk);
-    if (size == 0) {
-      duckdb_destroy_data_chunk(&chunk);
-      r->done = 1;
-      break;
-    }
+    duckdb_data_chunk chunk = NULL;
+    int got = next_result_chunk(j, &chunk);
+    if (got < 0) return;
+    if (got == 0) break;
     struct ArrowArray arr;
     memset(&arr, 0, sizeof arr);
     duckdb_error_data e = duckdb_data_chunk_to_arrow(r->options, chunk, &arr);

@@ -34,6 +34,7 @@ import {
   type FlightInfo,
 } from './proto/messages.js';
 import { TicketCodec } from './ticket.js';
+import { receiveUpload } from './upload-stream.js';
 import type { MessageSink, MethodRegistry, ServerCall } from './transport/call.js';
 import { FlightBinding, type AuthenticatedCall } from './binding.js';
 
@@ -277,34 +278,9 @@ export class FlightService {
   }
 
   /** Uploads into a dataset, atomically: nothing is visible until the stream ends well. */
-  private async upload({ call, principal, out }: AuthenticatedCall, { dataset, mode }: DatasetRequest, { first, firstBytes, rest }: CommandStream): Promise<void> {
-    await this.access.authorize(principal, 'write', dataset, call);
-    const charge = this.access.chargeUpload?.bind(this.access);
-    let received = firstBytes;
-    charge?.(principal, firstBytes, received);
-    const upload = await this.options.catalog.beginUpload(dataset, mode);
-    let outcome: 'ok' | 'error' = 'error';
-    try {
-      if (first.kind) await upload.write({ header: first.header, body: first.body, kind: first.kind, rows: first.rows, decoded: first.decoded });
-      for (let next = await rest.next(); !next.done; next = await rest.next()) {
-        received += next.value.length;
-        charge?.(principal, next.value.length, received);
-        const fd = readFlightData(next.value);
-        if (fd.kind) await upload.write({ header: fd.header, body: fd.body, kind: fd.kind, rows: fd.rows, decoded: fd.decoded });
-        call.release(next.value);
-      }
-      call.signal.throwIfAborted();
-      const result = await upload.commit();
-      outcome = 'ok';
-      await out.send(encodeSingleBytes(Buffer.from(JSON.stringify(result))));
-    } catch (err) {
-      await upload.abort();
-      throw err;
-    } finally {
-      this.access.recordDataAccess?.({
-        rpc: 'DoPut', principal, peer: call.peer, dataset, mode, rows: upload.rowsWritten, bytes: upload.bytesWritten, outcome,
-      });
-    }
+  private async upload(c: AuthenticatedCall, { dataset, mode }: DatasetRequest, stream: CommandStream): Promise<void> {
+    await this.access.authorize(c.principal, 'write', dataset, c.call);
+    await receiveUpload(this.options, c, dataset, mode, stream, (result) => c.out.send(encodeSingleBytes(Buffer.from(JSON.stringify(result)))));
   }
 
   /** DoExchange: the first FlightData's CMD descriptor names the command (`echo` is built in). */

@@ -196,10 +196,9 @@ export class SqlEngine {
     };
     let session: Session | undefined;
     try {
-      const sources = await this.sources(request.tables);
       session = new Session(this.native, this.native.connect(this.db), release, this.settings.maxQuerySeconds, request, this.spillDirectory);
-      const tree = await session.scalarString(parseTreeQuery(sql));
-      checkParseTree(tree);
+      const mentioned = checkParseTree(await session.scalarString(parseTreeQuery(sql)));
+      const sources = await this.sources(request.tables, mentioned);
       this.native.grant(session.conn, sources.map((s) => s.key));
       if (sources.length) {
         const views = sources.map(({ name, key }) => `CREATE TEMP VIEW ${quoteIdentifier(name)} AS SELECT * FROM flightgate_scan(${sqlString(key)})`).join(';\n');
@@ -216,13 +215,18 @@ export class SqlEngine {
     }
   }
 
-  /** The registered source of each table, registering (or re-registering) what changed. */
-  private async sources(tables: readonly SqlTable[]): Promise<{ name: string; key: string }[]> {
+  /**
+   * The registered source of each table, registering (or re-registering) what changed. Only the
+   * tables the statement mentions need their file layout (indexing a file the first time reads
+   * it whole): the others keep what they have, since a view that is never scanned reads nothing.
+   */
+  private async sources(tables: readonly SqlTable[], mentioned: ReadonlySet<string>): Promise<{ name: string; key: string }[]> {
     const out: { name: string; key: string }[] = [];
     for (const t of tables) {
       const schema = await t.dataset.schema();
-      const layout = await t.dataset.fileLayout?.();
       let src = this.byDataset.get(t.dataset.name);
+      const needed = mentioned.has(t.name.toLowerCase());
+      const layout = needed ? await t.dataset.fileLayout?.() : src?.dataset === t.dataset ? src.layout : undefined;
       if (!src || !sameColumns(src.schema, schema) || src.layout !== layout) {
         const key = `s${++this.nextKey}`;
         try {

@@ -32,8 +32,12 @@ interface ParseTree {
   statements?: unknown[];
 }
 
-/** Throws INVALID_ARGUMENT naming the first thing in the tree the caller may not call. */
-export function checkParseTree(json: string): void {
+/**
+ * Throws INVALID_ARGUMENT naming the first thing in the tree the caller may not call; returns the
+ * table names the statement mentions (lower case), so only those need their data prepared.
+ */
+export function checkParseTree(json: string): Set<string> {
+  const mentioned = new Set<string>();
   let tree: ParseTree;
   try {
     tree = JSON.parse(json) as ParseTree;
@@ -67,12 +71,14 @@ export function checkParseTree(json: string): void {
       for (const part of [o.table_name, o.schema_name, o.catalog_name]) {
         if (typeof part === 'string' && /[/\\:]/.test(part)) throw invalidArgument('file paths and URLs are not tables; query the tables (datasets) you may read');
       }
+      if (typeof o.table_name === 'string') mentioned.add(o.table_name.toLowerCase());
     }
     if (typeof o.function_name === 'string' && REFUSED_FUNCTIONS.has(o.function_name.toLowerCase())) {
       throw invalidArgument(`the function ${o.function_name} is not available`);
     }
     for (const v of Object.values(o)) if (v && typeof v === 'object') stack.push(v);
   }
+  return mentioned;
 }
 
 function functionName(f: unknown): string | undefined {

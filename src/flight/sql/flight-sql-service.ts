@@ -21,6 +21,7 @@ import type { ActionDefinition } from '../actions.js';
 import type { AuthenticatedCall } from '../binding.js';
 import { flightDataHead, readFlightData } from '../codec.js';
 import type { CommandStream, FlightCommand } from '../commands.js';
+import { receiveUpload } from '../upload-stream.js';
 import { CancelStatus, encodeSingleBytes, timestampFromDate, type FlightDescriptor, type FlightInfo } from '../proto/messages.js';
 import type { TicketCodec } from '../ticket.js';
 import type { ServerCall } from '../transport/call.js';
@@ -439,8 +440,8 @@ export class FlightSqlService {
     this.bound.set(id, b);
   }
 
-  private async ingest(c: AuthenticatedCall, value: Uint8Array, { first, firstBytes, rest }: CommandStream): Promise<void> {
-    const { principal, call, out } = c;
+  private async ingest(c: AuthenticatedCall, value: Uint8Array, stream: CommandStream): Promise<void> {
+    const { principal, call } = c;
     const m = decodeStatementIngest(value);
     if (m.catalog !== undefined && m.catalog !== '' && m.catalog !== SQL_CATALOG) throw invalidArgument(`unknown catalog "${m.catalog.slice(0, 80)}"; datasets are in "${SQL_CATALOG}"`);
     if (m.schema !== undefined && m.schema !== '' && m.schema !== SQL_SCHEMA) throw invalidArgument(`unknown schema "${m.schema.slice(0, 80)}"; datasets are in "${SQL_SCHEMA}"`);
@@ -448,30 +449,7 @@ export class FlightSqlService {
     await this.o.access.authorize(principal, 'write', dataset, call);
     const exists = (await this.o.catalog.list()).some((d) => d.name === dataset);
     const mode = ingestMode(m, exists);
-    const charge = this.o.access.chargeUpload?.bind(this.o.access);
-    let received = firstBytes;
-    charge?.(principal, firstBytes, received);
-    const upload = await this.o.catalog.beginUpload(dataset, mode);
-    let outcome: 'ok' | 'error' = 'error';
-    try {
-      if (first.kind) await upload.write({ header: first.header, body: first.body, kind: first.kind, rows: first.rows, decoded: first.decoded });
-      for (let next = await rest.next(); !next.done; next = await rest.next()) {
-        received += next.value.length;
-        charge?.(principal, next.value.length, received);
-        const fd = readFlightData(next.value);
-        if (fd.kind) await upload.write({ header: fd.header, body: fd.body, kind: fd.kind, rows: fd.rows, decoded: fd.decoded });
-        call.release(next.value);
-      }
-      call.signal.throwIfAborted();
-      await upload.commit();
-      outcome = 'ok';
-      await out.send(encodeSingleBytes(encodePutUpdateResult({ recordCount: upload.rowsWritten })));
-    } catch (err) {
-      await upload.abort();
-      throw err;
-    } finally {
-      this.o.access.recordDataAccess?.({ rpc: 'DoPut', principal, peer: call.peer, dataset, mode, rows: upload.rowsWritten, bytes: upload.bytesWritten, outcome });
-    }
+    await receiveUpload(this.o, c, dataset, mode, stream, (_result, rows) => c.out.send(encodeSingleBytes(encodePutUpdateResult({ recordCount: rows }))));
   }
 
   // ---- prepared statements ----
