@@ -9,14 +9,20 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// At `npm install` of the package a missing compiler must not stop plain Flight from installing:
+// the server then says at start that Flight SQL needs the binding (or sql.enabled: false).
+const ifPossible = process.argv.includes('--if-possible');
+const fail = (message) => {
+  console.error(`build-native: ${message}`);
+  process.exit(ifPossible ? 0 : 1);
+};
 const require = createRequire(join(root, 'package.json'));
 const platformPackage = `@duckdb/node-bindings-${process.platform}-${process.arch}`;
 let libDir;
 try {
   libDir = dirname(require.resolve(`${platformPackage}/package.json`));
 } catch {
-  console.error(`build-native: ${platformPackage} is not installed; Flight SQL needs DuckDB's library for this platform`);
-  process.exit(1);
+  fail(`${platformPackage} is not installed; Flight SQL needs DuckDB's library for this platform`);
 }
 const includeCandidates = [
   process.env.NODE_INCLUDE_DIR,
@@ -25,8 +31,7 @@ const includeCandidates = [
 ].filter(Boolean);
 const include = includeCandidates.find((d) => existsSync(join(d, 'node_api.h')));
 if (!include) {
-  console.error(`build-native: node_api.h not found (looked in ${includeCandidates.join(', ')}); set NODE_INCLUDE_DIR`);
-  process.exit(1);
+  fail(`node_api.h not found (looked in ${includeCandidates.join(', ')}); set NODE_INCLUDE_DIR`);
 }
 const source = join(root, 'native', 'flightgate_duckdb.c');
 const outDir = join(root, 'native', 'build');
@@ -46,6 +51,5 @@ if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup');
 try {
   execFileSync(cc, args, { stdio: 'inherit' });
 } catch {
-  console.error(`build-native: ${cc} failed; Flight SQL needs this binding`);
-  process.exit(1);
+  fail(`${cc} failed; Flight SQL needs this binding`);
 }
