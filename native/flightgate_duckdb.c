@@ -49,6 +49,9 @@ typedef struct fg_field {
   int64_t nchild;
   struct fg_field *children;
   int64_t fixed_list_size; /* for "+w:N" */
+  /* Dictionary-encoded: the format above is the indices'; these are the values and their id. */
+  struct fg_field *dict;
+  int64_t dict_id;
 } fg_field;
 
 static int buffers_for_format(const char *f) {
@@ -64,14 +67,25 @@ static int buffers_for_format(const char *f) {
 static void free_field(fg_field *f) {
   for (int64_t i = 0; i < f->nchild; i++) free_field(&f->children[i]);
   free(f->children);
+  if (f->dict) {
+    free_field(f->dict);
+    free(f->dict);
+  }
 }
 
 static int build_field(const struct ArrowSchema *s, fg_field *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   out->format = s->format;
   if (s->dictionary) {
-    snprintf(err, errlen, "dictionary-encoded column \"%s\" cannot be queried", s->name ? s->name : "");
-    return -1;
+    const char *f = s->format;
+    if (strlen(f) != 1 || !strchr("cCsSiIlL", f[0])) {
+      snprintf(err, errlen, "dictionary column \"%s\" has non-integer indices (%s)", s->name ? s->name : "", f);
+      return -1;
+    }
+    out->dict = calloc(1, sizeof(fg_field));
+    /* The id travels in the owned schema's private data (our schemas use it for nothing else). */
+    out->dict_id = (int64_t)(intptr_t)s->private_data - 1;
+    if (!out->dict || build_field(s->dictionary, out->dict, err, errlen) != 0) return -1;
   }
   out->nbuf = buffers_for_format(s->format);
   if (out->nbuf < 0) {
@@ -99,6 +113,10 @@ static void release_owned_schema(struct ArrowSchema *s) {
     free(s->children[i]);
   }
   free(s->children);
+  if (s->dictionary) {
+    if (s->dictionary->release) s->dictionary->release(s->dictionary);
+    free(s->dictionary);
+  }
   free((void *)s->format);
   free((void *)s->name);
   s->release = NULL;
@@ -124,6 +142,10 @@ typedef struct fg_source {
   int64_t nfile_batches;
   double *file_nodes;
   double *file_buffers;
+  /* Per dictionary batch: file, id, body offset, body length, rows, first node, node count,
+     first buffer, buffer count (one dictionary per id per file). */
+  double *file_dicts;
+  int64_t nfile_dicts;
   atomic_int refs;
   struct fg_source *next;
 } fg_source;
@@ -131,6 +153,8 @@ typedef struct fg_source {
 typedef struct fg_batch {
   int64_t length;
   uint8_t *body;
+  struct fg_batch **deps; /* dictionary batches its columns point into */
+  int ndeps;
   struct ArrowArray **columns; /* full trees, built once per batch */
   int64_t ncols;
   atomic_int refs;
@@ -156,6 +180,7 @@ typedef struct fg_scan {
   idx_t *proj;
   int *fds; /* file scans: the source's files, opened when the scan starts */
   char *wanted; /* per source column: projected by this scan */
+  fg_batch **dicts; /* per source dictionary entry, read when first needed (under mu) */
   atomic_llong next_file_batch;
   struct fg_scan *next;
 } fg_scan;
@@ -200,6 +225,7 @@ static void source_unref(fg_source *s) {
   free(s->file_batches);
   free(s->file_nodes);
   free(s->file_buffers);
+  free(s->file_dicts);
   if (s->schema.release) s->schema.release(&s->schema);
   free(s->key);
   free(s);
@@ -255,8 +281,13 @@ static void emit_scan_event(fg_db *db, int kind, uint64_t id, const char *key) {
 
 static void release_nested(struct ArrowArray *a) { a->release = NULL; }
 
+/* Marks an array whose dictionary it owns (the empty arrays that probe types); laid-out batches
+   share their dictionaries, which belong to the dictionary batch. */
+static char OWNS_DICTIONARY;
+
 static void free_tree(struct ArrowArray *a) {
   if (!a) return;
+  if (a->private_data == &OWNS_DICTIONARY) free_tree(a->dictionary);
   for (int64_t i = 0; i < a->n_children; i++) free_tree(a->children[i]);
   free(a->children);
   free((void *)a->buffers);
@@ -264,9 +295,11 @@ static void free_tree(struct ArrowArray *a) {
 }
 
 static void batch_unref(fg_batch *b) {
-  if (atomic_fetch_sub(&b->refs, 1) != 1) return;
+  if (!b || atomic_fetch_sub(&b->refs, 1) != 1) return;
   for (int64_t i = 0; i < b->ncols; i++) free_tree(b->columns[i]);
   free(b->columns);
+  for (int i = 0; i < b->ndeps; i++) batch_unref(b->deps[i]);
+  free(b->deps);
   free(b->body);
   free(b);
 }
@@ -278,9 +311,15 @@ typedef struct {
   int64_t nbufs, buf;
   const uint8_t *body;
   int64_t body_len;
+  /* Dictionary columns: finds the dictionary with this id for the batch being laid out, taking a
+     reference for `owner`; NULL when dictionaries cannot be read this way. */
+  fg_batch *(*dictionary)(void *ctx, int64_t id, char *err, size_t errlen);
+  void *ctx;
+  fg_batch *owner;
 } ipc_cursor;
 
 static int fixed_width(const char *f);
+static int64_t count_nulls(const uint8_t *bits, int64_t offset, int64_t length);
 
 /* The buffers a field's values need, whatever the layout claims: sizes for its length, and
    offsets that start at or above zero, never decrease and stay within the data. DuckDB reads
@@ -328,6 +367,53 @@ bad_offsets:
   return -1;
 }
 
+/* Points a dictionary column at its dictionary and checks every valid index against it; the
+   indices of null slots, which the format leaves undefined, are set to 0 (the body is our copy). */
+static int attach_dictionary(const fg_field *f, struct ArrowArray *a, ipc_cursor *c, char *err, size_t errlen) {
+  if (!c->dictionary) {
+    snprintf(err, errlen, "dictionary-encoded columns can be queried only from Arrow IPC files");
+    return -1;
+  }
+  fg_batch *d = c->dictionary(c->ctx, f->dict_id, err, errlen);
+  if (!d) return -1;
+  fg_batch **deps = realloc(c->owner->deps, sizeof(fg_batch *) * (size_t)(c->owner->ndeps + 1));
+  if (!deps) {
+    batch_unref(d);
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  c->owner->deps = deps;
+  deps[c->owner->ndeps++] = d;
+  a->dictionary = d->columns[0];
+  int64_t size = a->dictionary->length;
+  int w = fixed_width(f->format);
+  int is_signed = f->format[0] >= 'a';
+  const uint8_t *validity = a->buffers[0];
+  uint8_t *idx = (uint8_t *)a->buffers[1];
+  for (int64_t i = 0; i < a->length; i++) {
+    int valid = !validity || ((validity[i >> 3] >> (i & 7)) & 1);
+    int64_t v = 0;
+    uint64_t u = 0;
+    switch (w) {
+      case 1: v = is_signed ? ((int8_t *)idx)[i] : ((uint8_t *)idx)[i]; break;
+      case 2: v = is_signed ? ((int16_t *)idx)[i] : ((uint16_t *)idx)[i]; break;
+      case 4: v = is_signed ? ((int32_t *)idx)[i] : (int64_t)((uint32_t *)idx)[i]; break;
+      default:
+        memcpy(&u, idx + 8 * i, 8);
+        v = is_signed ? (int64_t)u : (u > (uint64_t)INT64_MAX ? -1 : (int64_t)u);
+    }
+    if (!valid) {
+      memset(idx + (int64_t)w * i, 0, (size_t)w);
+      continue;
+    }
+    if (v < 0 || v >= size) {
+      snprintf(err, errlen, "a dictionary index lies outside its dictionary (corrupt batch)");
+      return -1;
+    }
+  }
+  return 0;
+}
+
 /* Lays one field (and its children) over the body, taking field nodes and buffers in the IPC
    order: depth first, each field's own buffers before its children's. */
 static struct ArrowArray *lay_out(const fg_field *f, ipc_cursor *c, char *err, size_t errlen) {
@@ -367,6 +453,10 @@ static struct ArrowArray *lay_out(const fg_field *f, ipc_cursor *c, char *err, s
   }
   if (f->nbuf == 0) a->buffers[0] = NULL;
   if (check_buffers(f, a, lens, err, errlen) != 0) {
+    free_tree(a);
+    return NULL;
+  }
+  if (f->dict && attach_dictionary(f, a, c, err, errlen) != 0) {
     free_tree(a);
     return NULL;
   }
@@ -416,6 +506,10 @@ static struct ArrowArray *empty_array(const fg_field *f) {
     a->children = calloc((size_t)f->nchild, sizeof(struct ArrowArray *));
     for (int64_t i = 0; i < f->nchild; i++) a->children[i] = empty_array(&f->children[i]);
   }
+  if (f->dict) {
+    a->dictionary = empty_array(f->dict);
+    a->private_data = &OWNS_DICTIONARY;
+  }
   return a;
 }
 
@@ -440,6 +534,7 @@ static void release_empty_root(struct ArrowArray *root) {
   for (int64_t i = 0; i < w->column.n_children; i++) free_tree(w->column.children[i]);
   free(w->column.children);
   free((void *)w->column.buffers);
+  if (w->column.private_data == &OWNS_DICTIONARY) free_tree(w->column.dictionary);
   free(w);
 }
 
@@ -552,6 +647,8 @@ static void destroy_scan(void *p) {
   }
   free(s->fds);
   free(s->wanted);
+  for (int64_t i = 0; s->dicts && i < s->source->nfile_dicts; i++) batch_unref(s->dicts[i]);
+  free(s->dicts);
   free_queue(s);
   free(s->error);
   free(s->proj);
@@ -656,6 +753,65 @@ static int pread_all(int fd, uint8_t *into, int64_t length, int64_t offset) {
   return 0;
 }
 
+/* A record batch of file `file` being laid out by scan `scan`. */
+typedef struct {
+  fg_scan *scan;
+  int file;
+} fg_dict_context;
+
+/* The dictionary `id` of the batch's file, read (and checked) the first time a batch needs it. */
+static fg_batch *scan_dictionary(void *ctx, int64_t id, char *err, size_t errlen) {
+  fg_dict_context *dc = ctx;
+  fg_scan *s = dc->scan;
+  const fg_source *src = s->source;
+  int64_t entry = -1;
+  for (int64_t i = 0; i < src->nfile_dicts; i++) {
+    if ((int)src->file_dicts[9 * i] == dc->file && (int64_t)src->file_dicts[9 * i + 1] == id) entry = i;
+  }
+  if (entry < 0) {
+    snprintf(err, errlen, "a column's dictionary is missing from its file (corrupt file)");
+    return NULL;
+  }
+  const fg_field *field = NULL;
+  for (int64_t k = 0; k < src->ncols && !field; k++) {
+    if (src->fields[k].dict && src->fields[k].dict_id == id) field = src->fields[k].dict;
+  }
+  if (!field) {
+    snprintf(err, errlen, "no column uses dictionary %lld", (long long)id);
+    return NULL;
+  }
+  pthread_mutex_lock(&s->mu);
+  if (!s->dicts) s->dicts = calloc((size_t)src->nfile_dicts, sizeof(fg_batch *));
+  fg_batch *d = s->dicts ? s->dicts[entry] : NULL;
+  if (!d && s->dicts) {
+    const double *e = src->file_dicts + 9 * entry;
+    int64_t offset = (int64_t)e[2], length = (int64_t)e[3];
+    d = calloc(1, sizeof *d);
+    atomic_init(&d->refs, 1);
+    d->length = (int64_t)e[4];
+    d->body = malloc(length ? (size_t)length : 1);
+    d->ncols = 1;
+    d->columns = calloc(1, sizeof(struct ArrowArray *));
+    int ok = d->body && d->columns && pread_all(s->fds[dc->file], d->body, length, offset) == 0;
+    if (ok) {
+      ipc_cursor c = {src->file_nodes + 2 * (int64_t)e[5], (int64_t)e[6], 0, src->file_buffers + 2 * (int64_t)e[7], (int64_t)e[8], 0, d->body, length, NULL, NULL, d};
+      d->columns[0] = lay_out(field, &c, err, errlen);
+      ok = d->columns[0] != NULL;
+    } else {
+      snprintf(err, errlen, "the table's file changed while it was read; run the query again");
+    }
+    if (!ok) {
+      batch_unref(d);
+      d = NULL;
+    } else {
+      s->dicts[entry] = d;
+    }
+  }
+  if (d) atomic_fetch_add(&d->refs, 1);
+  pthread_mutex_unlock(&s->mu);
+  return d;
+}
+
 /* A file scan's next batch: claimed by whichever thread asks, read with pread (never mapped: a
    file truncated under a mapping would fault the process), laid out and checked. */
 static int next_file_batch(fg_scan *s, fg_batch **out, const char **err, char *buf, size_t buflen) {
@@ -687,7 +843,7 @@ static int next_file_batch(fg_scan *s, fg_batch **out, const char **err, char *b
   const double *nodes = src->file_nodes + 2 * (int64_t)d[4];
   const double *bufs = src->file_buffers + 2 * (int64_t)d[6];
   /* Only the projected columns' bytes are read: a query of two columns reads two columns. */
-  ipc_cursor walk = {nodes, (int64_t)d[5], 0, bufs, (int64_t)d[7], 0, b->body, length};
+  ipc_cursor walk = {nodes, (int64_t)d[5], 0, bufs, (int64_t)d[7], 0, b->body, length, NULL, NULL, b};
   for (int64_t k = 0; k < b->ncols; k++) {
     int64_t lo = INT64_MAX, hi = -1;
     skip_field(&src->fields[k], &walk, &lo, &hi);
@@ -698,7 +854,8 @@ static int next_file_batch(fg_scan *s, fg_batch **out, const char **err, char *b
       return -1;
     }
   }
-  ipc_cursor c = {nodes, (int64_t)d[5], 0, bufs, (int64_t)d[7], 0, b->body, length};
+  fg_dict_context dc = {s, (int)d[0]};
+  ipc_cursor c = {nodes, (int64_t)d[5], 0, bufs, (int64_t)d[7], 0, b->body, length, scan_dictionary, &dc, b};
   for (int64_t k = 0; k < b->ncols; k++) {
     if (!s->wanted[k]) {
       int64_t lo = INT64_MAX, hi = -1;
@@ -781,7 +938,11 @@ static void scan_function(duckdb_function_info info, duckdb_data_chunk output) {
     w->column = *b->columns[col];
     w->column.offset += l->pos;
     w->column.length = n;
-    w->column.null_count = w->column.null_count == 0 ? 0 : -1;
+    /* The window's exact null count: DuckDB reads a dictionary column's validity only when it
+       is positive. */
+    if (w->column.null_count != 0 && w->column.buffers[0]) {
+      w->column.null_count = count_nulls(w->column.buffers[0], w->column.offset, w->column.length);
+    }
     w->batch = b;
     atomic_fetch_add(&b->refs, 1);
     struct ArrowArray *root = window_root(w, n);
@@ -1708,6 +1869,16 @@ static int schema_from_js(napi_env env, napi_value desc, struct ArrowSchema *out
   uint32_t n = 0;
   if (children) napi_get_array_length(env, children, &n);
   if (!out->format || !out->name) return -1;
+  napi_value dict = get_named(env, desc, "dictionary");
+  napi_valuetype dt = napi_undefined;
+  if (dict) napi_typeof(env, dict, &dt);
+  if (dt == napi_object) {
+    double id = -1;
+    napi_get_value_double(env, get_named(env, desc, "dictionaryId"), &id);
+    out->private_data = (void *)(intptr_t)((int64_t)id + 1);
+    out->dictionary = calloc(1, sizeof(struct ArrowSchema));
+    if (!out->dictionary || schema_from_js(env, dict, out->dictionary) != 0) return -1;
+  }
   out->n_children = n;
   out->children = calloc(n ? n : 1, sizeof(struct ArrowSchema *));
   for (uint32_t i = 0; i < n; i++) {
@@ -2049,6 +2220,25 @@ static int layout_from_js(napi_env env, napi_value v, fg_source *s, char *err, s
     return -1;
   }
   s->nfile_batches = nb / 8;
+  napi_value dicts = get_named(env, v, "dictionaries");
+  napi_valuetype dt = napi_undefined;
+  if (dicts) napi_typeof(env, dicts, &dt);
+  if (dt == napi_object) {
+    int64_t nd = 0;
+    s->file_dicts = copy_doubles(env, dicts, &nd);
+    if (!s->file_dicts || nd % 9) {
+      snprintf(err, errlen, "invalid dictionary layout");
+      return -1;
+    }
+    s->nfile_dicts = nd / 9;
+    for (int64_t i = 0; i < s->nfile_dicts; i++) {
+      const double *d = s->file_dicts + 9 * i;
+      if (d[0] < 0 || d[0] >= n || d[2] < 0 || d[3] < 0 || d[5] < 0 || d[5] + d[6] > nn / 2 || d[7] < 0 || d[7] + d[8] > nbuf / 2) {
+        snprintf(err, errlen, "invalid dictionary layout entry");
+        return -1;
+      }
+    }
+  }
   for (int64_t i = 0; i < s->nfile_batches; i++) {
     const double *b = s->file_batches + 8 * i;
     if (b[0] < 0 || b[0] >= n || b[1] < 0 || b[2] < 0 || b[4] < 0 || b[4] + b[5] > nn / 2 || b[6] < 0 || b[6] + b[7] > nbuf / 2) {
@@ -2199,7 +2389,7 @@ static napi_value js_scan_push(napi_env env, napi_callback_info info) {
     if (blen) memcpy(b->body, body, blen);
     b->ncols = s->source->ncols;
     b->columns = calloc((size_t)(b->ncols ? b->ncols : 1), sizeof(struct ArrowArray *));
-    ipc_cursor c = {nodes, (int64_t)nn / 2, 0, bufs, (int64_t)nb / 2, 0, b->body, (int64_t)blen};
+    ipc_cursor c = {nodes, (int64_t)nn / 2, 0, bufs, (int64_t)nb / 2, 0, b->body, (int64_t)blen, NULL, NULL, b};
     char err[160] = {0};
     int bad = 0;
     for (int64_t i = 0; i < b->ncols && !bad; i++) {

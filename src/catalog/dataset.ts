@@ -45,9 +45,16 @@ export interface FileBatch {
   readonly buffers: Float64Array;
 }
 
+/** A dictionary batch: the values a dictionary-encoded column's indices point into, in its file. */
+export interface FileDictionary extends FileBatch {
+  readonly id: number;
+}
+
 export interface FileLayout {
   readonly files: readonly string[];
   readonly batches: readonly FileBatch[];
+  /** One per dictionary id per file (files that replace or extend a dictionary have no layout). */
+  readonly dictionaries: readonly FileDictionary[];
 }
 
 export interface MessageOptions {

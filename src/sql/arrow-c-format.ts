@@ -46,11 +46,24 @@ export function formatOf(type: DataType, name: string): string {
 }
 
 export function cFieldOf(field: Field): CField {
+  const type = field.type;
+  if (DataType.isDictionary(type)) {
+    // The format is the indices'; the values are a field of their own, with the dictionary's id.
+    const values = new Field('', type.dictionary, true);
+    return {
+      format: formatOf(type.indices, field.name),
+      name: field.name,
+      nullable: field.nullable,
+      children: [],
+      dictionary: cFieldOf(values),
+      dictionaryId: Number(type.id),
+    };
+  }
   return {
-    format: formatOf(field.type, field.name),
+    format: formatOf(type, field.name),
     name: field.name,
     nullable: field.nullable,
-    children: (field.type.children ?? []).map((c: Field) => cFieldOf(c)),
+    children: (type.children ?? []).map((c: Field) => cFieldOf(c)),
   };
 }
 

@@ -268,7 +268,7 @@ function nativeLayout(layout: FileLayout): NativeFileLayout {
   const batches = new Float64Array(layout.batches.length * 8);
   let nodeCount = 0;
   let bufferCount = 0;
-  for (const b of layout.batches) {
+  for (const b of [...layout.batches, ...layout.dictionaries]) {
     nodeCount += b.nodes.length;
     bufferCount += b.buffers.length;
   }
@@ -283,7 +283,15 @@ function nativeLayout(layout: FileLayout): NativeFileLayout {
     n += b.nodes.length;
     m += b.buffers.length;
   });
-  return { files: layout.files, batches, nodes, buffers };
+  const dictionaries = new Float64Array(layout.dictionaries.length * 9);
+  layout.dictionaries.forEach((d, i) => {
+    dictionaries.set([d.file, d.id, d.bodyOffset, d.bodyLength, d.rows, n / 2, d.nodes.length / 2, m / 2, d.buffers.length / 2], i * 9);
+    nodes.set(d.nodes, n);
+    buffers.set(d.buffers, m);
+    n += d.nodes.length;
+    m += d.buffers.length;
+  });
+  return { files: layout.files, batches, nodes, buffers, dictionaries };
 }
 
 /** DuckDB quotes identifiers in double quotes, doubling any inside. */
@@ -391,7 +399,8 @@ class Session {
   }
 }
 
-const stripPrefix = (m: string): string => m.replace(/^Out of Memory Error:\s*/i, '');
+/** DuckDB's advice (SET threads, SET memory_limit) names settings callers cannot change: only the cause is kept. */
+const stripPrefix = (m: string): string => m.replace(/^Out of Memory Error:\s*/i, '').replace(/\s*Possible solutions:[\s\S]*$/, '');
 
 /** Reads row 0 of a one-VARCHAR-column batch: validity, offsets, data in its body. */
 function firstString(batch: NativeBatch | undefined): string {

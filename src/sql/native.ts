@@ -16,6 +16,8 @@ export interface CField {
   /** Key/value pairs (extension types), on fields DuckDB returns. */
   readonly metadata?: readonly (readonly [string, string])[];
   readonly dictionary?: CField;
+  /** The IPC dictionary id, on dictionary-encoded fields of datasets. */
+  readonly dictionaryId?: number;
 }
 
 /**
@@ -27,6 +29,8 @@ export interface NativeFileLayout {
   readonly batches: Float64Array;
   readonly nodes: Float64Array;
   readonly buffers: Float64Array;
+  /** Per dictionary batch: file, id, body offset, body length, rows, first node, node count, first buffer, buffer count. */
+  readonly dictionaries: Float64Array;
 }
 
 /** One result batch: its length, IPC field nodes and buffer regions as (a, b) pairs, and its body. */

@@ -9,7 +9,7 @@ import { openSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, wr
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import {
-  Bool, DateDay, Field, Float64, Int16, Int32, Int64, List, RecordBatchStreamWriter, Struct, Table, TimestampMicrosecond, Uint8, Utf8,
+  Bool, DateDay, Dictionary, Field, Float64, Int16, Int32, Int64, List, RecordBatchStreamWriter, Struct, Table, TimestampMicrosecond, Uint8, Utf8,
   tableFromArrays, tableFromIPC, vectorFromArray,
 } from 'apache-arrow';
 import { TableProvider } from '../../src/catalog/table-provider.js';
@@ -149,4 +149,27 @@ test('limits: statement size, statements per principal, deadline, cancellation',
     /cancelled/,
   );
   assert.equal(engine.activeStatements, 0);
+});
+
+test('dictionary-encoded columns read from IPC files come back as their values; streamed ones are refused clearly', async () => {
+  const words = ['alpha', 'beta', 'gamma', 'delta'];
+  const labels = vectorFromArray(Array.from({ length: 3000 }, (_, i) => (i % 6 === 5 ? null : words[i % 4]!)), new Dictionary(new Utf8(), new Int32()));
+  const t = new Table({ id: vectorFromArray(Array.from({ length: 3000 }, (_, i) => i), new Int32()), label: labels });
+  const file = join(dir, 'dictionary.arrows');
+  writeFileSync(file, RecordBatchStreamWriter.writeAll(t).toUint8Array(true));
+  const d = await arrowSource.open('dictionary', file);
+  const layout = await d.fileLayout!();
+  assert.ok(layout && layout.dictionaries.length === 1, 'the dictionary is part of the layout');
+  const tables = [{ name: 'dictionary', dataset: d }];
+  const got = await run('SELECT id, label FROM dictionary ORDER BY id', tables);
+  assert.deepEqual(got.getChild('label')!.toArray().slice(0, 7), ['alpha', 'beta', 'gamma', 'delta', 'alpha', null, 'gamma']);
+  const counts = rows(await run('SELECT label, count(*) AS n FROM dictionary GROUP BY label ORDER BY label NULLS LAST', tables));
+  const expected = new Map<string | null, number>();
+  for (let i = 0; i < 3000; i++) {
+    const label = i % 6 === 5 ? null : words[i % 4]!;
+    expected.set(label, (expected.get(label) ?? 0) + 1);
+  }
+  assert.deepEqual(counts, [...expected].sort(([a], [b]) => (a === null ? 1 : b === null ? -1 : a < b ? -1 : 1)).map(([label, n]) => ({ label, n: String(n) })));
+  const streamed = new TableProvider('m', () => ({ dictionary: t }));
+  await rejects(run('SELECT * FROM dictionary', [{ name: 'dictionary', dataset: (await streamed.find('dictionary'))! }]), 'INVALID_ARGUMENT', /dictionary/);
 });
