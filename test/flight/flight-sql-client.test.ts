@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { tableFromArrays } from 'apache-arrow';
-import { FlightgateError } from '../../src/core/errors.js';
 import { FlightClient } from '../../src/flight/client/flight-client.js';
 import { FlightSqlClient, PreparedStatement } from '../../src/flight/client/flight-sql-client.js';
 import { CancelStatus } from '../../src/flight/proto/messages.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { rejectsWith } from '../helpers/assertions.js';
 
 let server: TestServer;
 const clients: FlightClient[] = [];
@@ -26,14 +26,6 @@ after(async () => {
   await server.stop();
 });
 
-async function rejectsWith(p: Promise<unknown>, status: string, message?: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof FlightgateError, String(e));
-    assert.equal(e.statusName, status, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
 
 test('queries, metadata and session options, each caller seeing only their tables', async () => {
   const admin = await signIn('admin', 'admin123');

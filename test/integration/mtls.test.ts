@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FlightgateError } from '../../src/core/errors.js';
 import { FlightClient } from '../../src/flight/client/flight-client.js';
 import { startServer } from '../../src/server.js';
 import { issueCertificate, issueCrl, privateKeyPem, type IssuedCertificate } from '../../src/tls/certificate-builder.js';
@@ -18,6 +17,7 @@ import { runCli } from '../helpers/cli-server.js';
 import { runPython } from '../helpers/python.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.js';
 import { readFileSync } from 'node:fs';
+import { rejectsWith } from '../helpers/assertions.js';
 
 const dir = tempDir('fg-mtls-');
 const files = {
@@ -71,14 +71,6 @@ function clientFor(server: TestServer, identity?: { cert: string; key: string },
 }
 
 
-async function rejectsWith(p: Promise<unknown>, status: string, message?: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof FlightgateError, String(e));
-    assert.equal(e.statusName, status, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
 
 /** The audit log is written in batches (every 50 ms): wait for the line rather than race it. */
 async function auditShows(server: TestServer, pattern: RegExp): Promise<void> {

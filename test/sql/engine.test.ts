@@ -15,10 +15,10 @@ import {
 import { TableProvider } from '../../src/catalog/table-provider.js';
 import { arrowSource } from '../../src/catalog/sources/arrow-ipc.js';
 import type { Dataset } from '../../src/catalog/dataset.js';
-import { FlightgateError } from '../../src/core/errors.js';
 import { encapsulate } from '../../src/ipc/message.js';
 import { DEFAULT_SQL_SETTINGS, SqlEngine, type SqlTable } from '../../src/sql/engine.js';
 import { tempDir } from '../helpers/server.js';
+import { rejectsWith } from '../helpers/assertions.js';
 
 const dir = tempDir('fg-engine-');
 const engine = new SqlEngine({ ...DEFAULT_SQL_SETTINGS, tempDirectory: join(dir, 'spill'), maxConcurrentQueriesPerPrincipal: 2, maxStatementBytes: 4096 });
@@ -56,14 +56,6 @@ async function run(sql: string, tables: SqlTable[], owner = 'tester'): Promise<T
 
 const rows = (t: Table): unknown[] => JSON.parse(JSON.stringify(t.toArray(), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
 
-async function rejects(p: Promise<unknown>, status: string, message: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof FlightgateError, String(e));
-    assert.equal(e.statusName, status, e.message);
-    assert.match(e.message, message);
-    return true;
-  });
-}
 
 test('every supported type comes back as it went in, from memory (streaming feed) and from a file (engine reads)', async () => {
   const file = join(dir, 'typed.arrows');
@@ -88,11 +80,11 @@ test('a statement sees only its own tables, with another statement running besid
   const heavy = engine.query({ owner: 'a', tables: [{ name: 'typed', dataset: await ds('typed') }], sql: 'SELECT count(*) FROM typed x, typed y, typed z WHERE x.f * y.f * z.f < -1', signal: stop.signal });
   heavy.catch(() => undefined);
   const other = await ds('other');
-  await rejects(run('SELECT * FROM typed', [{ name: 'other', dataset: other }], 'b'), 'INVALID_ARGUMENT', /does not exist/);
-  await rejects(run("SELECT * FROM flightgate_scan('s1')", [{ name: 'other', dataset: other }], 'b'), 'INVALID_ARGUMENT', /not available/);
+  await rejectsWith(run('SELECT * FROM typed', [{ name: 'other', dataset: other }], 'b'), 'INVALID_ARGUMENT', /does not exist/);
+  await rejectsWith(run("SELECT * FROM flightgate_scan('s1')", [{ name: 'other', dataset: other }], 'b'), 'INVALID_ARGUMENT', /not available/);
   assert.deepEqual(rows(await run('SELECT table_name FROM information_schema.tables', [{ name: 'other', dataset: other }], 'b')), [{ table_name: 'other' }]);
   stop.abort();
-  await rejects(heavy, 'CANCELLED', /cancelled/);
+  await rejectsWith(heavy, 'CANCELLED', /cancelled/);
 });
 
 test('a file changed after it was indexed fails the query cleanly', async () => {
@@ -110,26 +102,26 @@ test('a file changed after it was indexed fails the query cleanly', async () => 
   writeSync(fd, Buffer.alloc(4096, 0xff), 0, 4096, at - 4096 * 2 > 0 ? at - 4096 * 2 : 200);
   closeSync(fd);
   utimesSync(file, before.atime, before.mtime);
-  await rejects(run('SELECT max(name) FROM changing', tables), 'INVALID_ARGUMENT', /corrupt batch|changed/);
+  await rejectsWith(run('SELECT max(name) FROM changing', tables), 'INVALID_ARGUMENT', /corrupt batch|changed/);
   // The engine is still serving.
   assert.deepEqual(rows(await run('SELECT 41 + 1 AS x', [])), [{ x: 42 }]);
 });
 
 test('limits: statement size, statements per principal, deadline, cancellation', async () => {
   const tables = [{ name: 'typed', dataset: await ds('typed') }];
-  await rejects(engine.query({ owner: 'x', tables, sql: `SELECT ${'1 + '.repeat(2000)}1` }), 'INVALID_ARGUMENT', /sql\.maxStatementBytes allows 4096/);
+  await rejectsWith(engine.query({ owner: 'x', tables, sql: `SELECT ${'1 + '.repeat(2000)}1` }), 'INVALID_ARGUMENT', /sql\.maxStatementBytes allows 4096/);
   const slow = 'SELECT count(*) FROM typed x, typed y, typed z WHERE x.f * y.f * z.f < -1';
   const stop = new AbortController();
   const a = engine.query({ owner: 'busy', tables, sql: slow, signal: stop.signal });
   const b = engine.query({ owner: 'busy', tables, sql: slow, signal: stop.signal });
   a.catch(() => undefined);
   b.catch(() => undefined);
-  await rejects(engine.query({ owner: 'busy', tables, sql: 'SELECT 1' }), 'RESOURCE_EXHAUSTED', /sql\.maxConcurrentQueriesPerPrincipal allows 2/);
+  await rejectsWith(engine.query({ owner: 'busy', tables, sql: 'SELECT 1' }), 'RESOURCE_EXHAUSTED', /sql\.maxConcurrentQueriesPerPrincipal allows 2/);
   stop.abort();
-  await rejects(a, 'CANCELLED', /cancelled/);
-  await rejects(b, 'CANCELLED', /cancelled/);
+  await rejectsWith(a, 'CANCELLED', /cancelled/);
+  await rejectsWith(b, 'CANCELLED', /cancelled/);
   const started = Date.now();
-  await rejects(
+  await rejectsWith(
     (async () => {
       const q = await engine.query({ owner: 'late', tables, sql: slow, deadline: Date.now() + 300 });
       for await (const m of q.messages()) void m;
@@ -140,7 +132,7 @@ test('limits: statement size, statements per principal, deadline, cancellation',
   assert.ok(Date.now() - started < 20_000);
   const controller = new AbortController();
   setTimeout(() => controller.abort(), 200);
-  await rejects(
+  await rejectsWith(
     (async () => {
       const q = await engine.query({ owner: 'gone', tables, sql: slow, signal: controller.signal });
       for await (const m of q.messages()) void m;
@@ -171,5 +163,5 @@ test('dictionary-encoded columns read from IPC files come back as their values; 
   }
   assert.deepEqual(counts, [...expected].sort(([a], [b]) => (a === null ? 1 : b === null ? -1 : a < b ? -1 : 1)).map(([label, n]) => ({ label, n: String(n) })));
   const streamed = new TableProvider('m', () => ({ dictionary: t }));
-  await rejects(run('SELECT * FROM dictionary', [{ name: 'dictionary', dataset: (await streamed.find('dictionary'))! }]), 'INVALID_ARGUMENT', /dictionary/);
+  await rejectsWith(run('SELECT * FROM dictionary', [{ name: 'dictionary', dataset: (await streamed.find('dictionary'))! }]), 'INVALID_ARGUMENT', /dictionary/);
 });
