@@ -181,6 +181,9 @@ typedef struct fg_scan {
   int *fds; /* file scans: the source's files, opened when the scan starts */
   char *wanted; /* per source column: projected by this scan */
   fg_batch **dicts; /* per source dictionary entry, read when first needed (under mu) */
+  /* Streamed scans: the dictionary now in effect per id (touched on the JavaScript thread only). */
+  struct { int64_t id; fg_batch *batch; } feed_dicts[16];
+  int nfeed_dicts;
   atomic_llong next_file_batch;
   struct fg_scan *next;
 } fg_scan;
@@ -649,6 +652,7 @@ static void destroy_scan(void *p) {
   free(s->wanted);
   for (int64_t i = 0; s->dicts && i < s->source->nfile_dicts; i++) batch_unref(s->dicts[i]);
   free(s->dicts);
+  for (int i = 0; i < s->nfeed_dicts; i++) batch_unref(s->feed_dicts[i].batch);
   free_queue(s);
   free(s->error);
   free(s->proj);
@@ -2361,11 +2365,32 @@ static fg_scan *find_scan(fg_db *db, uint64_t id) {
   return NULL;
 }
 
+/* A streamed scan's dictionary `id`: the last one pushed for it. */
+static fg_batch *feed_dictionary(void *ctx, int64_t id, char *err, size_t errlen) {
+  fg_scan *s = ctx;
+  for (int i = 0; i < s->nfeed_dicts; i++) {
+    if (s->feed_dicts[i].id == id) {
+      atomic_fetch_add(&s->feed_dicts[i].batch->refs, 1);
+      return s->feed_dicts[i].batch;
+    }
+  }
+  snprintf(err, errlen, "a record batch came before the dictionary it uses (corrupt stream)");
+  return NULL;
+}
+
+/* The field of the dictionary values for id `id`. */
+static const fg_field *dictionary_field(const fg_source *src, int64_t id) {
+  for (int64_t k = 0; k < src->ncols; k++) {
+    if (src->fields[k].dict && src->fields[k].dict_id == id) return src->fields[k].dict;
+  }
+  return NULL;
+}
+
 /* scanPush(db, scanId, length, nodes: Float64Array, buffers: Float64Array, body: Uint8Array)
    → 0 accepted, 1 accepted and now full (wait for a drain event), 2 the scan is gone. */
 static napi_value js_scan_push(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6], out;
+  size_t argc = 7;
+  napi_value argv[7], out;
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   fg_db *db = unwrap(env, argv[0], "database");
   if (!db) return NULL;
@@ -2378,10 +2403,47 @@ static napi_value js_scan_push(napi_env env, napi_callback_info info) {
   CHECK(env, napi_get_typedarray_info(env, argv[3], &t, &nn, &nodes, NULL, NULL));
   CHECK(env, napi_get_typedarray_info(env, argv[4], &t, &nb, &bufs, NULL, NULL));
   CHECK(env, napi_get_typedarray_info(env, argv[5], &t, &blen, &body, NULL, NULL));
+  double dict_id = -1;
+  if (argc > 6) {
+    napi_valuetype dt;
+    napi_typeof(env, argv[6], &dt);
+    if (dt == napi_number) napi_get_value_double(env, argv[6], &dict_id);
+  }
   int status = 2;
   pthread_mutex_lock(&db->mu);
   fg_scan *s = find_scan(db, (uint64_t)id);
-  if (s) {
+  if (s && dict_id >= 0) {
+    /* A dictionary batch: it replaces the one in effect for its id. */
+    const fg_field *field = dictionary_field(s->source, (int64_t)dict_id);
+    fg_batch *d = calloc(1, sizeof *d);
+    atomic_init(&d->refs, 1);
+    d->length = (int64_t)length;
+    d->body = malloc(blen ? blen : 1);
+    if (blen) memcpy(d->body, body, blen);
+    d->ncols = 1;
+    d->columns = calloc(1, sizeof(struct ArrowArray *));
+    char err[160] = "no column uses this dictionary";
+    ipc_cursor c = {nodes, (int64_t)nn / 2, 0, bufs, (int64_t)nb / 2, 0, d->body, (int64_t)blen, NULL, NULL, d};
+    if (field) d->columns[0] = lay_out(field, &c, err, sizeof err);
+    int slot = -1;
+    for (int i = 0; i < s->nfeed_dicts; i++) {
+      if (s->feed_dicts[i].id == (int64_t)dict_id) slot = i;
+    }
+    if (slot < 0 && s->nfeed_dicts < (int)(sizeof s->feed_dicts / sizeof s->feed_dicts[0])) slot = s->nfeed_dicts++, s->feed_dicts[slot].batch = NULL;
+    if (!d->columns[0] || slot < 0) {
+      pthread_mutex_lock(&s->mu);
+      if (!s->error) s->error = copy_string(slot < 0 ? "more than 16 dictionaries in one table" : err);
+      pthread_cond_broadcast(&s->cv);
+      pthread_mutex_unlock(&s->mu);
+      batch_unref(d);
+      status = 2;
+    } else {
+      batch_unref(s->feed_dicts[slot].batch);
+      s->feed_dicts[slot].id = (int64_t)dict_id;
+      s->feed_dicts[slot].batch = d;
+      status = 0;
+    }
+  } else if (s) {
     fg_batch *b = calloc(1, sizeof *b);
     atomic_init(&b->refs, 1);
     b->length = (int64_t)length;
@@ -2389,7 +2451,7 @@ static napi_value js_scan_push(napi_env env, napi_callback_info info) {
     if (blen) memcpy(b->body, body, blen);
     b->ncols = s->source->ncols;
     b->columns = calloc((size_t)(b->ncols ? b->ncols : 1), sizeof(struct ArrowArray *));
-    ipc_cursor c = {nodes, (int64_t)nn / 2, 0, bufs, (int64_t)nb / 2, 0, b->body, (int64_t)blen, NULL, NULL, b};
+    ipc_cursor c = {nodes, (int64_t)nn / 2, 0, bufs, (int64_t)nb / 2, 0, b->body, (int64_t)blen, feed_dictionary, s, b};
     char err[160] = {0};
     int bad = 0;
     for (int64_t i = 0; i < b->ncols && !bad; i++) {

@@ -87,10 +87,18 @@ export class ScanFeeds {
       for await (const m of src.dataset.messages({ signal: feed.abort.signal })) {
         const s = summarize(m.header);
         if (s.kind === 'schema') continue;
-        if (s.kind === 'dictionary') throw new Error(`"${src.dataset.name}" has dictionary-encoded columns, which SQL cannot read yet`);
-        validator.recordBatch(s.decoded, m.body);
-        const { body, nodes, buffers } = layoutOf(s.decoded.header() as RecordBatchLike, m.body);
-        const status = this.native.scanPush(db, scanId, s.rows, nodes, buffers, body);
+        let status: number;
+        if (s.kind === 'dictionary') {
+          const header = s.decoded.header() as { id: number | bigint; isDelta: boolean; data: RecordBatchLike & { length: number | bigint } };
+          if (header.isDelta) throw new Error(`"${src.dataset.name}" extends a dictionary with a delta batch, which SQL cannot read yet`);
+          validator.dictionary(s.decoded, m.body);
+          const { body, nodes, buffers } = layoutOf(header.data, m.body);
+          status = this.native.scanPush(db, scanId, Number(header.data.length), nodes, buffers, body, Number(header.id));
+        } else {
+          validator.recordBatch(s.decoded, m.body);
+          const { body, nodes, buffers } = layoutOf(s.decoded.header() as RecordBatchLike, m.body);
+          status = this.native.scanPush(db, scanId, s.rows, nodes, buffers, body);
+        }
         if (status === PUSH_CLOSED) return;
         if (status === PUSH_FULL) {
           if (feed.drained) feed.drained = false;

@@ -86,7 +86,8 @@ export interface NativeDuckDB {
   ): DatabaseHandle;
   registerSource(db: DatabaseHandle, key: string, root: CField, rows: number, layout?: NativeFileLayout): void;
   dropSource(db: DatabaseHandle, key: string): void;
-  scanPush(db: DatabaseHandle, scanId: number, length: number, nodes: Float64Array, buffers: Float64Array, body: Uint8Array): number;
+  /** A record batch, or with `dictionaryId` a dictionary batch (replacing the one in effect for that id). */
+  scanPush(db: DatabaseHandle, scanId: number, length: number, nodes: Float64Array, buffers: Float64Array, body: Uint8Array, dictionaryId?: number): number;
   scanEnd(db: DatabaseHandle, scanId: number, error?: string): void;
   connect(db: DatabaseHandle): ConnectionHandle;
   grant(conn: ConnectionHandle, keys: readonly string[]): void;
