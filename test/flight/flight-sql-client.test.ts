@@ -5,6 +5,8 @@ import { tableFromArrays } from 'apache-arrow';
 import { FlightClient } from '../../src/flight/client/flight-client.js';
 import { FlightSqlClient, PreparedStatement } from '../../src/flight/client/flight-sql-client.js';
 import { CancelStatus } from '../../src/flight/proto/messages.js';
+import { descriptors } from '../../src/flight/client/descriptors.js';
+import { encodeAny, encodePreparedStatementHandle, encodeStatementQuery, encodeTicketStatementQuery } from '../../src/flight/sql/protocol.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { rejectsWith } from '../helpers/assertions.js';
 
@@ -93,4 +95,22 @@ test('CancelFlightInfo stops a running query and its ticket is refused afterward
   assert.equal(await admin.cancel(info), CancelStatus.CANCELLED);
   await rejectsWith(running, 'CANCELLED');
   await rejectsWith(admin.client.doGet(info.endpoints[0]!.ticket).readAll(), 'CANCELLED');
+});
+
+test('malformed and forged Flight SQL messages are refused with clear statuses, and the server keeps serving', async () => {
+  const admin = await signIn('admin', 'admin123');
+  const c = admin.client;
+  const any = (name: string, value: Uint8Array): Uint8Array => encodeAny(`type.googleapis.com/arrow.flight.protocol.sql.${name}`, value);
+  await rejectsWith(c.getFlightInfo(descriptors.command(any('CommandStatementQuery', Buffer.from([0x0a, 0xff, 0xff])))), 'INVALID_ARGUMENT', /malformed/);
+  await rejectsWith(c.getFlightInfo(descriptors.command(any('CommandFromTheFuture', new Uint8Array(0)))), 'UNIMPLEMENTED', /unknown Flight SQL message/);
+  await rejectsWith(c.getFlightInfo(descriptors.command(any('CommandStatementUpdate', encodeStatementQuery({ query: 'DELETE FROM db1' })))), 'UNIMPLEMENTED', /read-only/);
+  const forged = any('TicketStatementQuery', encodeTicketStatementQuery({ statementHandle: Buffer.from('fgh1.sqlq.eyJjIjp7InEiOiJTRUxFQ1QgMSJ9fQ.AAAA') }));
+  await rejectsWith(c.doGet(forged).readAll(), 'INVALID_ARGUMENT', /not one this server issued/);
+  const forgedPrepared = any('CommandPreparedStatementQuery', encodePreparedStatementHandle({ preparedStatementHandle: Buffer.from('x'.repeat(100)) }));
+  await rejectsWith(c.getFlightInfo(descriptors.command(forgedPrepared)), 'INVALID_ARGUMENT', /not one this server issued/);
+  await rejectsWith(c.doAction('CreatePreparedStatement', Buffer.from('not an any')), 'INVALID_ARGUMENT');
+  await rejectsWith(c.doAction('SetSessionOptions', Buffer.from([0x0a, 0x05, 0x0a])), 'INVALID_ARGUMENT');
+  // A metadata command is its own ticket; one the server does not know is not.
+  await rejectsWith(c.doGet(any('CommandStatementQuery', encodeStatementQuery({ query: 'SELECT 1' }))).readAll(), 'INVALID_ARGUMENT', /not a ticket/);
+  assert.equal((await admin.query('SELECT 42 AS answer')).getChild('answer')!.get(0), 42);
 });

@@ -167,3 +167,23 @@ test('dictionary-encoded columns come back as their values, read from IPC files 
   assert.deepEqual(rows(await run('SELECT id, label FROM dictionary ORDER BY id', fromMemory)), rows(got));
   assert.deepEqual(rows(await run('SELECT label, count(*) AS n FROM dictionary GROUP BY label ORDER BY label NULLS LAST', fromMemory)), counts);
 });
+
+test('a hundred statements at once from ten principals: each runs correctly or is refused by a limit, and nothing leaks', async () => {
+  const tables = [{ name: 'typed', dataset: await ds('typed') }];
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: 100 }, (_, i) => run('SELECT count(*) AS n, sum(id) AS s FROM typed', tables, `owner-${i % 10}`)),
+  );
+  let ran = 0;
+  for (const o of outcomes) {
+    if (o.status === 'fulfilled') {
+      ran++;
+      assert.equal(Number(o.value.getChild('n')!.get(0)), N);
+      assert.equal(Number(o.value.getChild('s')!.get(0)), (N * (N - 1)) / 2);
+    } else {
+      assert.ok(o.reason instanceof Error && /RESOURCE_EXHAUSTED|sql\.maxConcurrentQueries/.test(`${(o.reason as { statusName?: string }).statusName} ${o.reason.message}`), String(o.reason));
+    }
+  }
+  assert.ok(ran >= 16, `at least a full engine's worth ran (${ran})`);
+  assert.equal(engine.activeStatements, 0);
+  assert.equal(rows(await run('SELECT 1 AS one', []))[0] !== undefined, true);
+});
