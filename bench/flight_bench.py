@@ -9,6 +9,7 @@ usage: flight_bench.py NUMBERS_FILE NAME=URI,PID [NAME=URI,PID ...]
 import json, os, statistics, subprocess, sys, time
 import pyarrow as pa
 import pyarrow.flight as flight
+from bench_common import cpu_seconds, emit
 
 NUMBERS = sys.argv[1]
 FLIGHTGATES = [(a.split("=", 1)[0], a.split("=", 1)[1].rsplit(",", 1)) for a in sys.argv[2:]]
@@ -16,16 +17,6 @@ RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 # One DoGet of 300 MB takes ~0.15 s here; three per measurement steady the figure.
 GET_REPEAT = int(os.environ.get("BENCH_GET_REPEAT", "3"))
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def emit(**kw):
-    print(json.dumps(kw), flush=True)
 
 
 def do_get(client, options):

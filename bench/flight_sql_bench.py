@@ -28,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, GEN)
 import flight_sql_subset_pb2 as pb  # noqa: E402
 from google.protobuf import any_pb2  # noqa: E402
+from bench_common import cpu_seconds, emit  # noqa: E402
 
 LARGE = {
     "scan": "SELECT * FROM numbers",
@@ -35,16 +36,6 @@ LARGE = {
     "join": "SELECT n.id, n.value, d.name AS label FROM numbers n JOIN db1 d ON n.id % 3 = d.id",
 }
 SMALL = {"aggregate": "SELECT id % 100 AS k, count(*) AS n, sum(value) AS s FROM numbers GROUP BY k ORDER BY k"}
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def emit(**kw):
-    print(json.dumps(kw), flush=True)
 
 
 def pack(msg):
