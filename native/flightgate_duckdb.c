@@ -26,6 +26,7 @@
 #include <node_api.h>
 
 #include "duckdb_c_api.h"
+#include "memory_ceiling.h"
 
 #define SCAN_FUNCTION "flightgate_scan"
 #define MAX_QUEUED_BATCHES 4
@@ -2103,6 +2104,22 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   duckdb_set_config(config, "allow_community_extensions", "false");
   duckdb_set_config(config, "allow_unsigned_extensions", "false");
   duckdb_set_config(config, "allow_persistent_secrets", "false");
+  /* Rows come in the order of ORDER BY, or in none: scans and result collection run in
+     parallel (our scan function cannot number its batches, so keeping file order would run
+     every result through one thread). */
+  duckdb_set_config(config, "preserve_insertion_order", "false");
+  {
+    napi_value v = get_named(env, argv[0], "memoryCeiling");
+    double bytes = 0;
+    if (napi_get_value_double(env, v, &bytes) == napi_ok && bytes > 0) {
+      char err[200];
+      if (memory_ceiling_install((size_t)bytes, err, sizeof err) != 0) {
+        duckdb_destroy_config(&config);
+        napi_throw_error(env, "FG_DUCKDB_OPEN", err);
+        return NULL;
+      }
+    }
+  }
   fg_db *db = calloc(1, sizeof *db);
   char *err = NULL;
   if (duckdb_open_ext(NULL, &db->db, config, &err) != DuckDBSuccess) {
@@ -2753,6 +2770,20 @@ static napi_value js_version(napi_env env, napi_callback_info info) {
   return v;
 }
 
+/* memoryStats(): what the memory ceiling sees, in bytes. */
+static napi_value js_memory_stats(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value o, v;
+  napi_create_object(env, &o);
+  napi_create_double(env, (double)memory_ceiling_mapped(), &v);
+  napi_set_named_property(env, o, "mapped", v);
+  napi_create_double(env, (double)memory_ceiling_bytes(), &v);
+  napi_set_named_property(env, o, "ceiling", v);
+  napi_create_double(env, (double)memory_ceiling_refusals(), &v);
+  napi_set_named_property(env, o, "refusals", v);
+  return o;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
@@ -2769,6 +2800,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"interrupt", NULL, js_interrupt, NULL, NULL, NULL, napi_default, NULL},
       {"disconnect", NULL, js_disconnect, NULL, NULL, NULL, napi_default, NULL},
       {"version", NULL, js_version, NULL, NULL, NULL, napi_default, NULL},
+      {"memoryStats", NULL, js_memory_stats, NULL, NULL, NULL, napi_default, NULL},
       {"releaseBody", NULL, js_release_body, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -36,7 +36,8 @@ if (!include) {
 const source = join(root, 'native', 'flightgate_duckdb.c');
 const outDir = join(root, 'native', 'build');
 const out = join(outDir, 'flightgate_duckdb.node');
-const inputs = [source, join(root, 'native', 'duckdb_c_api.h'), join(libDir, process.platform === 'darwin' ? 'libduckdb.dylib' : 'libduckdb.so')];
+const ceiling = join(root, 'native', 'memory_ceiling.c');
+const inputs = [source, ceiling, join(root, 'native', 'memory_ceiling.h'), join(root, 'native', 'duckdb_c_api.h'), join(libDir, process.platform === 'darwin' ? 'libduckdb.dylib' : 'libduckdb.so')];
 if (existsSync(out) && inputs.every((f) => statSync(f).mtimeMs <= statSync(out).mtimeMs) && !process.argv.includes('--force')) {
   process.exit(0);
 }
@@ -45,7 +46,7 @@ const cc = process.env.CC ?? 'cc';
 const args = [
   '-O2', '-std=c11', '-D_GNU_SOURCE', '-fPIC', '-shared', '-Wall', '-Wextra', '-Wno-unused-parameter',
   '-DNODE_GYP_MODULE_NAME=flightgate_duckdb', `-I${include}`,
-  source, '-o', out, `-L${libDir}`, '-lduckdb', '-lpthread', `-Wl,-rpath,${libDir}`,
+  source, ceiling, '-o', out, `-L${libDir}`, '-lduckdb', '-lpthread', `-Wl,-rpath,${libDir}`,
 ];
 if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup');
 try {

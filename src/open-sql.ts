@@ -27,6 +27,7 @@ export function openSql(config: Config, dataDir: string, deps: { catalog: Catalo
     {
       threads: s.threads,
       memoryLimit: s.memoryLimit,
+      ...(s.memoryCeiling ? { memoryCeiling: s.memoryCeiling } : {}),
       tempDirectory: s.tempDirectory ?? join(dataDir, '.sql-spill'),
       maxTempDirectorySize: s.maxTempDirectorySize,
       maxConcurrentQueries: s.maxConcurrentQueries,

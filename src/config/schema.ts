@@ -97,6 +97,7 @@ const sqlSchema = z
     enabled: z.boolean().default(true).describe('serve Flight SQL over the datasets (needs the DuckDB binding, built at npm install)'),
     threads: z.number().int().positive().max(256).default(2).describe('DuckDB worker threads'),
     memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)$/i, 'expected a size such as 2GB or 512MiB, or a share such as 50%').default('1GB').describe('memory the SQL engine may use; past it, operators spill to tempDirectory, then queries fail with RESOURCE_EXHAUSTED'),
+    memoryCeiling: z.string().regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)$/i, 'expected a size such as 4GB, or a share such as 80%').optional().describe('resident memory of the server process past which the SQL engine allocates nothing more: the statement that asks fails with RESOURCE_EXHAUSTED (default: twice memoryLimit plus 1GB); memoryLimit binds only the engine\'s buffer pool, this binds everything it allocates'),
     tempDirectory: z.string().min(1).optional().describe('where the engine spills (default DATA_DIR/.sql-spill, private to the server)'),
     maxTempDirectorySize: z.string().min(1).default('10GB').describe('how much the engine may spill'),
     maxConcurrentQueries: z.number().int().positive().default(16).describe('SQL statements running at once on this server'),

@@ -22,13 +22,19 @@ import {
   loadNativeDuckDB, type CField, type ConnectionHandle, type DatabaseHandle, type NativeBatch, type NativeDuckDB, type NativeError,
   type NativeFileLayout, type ParameterValue, type ResultHandle,
 } from './native.js';
+import { defaultMemoryCeiling, memorySizeBytes } from './memory-size.js';
 import { checkParseTree, parseTreeQuery, sqlString } from './statement-guard.js';
 
 export interface SqlEngineSettings {
   /** DuckDB worker threads. */
   readonly threads: number;
-  /** The engine's memory limit, as DuckDB reads it (`2GB`, `75%`). */
+  /** The engine's memory limit, as DuckDB reads it (`2GB`, `75%`): its buffer pool. */
   readonly memoryLimit: string;
+  /**
+   * Resident size of the process past which the engine allocates nothing more (strings,
+   * results and all it allocates outside its buffer pool); default twice memoryLimit plus 1 GB.
+   */
+  readonly memoryCeiling?: string;
   /** Where operators spill past the memory limit (created private); none: no spilling. */
   readonly tempDirectory?: string;
   readonly maxTempDirectorySize?: string;
@@ -81,6 +87,7 @@ interface RegisteredSource extends FeedSource {
 /** The settings' names, for errors that say which one to raise. */
 const SETTING = {
   memory: 'sql.memoryLimit',
+  ceiling: 'sql.memoryCeiling',
   time: 'sql.maxQuerySeconds',
   total: 'sql.maxConcurrentQueries',
   perPrincipal: 'sql.maxConcurrentQueriesPerPrincipal',
@@ -122,6 +129,7 @@ export class SqlEngine {
         tempDirectory: this.spillDirectory,
         maxTempDirectorySize: settings.maxTempDirectorySize,
         spillDirectoryList: this.spillDirectory ? `['${this.spillDirectory}/']` : undefined,
+        memoryCeiling: settings.memoryCeiling ? memorySizeBytes(settings.memoryCeiling) : defaultMemoryCeiling(settings.memoryLimit),
       },
       this.feeds.onEvent,
     );
@@ -315,6 +323,8 @@ class Session {
   private stopReason: 'deadline' | 'server-limit' | 'cancelled' | undefined;
   private closing: Promise<void> | undefined;
   private readonly onAbort = (): void => this.stop('cancelled');
+  /** Allocations the memory ceiling had refused when the statement began. */
+  private readonly refusalsBefore: number;
 
   constructor(
     private readonly native: NativeDuckDB,
@@ -324,6 +334,7 @@ class Session {
     private readonly request: StatementRequest,
     private readonly spillDirectory: string | undefined,
   ) {
+    this.refusalsBefore = native.memoryStats().refusals;
     const limit = Date.now() + maxSeconds * 1000;
     const deadline = request.deadline !== undefined && request.deadline < limit ? request.deadline : limit;
     const reason = deadline === limit ? 'server-limit' : 'deadline';
@@ -380,6 +391,10 @@ class Session {
     }
     if (this.stopReason === 'deadline') return new FlightgateError(Status.DEADLINE_EXCEEDED, "the query ran past the call's deadline");
     if (e.engineCode === 'OUT_OF_MEMORY' || /^Out of Memory Error/i.test(message)) {
+      const stats = this.native.memoryStats();
+      if (stats.refusals > this.refusalsBefore) {
+        return resourceExhausted(`the query needs more memory than ${SETTING.ceiling} allows (the server holds ${gigabytes(stats.ceiling)} GB or more)`);
+      }
       return resourceExhausted(`the query needs more memory than ${SETTING.memory} allows: ${stripPrefix(message)}`);
     }
     if (/^Permission Error/i.test(message)) return permissionDenied('SQL has no access to files, the network or extensions; query the tables you may read');
@@ -398,6 +413,8 @@ class Session {
     return this.closing;
   }
 }
+
+const gigabytes = (bytes: number): string => (bytes / 1e9).toFixed(1);
 
 /** DuckDB's advice (SET threads, SET memory_limit) names settings callers cannot change: only the cause is kept. */
 const stripPrefix = (m: string): string => m.replace(/^Out of Memory Error:\s*/i, '').replace(/\s*Possible solutions:[\s\S]*$/, '');

@@ -72,6 +72,8 @@ type Callback<T> = (err: NativeError | undefined, value: T) => void;
 
 export interface NativeDuckDB {
   version(): string;
+  /** The memory ceiling's view: bytes mapped, the ceiling, mappings refused so far. */
+  memoryStats(): { mapped: number; ceiling: number; refusals: number };
   releaseBody(token: ReleaseToken): void;
   open(
     settings: {
@@ -81,6 +83,8 @@ export interface NativeDuckDB {
       maxTempDirectorySize?: string;
       /** DuckDB's list literal of directories readable despite external access being off: the spill directory. */
       spillDirectoryList?: string;
+      /** Bytes DuckDB may map in all (its buffer pool and everything outside it), process-wide; raised, never lowered. */
+      memoryCeiling?: number;
     },
     onScanEvent: (kind: number, scanId: number, key: string | undefined) => void,
   ): DatabaseHandle;
