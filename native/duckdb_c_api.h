@@ -128,9 +128,17 @@ const char *duckdb_parameter_name(duckdb_prepared_statement prepared_statement, 
 void duckdb_connection_get_arrow_options(duckdb_connection connection, duckdb_arrow_options *out_arrow_options);
 duckdb_value duckdb_create_blob(const uint8_t *data, idx_t length);
 
+duckdb_state duckdb_pending_prepared(duckdb_prepared_statement prepared_statement, duckdb_pending_result *out_result);
 duckdb_state duckdb_pending_prepared_streaming(duckdb_prepared_statement prepared_statement,
                                                duckdb_pending_result *out_result);
 const char *duckdb_pending_error(duckdb_pending_result pending_result);
+typedef enum {
+  DUCKDB_PENDING_RESULT_READY = 0,
+  DUCKDB_PENDING_RESULT_NOT_READY = 1,
+  DUCKDB_PENDING_ERROR = 2,
+  DUCKDB_PENDING_NO_TASKS_AVAILABLE = 3,
+} duckdb_pending_state;
+duckdb_pending_state duckdb_pending_execute_task(duckdb_pending_result pending_result);
 duckdb_state duckdb_execute_pending(duckdb_pending_result pending_result, duckdb_result *out_result);
 void duckdb_destroy_pending(duckdb_pending_result *pending_result);
 

@@ -127,8 +127,18 @@ static void release_nothing_schema(struct ArrowSchema *s) { s->release = NULL; }
 
 /* ---------------------------------------------------------------- database, sources, scans */
 
+/* A column's bytes from one record batch of a file, shared by every scan that reads them. */
+typedef struct {
+  atomic_int refs;
+  int64_t len;
+  uint8_t *data;
+} fg_block;
+
+struct fg_db;
+
 typedef struct fg_source {
   char *key;
+  struct fg_db *db;
   int64_t ncols;
   struct ArrowSchema schema; /* root struct, owned */
   fg_field *fields;          /* per top-level column */
@@ -147,6 +157,9 @@ typedef struct fg_source {
      first buffer, buffer count (one dictionary per id per file). */
   double *file_dicts;
   int64_t nfile_dicts;
+  /* The scan cache: per file batch × column, the block once read (NULL until then, or when the
+     cache was full). Blocks live as long as the source: a source is one version of its files. */
+  _Atomic(fg_block *) *cache;
   atomic_int refs;
   struct fg_source *next;
 } fg_source;
@@ -154,6 +167,8 @@ typedef struct fg_source {
 typedef struct fg_batch {
   int64_t length;
   uint8_t *body;
+  fg_block **blocks; /* file batches: the column blocks its arrays point into */
+  int nblocks;
   struct fg_batch **deps; /* dictionary batches its columns point into */
   int ndeps;
   struct ArrowArray **columns; /* full trees, built once per batch */
@@ -212,10 +227,33 @@ typedef struct fg_db {
   struct { uint8_t *mem; size_t cap; } pool[8];
   int npool;
   int closed;
+  /* Bytes of file columns the scan cache may hold, and holds. */
+  int64_t cache_budget;
+  atomic_llong cache_bytes;
 } fg_db;
+
+extern void *duckdb_je_malloc(size_t size);
+extern void duckdb_je_free(void *ptr);
+
+static void block_unref(fg_block *b) {
+  if (!b || atomic_fetch_sub(&b->refs, 1) != 1) return;
+  duckdb_je_free(b->data);
+  free(b);
+}
 
 static void source_unref(fg_source *s) {
   if (atomic_fetch_sub(&s->refs, 1) != 1) return;
+  if (s->cache) {
+    int64_t freed = 0;
+    for (int64_t i = 0; i < s->nfile_batches * s->ncols; i++) {
+      fg_block *b = atomic_load(&s->cache[i]);
+      if (!b) continue;
+      freed += b->len;
+      block_unref(b);
+    }
+    atomic_fetch_sub(&s->db->cache_bytes, freed);
+    free(s->cache);
+  }
   for (int64_t i = 0; i < s->ncols; i++) {
     if (s->converted && s->converted[i]) duckdb_destroy_arrow_converted_schema(&s->converted[i]);
     if (s->types && s->types[i]) duckdb_destroy_logical_type(&s->types[i]);
@@ -298,13 +336,21 @@ static void free_tree(struct ArrowArray *a) {
   free(a);
 }
 
+/* Batch bodies come from DuckDB's own allocator: a scan's next body reuses the memory of the
+   last one instead of mapping (and faulting in) fresh pages each time, and the memory ceiling
+   counts them with the rest. */
+#define body_alloc(n) duckdb_je_malloc((n) ? (n) : 1)
+#define body_free(p) duckdb_je_free(p)
+
 static void batch_unref(fg_batch *b) {
   if (!b || atomic_fetch_sub(&b->refs, 1) != 1) return;
   for (int64_t i = 0; i < b->ncols; i++) free_tree(b->columns[i]);
   free(b->columns);
   for (int i = 0; i < b->ndeps; i++) batch_unref(b->deps[i]);
   free(b->deps);
-  free(b->body);
+  for (int i = 0; i < b->nblocks; i++) block_unref(b->blocks[i]);
+  free(b->blocks);
+  body_free(b->body);
   free(b);
 }
 
@@ -320,6 +366,8 @@ typedef struct {
   fg_batch *(*dictionary)(void *ctx, int64_t id, char *err, size_t errlen);
   void *ctx;
   fg_batch *owner;
+  /* The batch offset `body` holds: a cached column's block starts at its first buffer. */
+  int64_t base;
 } ipc_cursor;
 
 static int fixed_width(const char *f);
@@ -447,13 +495,13 @@ static struct ArrowArray *lay_out(const fg_field *f, ipc_cursor *c, char *err, s
     int64_t off = (int64_t)c->bufs[2 * c->buf], len = (int64_t)c->bufs[2 * c->buf + 1];
     c->buf++;
     lens[i] = len;
-    if (off < 0 || len < 0 || off + len > c->body_len) {
+    if (len < 0 || (len > 0 && (off < c->base || off - c->base + len > c->body_len)) || (len == 0 && off < 0)) {
       snprintf(err, errlen, "record batch buffer lies outside its body");
       free_tree(a);
       return NULL;
     }
     if (i == 0 && (len == 0 || a->null_count == 0)) a->buffers[i] = NULL; /* no validity bitmap */
-    else a->buffers[i] = len == 0 ? (const void *)ZERO_BLOCK : (const void *)(c->body + off);
+    else a->buffers[i] = len == 0 ? (const void *)ZERO_BLOCK : (const void *)(c->body + (off - c->base));
   }
   if (f->nbuf == 0) a->buffers[0] = NULL;
   if (check_buffers(f, a, lens, err, errlen) != 0) {
@@ -794,12 +842,12 @@ static fg_batch *scan_dictionary(void *ctx, int64_t id, char *err, size_t errlen
     d = calloc(1, sizeof *d);
     atomic_init(&d->refs, 1);
     d->length = (int64_t)e[4];
-    d->body = malloc(length ? (size_t)length : 1);
+    d->body = body_alloc((size_t)length);
     d->ncols = 1;
     d->columns = calloc(1, sizeof(struct ArrowArray *));
     int ok = d->body && d->columns && pread_all(s->fds[dc->file], d->body, length, offset) == 0;
     if (ok) {
-      ipc_cursor c = {src->file_nodes + 2 * (int64_t)e[5], (int64_t)e[6], 0, src->file_buffers + 2 * (int64_t)e[7], (int64_t)e[8], 0, d->body, length, NULL, NULL, d};
+      ipc_cursor c = {src->file_nodes + 2 * (int64_t)e[5], (int64_t)e[6], 0, src->file_buffers + 2 * (int64_t)e[7], (int64_t)e[8], 0, d->body, length, NULL, NULL, d, 0};
       d->columns[0] = lay_out(field, &c, err, errlen);
       ok = d->columns[0] != NULL;
     } else {
@@ -819,6 +867,40 @@ static fg_batch *scan_dictionary(void *ctx, int64_t id, char *err, size_t errlen
 
 /* A file scan's next batch: claimed by whichever thread asks, read with pread (never mapped: a
    file truncated under a mapping would fault the process), laid out and checked. */
+/* Column k's bytes of file batch i: from the scan cache, or read and (while the cache has room)
+   kept there. NULL when the file no longer holds them. */
+static fg_block *column_block(fg_scan *s, int64_t i, int64_t k, int fd, int64_t at, int64_t len) {
+  fg_source *src = s->source;
+  fg_db *db = s->db;
+  _Atomic(fg_block *) *slot = src->cache ? &src->cache[i * src->ncols + k] : NULL;
+  fg_block *b = slot ? atomic_load(slot) : NULL;
+  if (b && b->len == len) {
+    atomic_fetch_add(&b->refs, 1);
+    return b;
+  }
+  b = calloc(1, sizeof *b);
+  if (!b) return NULL;
+  atomic_init(&b->refs, 1);
+  b->len = len;
+  b->data = duckdb_je_malloc(len ? (size_t)len : 1);
+  if (!b->data || pread_all(fd, b->data, len, at) != 0) {
+    block_unref(b);
+    return NULL;
+  }
+  if (slot && atomic_fetch_add(&db->cache_bytes, len) + len <= db->cache_budget) {
+    fg_block *none = NULL;
+    atomic_fetch_add(&b->refs, 1); /* the cache's */
+    if (!atomic_compare_exchange_strong(slot, &none, b)) {
+      /* Another scan read it at the same moment: keep theirs, use ours this once. */
+      atomic_fetch_sub(&b->refs, 1);
+      atomic_fetch_sub(&db->cache_bytes, len);
+    }
+  } else if (slot) {
+    atomic_fetch_sub(&db->cache_bytes, len);
+  }
+  return b;
+}
+
 static int next_file_batch(fg_scan *s, fg_batch **out, const char **err, char *buf, size_t buflen) {
   if (s->error) {
     *err = s->error;
@@ -837,36 +919,38 @@ static int next_file_batch(fg_scan *s, fg_batch **out, const char **err, char *b
   fg_batch *b = calloc(1, sizeof *b);
   atomic_init(&b->refs, 1);
   b->length = (int64_t)d[3];
-  b->body = malloc(length ? (size_t)length : 1);
   b->ncols = src->ncols;
   b->columns = calloc((size_t)(b->ncols ? b->ncols : 1), sizeof(struct ArrowArray *));
-  if (!b->body || !b->columns) {
+  b->blocks = calloc((size_t)(b->ncols ? b->ncols : 1), sizeof(fg_block *));
+  if (!b->columns || !b->blocks) {
     batch_unref(b);
     *err = "out of memory reading a table";
     return -1;
   }
   const double *nodes = src->file_nodes + 2 * (int64_t)d[4];
   const double *bufs = src->file_buffers + 2 * (int64_t)d[6];
-  /* Only the projected columns' bytes are read: a query of two columns reads two columns. */
-  ipc_cursor walk = {nodes, (int64_t)d[5], 0, bufs, (int64_t)d[7], 0, b->body, length, NULL, NULL, b};
+  fg_dict_context dc = {s, (int)d[0]};
+  ipc_cursor c = {nodes, (int64_t)d[5], 0, bufs, (int64_t)d[7], 0, NULL, 0, scan_dictionary, &dc, b, 0};
+  /* Only the projected columns' bytes are read: a query of two columns reads two columns. Each
+     column's bytes are one block (its buffers are contiguous in the IPC body). */
   for (int64_t k = 0; k < b->ncols; k++) {
+    int64_t node = c.node, at = c.buf;
     int64_t lo = INT64_MAX, hi = -1;
-    skip_field(&src->fields[k], &walk, &lo, &hi);
-    if (hi < 0 || !s->wanted[k]) continue;
-    if (lo < 0 || hi > length || pread_all(fd, b->body + lo, hi - lo, offset + lo) != 0) {
+    skip_field(&src->fields[k], &c, &lo, &hi);
+    if (!s->wanted[k]) continue;
+    if (hi < 0) lo = hi = 0; /* no bytes at all (empty or all-null without buffers) */
+    fg_block *block = NULL;
+    if (lo < 0 || hi > length || (hi > lo && !(block = column_block(s, i, k, fd, offset + lo, hi - lo)))) {
       batch_unref(b);
       *err = "the table's file changed while it was read; run the query again";
       return -1;
     }
-  }
-  fg_dict_context dc = {s, (int)d[0]};
-  ipc_cursor c = {nodes, (int64_t)d[5], 0, bufs, (int64_t)d[7], 0, b->body, length, scan_dictionary, &dc, b};
-  for (int64_t k = 0; k < b->ncols; k++) {
-    if (!s->wanted[k]) {
-      int64_t lo = INT64_MAX, hi = -1;
-      skip_field(&src->fields[k], &c, &lo, &hi);
-      continue;
-    }
+    if (block) b->blocks[b->nblocks++] = block;
+    c.node = node;
+    c.buf = at;
+    c.body = block ? block->data : ZERO_BLOCK;
+    c.body_len = hi - lo;
+    c.base = lo;
     b->columns[k] = lay_out(&src->fields[k], &c, buf, buflen);
     if (!b->columns[k] || b->columns[k]->length != b->length) {
       if (b->columns[k] && !buf[0]) snprintf(buf, buflen, "a column's length differs from its record batch's");
@@ -1207,6 +1291,7 @@ typedef struct fg_job {
   /* execute */
   char *sql;
   int internal;
+  double materialize_budget; /* bytes the process may grow while a result is computed whole; 0: stream */
   fg_param *params;
   size_t nparams;
   /* describe */
@@ -1548,6 +1633,32 @@ static int prepare_at(fg_job *j, duckdb_extracted_statements ex, idx_t i, duckdb
   return 0;
 }
 
+/* Computes the result whole, watching the process's size between tasks: 0 with pending ready,
+   1 when the statement failed (the job's error set, pending destroyed), -1 when the budget ran
+   out (pending destroyed: stream instead). */
+static int materialize_within_budget(fg_job *j, duckdb_prepared_statement ps, duckdb_pending_result *pending) {
+  size_t start = memory_ceiling_resident();
+  if (start == 0) return -1;
+  duckdb_state prepared = duckdb_pending_prepared(ps, pending);
+  for (;;) {
+    duckdb_pending_state st = prepared == DuckDBSuccess ? duckdb_pending_execute_task(*pending) : DUCKDB_PENDING_ERROR;
+    if (st == DUCKDB_PENDING_RESULT_READY) return 0;
+    if (st == DUCKDB_PENDING_ERROR) {
+      const char *e = duckdb_pending_error(*pending);
+      set_job_error(j, e ? e : "the statement failed", 0);
+      duckdb_destroy_pending(pending);
+      *pending = NULL;
+      return 1;
+    }
+    if (memory_ceiling_resident() > start + (size_t)j->materialize_budget) break;
+    /* The other threads hold every task: wait for theirs rather than spin on a core they need. */
+    if (st == DUCKDB_PENDING_NO_TASKS_AVAILABLE) usleep(50);
+  }
+  duckdb_destroy_pending(pending);
+  *pending = NULL;
+  return -1;
+}
+
 static void run_execute(fg_job *j) {
   duckdb_extracted_statements ex = NULL;
   idx_t n = 0;
@@ -1587,7 +1698,18 @@ static void run_execute(fg_job *j) {
       }
     }
     duckdb_pending_result pending = NULL;
-    if (duckdb_pending_prepared_streaming(ps, &pending) != DuckDBSuccess) {
+    /* DuckDB's streaming collector copies each chunk as it comes, so a filter's sparse chunks
+       cost a handover between threads each; a result computed whole is gathered densely, in
+       parallel. That is tried when the result is expected small, and given up (the statement
+       starts again, streaming) once the process has grown by the budget while computing it. */
+    int whole = j->materialize_budget > 0 && i + 1 == n ? materialize_within_budget(j, ps, &pending) : -1;
+    if (whole == 1) {
+      duckdb_destroy_prepare(&ps);
+      break;
+    }
+    if (whole == 0) {
+      /* pending is ready */
+    } else if (duckdb_pending_prepared_streaming(ps, &pending) != DuckDBSuccess) {
       set_job_error(j, duckdb_pending_error(pending), 0);
       duckdb_destroy_pending(&pending);
       duckdb_destroy_prepare(&ps);
@@ -2107,7 +2229,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   /* Rows come in the order of ORDER BY, or in none: scans and result collection run in
      parallel (our scan function cannot number its batches, so keeping file order would run
      every result through one thread). */
-  duckdb_set_config(config, "preserve_insertion_order", "false");
+  if (!getenv("FG_PIO")) duckdb_set_config(config, "preserve_insertion_order", "false");
   {
     napi_value v = get_named(env, argv[0], "memoryCeiling");
     double bytes = 0;
@@ -2121,6 +2243,12 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     }
   }
   fg_db *db = calloc(1, sizeof *db);
+  {
+    napi_value v = get_named(env, argv[0], "scanCacheBytes");
+    double bytes = 0;
+    if (napi_get_value_double(env, v, &bytes) == napi_ok && bytes > 0) db->cache_budget = (int64_t)bytes;
+    atomic_init(&db->cache_bytes, 0);
+  }
   char *err = NULL;
   if (duckdb_open_ext(NULL, &db->db, config, &err) != DuckDBSuccess) {
     duckdb_destroy_config(&config);
@@ -2335,6 +2463,10 @@ static napi_value js_register_source(napi_env env, napi_callback_info info) {
     duckdb_destroy_data_chunk(&chunk);
   }
   give_converter(db, conv);
+  s->db = db;
+  if (s->nfiles && s->nfile_batches > 0 && s->ncols > 0 && db->cache_budget > 0) {
+    s->cache = calloc((size_t)(s->nfile_batches * s->ncols), sizeof *s->cache);
+  }
   pthread_mutex_lock(&db->mu);
   for (fg_source **pp = &db->sources; *pp; pp = &(*pp)->next) {
     if (strcmp((*pp)->key, s->key) == 0) {
@@ -2435,13 +2567,14 @@ static napi_value js_scan_push(napi_env env, napi_callback_info info) {
     fg_batch *d = calloc(1, sizeof *d);
     atomic_init(&d->refs, 1);
     d->length = (int64_t)length;
-    d->body = malloc(blen ? blen : 1);
-    if (blen) memcpy(d->body, body, blen);
+    d->body = body_alloc(blen);
+    if (blen && d->body) memcpy(d->body, body, blen);
     d->ncols = 1;
     d->columns = calloc(1, sizeof(struct ArrowArray *));
     char err[160] = "no column uses this dictionary";
-    ipc_cursor c = {nodes, (int64_t)nn / 2, 0, bufs, (int64_t)nb / 2, 0, d->body, (int64_t)blen, NULL, NULL, d};
-    if (field) d->columns[0] = lay_out(field, &c, err, sizeof err);
+    ipc_cursor c = {nodes, (int64_t)nn / 2, 0, bufs, (int64_t)nb / 2, 0, d->body, (int64_t)blen, NULL, NULL, d, 0};
+    if (!d->body) snprintf(err, sizeof err, "out of memory for a dictionary (sql.memoryCeiling)");
+    else if (field) d->columns[0] = lay_out(field, &c, err, sizeof err);
     int slot = -1;
     for (int i = 0; i < s->nfeed_dicts; i++) {
       if (s->feed_dicts[i].id == (int64_t)dict_id) slot = i;
@@ -2464,13 +2597,17 @@ static napi_value js_scan_push(napi_env env, napi_callback_info info) {
     fg_batch *b = calloc(1, sizeof *b);
     atomic_init(&b->refs, 1);
     b->length = (int64_t)length;
-    b->body = malloc(blen ? blen : 1);
-    if (blen) memcpy(b->body, body, blen);
+    b->body = body_alloc(blen);
+    if (blen && b->body) memcpy(b->body, body, blen);
     b->ncols = s->source->ncols;
     b->columns = calloc((size_t)(b->ncols ? b->ncols : 1), sizeof(struct ArrowArray *));
-    ipc_cursor c = {nodes, (int64_t)nn / 2, 0, bufs, (int64_t)nb / 2, 0, b->body, (int64_t)blen, feed_dictionary, s, b};
+    ipc_cursor c = {nodes, (int64_t)nn / 2, 0, bufs, (int64_t)nb / 2, 0, b->body, (int64_t)blen, feed_dictionary, s, b, 0};
     char err[160] = {0};
     int bad = 0;
+    if (!b->body) {
+      snprintf(err, sizeof err, "out of memory for a record batch (sql.memoryCeiling)");
+      bad = 1;
+    }
     for (int64_t i = 0; i < b->ncols && !bad; i++) {
       b->columns[i] = lay_out(&s->source->fields[i], &c, err, sizeof err);
       if (!b->columns[i]) bad = 1;
@@ -2656,8 +2793,8 @@ static int params_from_js(napi_env env, napi_value arr, fg_job *j) {
 }
 
 static napi_value submit_statement(napi_env env, napi_callback_info info, int kind) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   fg_conn *c = unwrap(env, argv[0], "connection");
   if (!c) return NULL;
@@ -2671,7 +2808,11 @@ static napi_value submit_statement(napi_env env, napi_callback_info info, int ki
   fg_job *j = new_job(env, kind, argv[argc - 1]);
   j->sql = sql;
   j->internal = internal;
-  if (kind == JOB_EXECUTE && argc == 5 && params_from_js(env, argv[3], j) != 0) {
+  if (kind == JOB_EXECUTE && argc == 6) {
+    double budget = 0;
+    if (napi_get_value_double(env, argv[4], &budget) == napi_ok && budget > 0) j->materialize_budget = budget;
+  }
+  if (kind == JOB_EXECUTE && argc == 6 && params_from_js(env, argv[3], j) != 0) {
     napi_delete_reference(env, j->callback);
     free_job(j);
     napi_throw_type_error(env, "FG_NATIVE", "parameters must be null, boolean, number, 64-bit bigint, string or Uint8Array");
@@ -2681,7 +2822,9 @@ static napi_value submit_statement(napi_env env, napi_callback_info info, int ki
   return NULL;
 }
 
-/* execute(conn, sql, internal, params, callback(err, { handle, fields } | null)) */
+/* execute(conn, sql, internal, params, materializeBudget, callback(err, { handle, fields } | null)):
+   a budget (bytes) computes the whole result before the callback, on all threads, unless the
+   process grows past it meanwhile; then, as with 0, the result streams, computed as fetched. */
 static napi_value js_execute(napi_env env, napi_callback_info info) { return submit_statement(env, info, JOB_EXECUTE); }
 
 /* describe(conn, sql, internal, callback(err, { fields, parameters })) */
@@ -2770,6 +2913,18 @@ static napi_value js_version(napi_env env, napi_callback_info info) {
   return v;
 }
 
+/* scanCacheBytes(db): bytes of file columns the scan cache holds now. */
+static napi_value js_scan_cache_bytes(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  fg_db *db = unwrap(env, argv[0], "database");
+  if (!db) return NULL;
+  napi_value v;
+  napi_create_double(env, (double)atomic_load(&db->cache_bytes), &v);
+  return v;
+}
+
 /* memoryStats(): what the memory ceiling sees, in bytes. */
 static napi_value js_memory_stats(napi_env env, napi_callback_info info) {
   (void)info;
@@ -2801,6 +2956,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"disconnect", NULL, js_disconnect, NULL, NULL, NULL, napi_default, NULL},
       {"version", NULL, js_version, NULL, NULL, NULL, napi_default, NULL},
       {"memoryStats", NULL, js_memory_stats, NULL, NULL, NULL, napi_default, NULL},
+      {"scanCacheBytes", NULL, js_scan_cache_bytes, NULL, NULL, NULL, napi_default, NULL},
       {"releaseBody", NULL, js_release_body, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

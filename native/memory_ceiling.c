@@ -192,6 +192,15 @@ done:
   return rc;
 }
 
+size_t memory_ceiling_resident(void) {
+  if (statm_fd < 0) {
+    pthread_mutex_lock(&install_mu);
+    if (statm_fd < 0) statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    pthread_mutex_unlock(&install_mu);
+  }
+  return resident_bytes();
+}
+
 size_t memory_ceiling_mapped(void) {
   return atomic_load(&mapped);
 }

@@ -7,6 +7,8 @@
 /* Wraps every jemalloc arena's extent hooks (once) and raises the ceiling to `bytes` if it is
    higher than the one in force; 0, or -1 with a message in err. */
 int memory_ceiling_install(size_t bytes, char *err, size_t errlen);
+/* The process's resident bytes now. */
+size_t memory_ceiling_resident(void);
 /* Bytes jemalloc holds mapped, the ceiling, and how many mappings were refused so far. */
 size_t memory_ceiling_mapped(void);
 size_t memory_ceiling_bytes(void);

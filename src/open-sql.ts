@@ -13,6 +13,7 @@ import { FlightSqlService } from './flight/sql/flight-sql-service.js';
 import type { TicketCodec } from './flight/ticket.js';
 import type { Logger } from './logger.js';
 import { SqlEngine } from './sql/engine.js';
+import { memorySizeBytes } from './sql/memory-size.js';
 
 export interface OpenedSql {
   readonly engine: SqlEngine;
@@ -35,6 +36,8 @@ export function openSql(config: Config, dataDir: string, deps: { catalog: Catalo
       maxQuerySeconds: s.maxQuerySeconds,
       maxStatementBytes: s.maxStatementBytes,
       resultBatchRows: s.resultBatchRows,
+      materializeBelowBytes: memorySizeBytes(s.materializeBelow),
+      scanCacheBytes: memorySizeBytes(s.scanCacheSize),
     },
     (message) => deps.logger.warn(message),
   );

@@ -105,6 +105,8 @@ const sqlSchema = z
     maxQuerySeconds: z.number().positive().default(300).describe('longest a statement may run (a shorter client deadline wins)'),
     maxStatementBytes: z.number().int().positive().default(1024 * 1024).describe('longest SQL text accepted'),
     resultBatchRows: z.number().int().positive().default(65536).describe('rows taken from the engine per round trip while streaming a result'),
+    scanCacheSize: z.string().regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'expected a size such as 512MB').default('512MB').describe('IPC file columns (uploads, .arrow/.arrows files) a query read are kept in memory up to this much, so later queries skip the file; a changed file is a new version and is read again; 0B: off'),
+    materializeBelow: z.string().regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'expected a size such as 128MB').default('128MB').describe('a result the planner expects smaller than this is computed whole, on all threads, before it streams (filters and aggregates come fastest so); computing it stops and the result streams instead once the server has grown by this much meanwhile; 0B: always stream'),
   })
   .strict();
 

@@ -22,7 +22,10 @@ import {
   loadNativeDuckDB, type CField, type ConnectionHandle, type DatabaseHandle, type NativeBatch, type NativeDuckDB, type NativeError,
   type NativeFileLayout, type ParameterValue, type ResultHandle,
 } from './native.js';
+import { ConnectionPool, poolKey } from './connection-pool.js';
 import { defaultMemoryCeiling, memorySizeBytes } from './memory-size.js';
+import { estimatedRows, rowBytes } from './result-estimate.js';
+import { StatementCache, type CheckedStatement } from './statement-cache.js';
 import { checkParseTree, parseTreeQuery, sqlString } from './statement-guard.js';
 
 export interface SqlEngineSettings {
@@ -35,6 +38,8 @@ export interface SqlEngineSettings {
    * results and all it allocates outside its buffer pool); default twice memoryLimit plus 1 GB.
    */
   readonly memoryCeiling?: string;
+  /** Bytes of IPC file columns kept in memory once read, so later scans skip the file (0: none). */
+  readonly scanCacheBytes?: number;
   /** Where operators spill past the memory limit (created private); none: no spilling. */
   readonly tempDirectory?: string;
   readonly maxTempDirectorySize?: string;
@@ -44,6 +49,11 @@ export interface SqlEngineSettings {
   readonly maxStatementBytes: number;
   /** Rows fetched from the engine per round trip (in batches of DuckDB's vector size). */
   readonly resultBatchRows: number;
+  /**
+   * Results the planner expects to be smaller than this (bytes) are computed whole, on all
+   * threads, before they stream; larger ones stream as they are computed. 0: always stream.
+   */
+  readonly materializeBelowBytes?: number;
 }
 
 export const DEFAULT_SQL_SETTINGS: SqlEngineSettings = {
@@ -54,7 +64,12 @@ export const DEFAULT_SQL_SETTINGS: SqlEngineSettings = {
   maxQuerySeconds: 300,
   maxStatementBytes: 1024 * 1024,
   resultBatchRows: 65536,
+  materializeBelowBytes: 128e6,
+  scanCacheBytes: 512e6,
 };
+
+/** How long the planner's estimate of a statement's result is trusted. */
+const ESTIMATE_MS = 60_000;
 
 /** A table a statement may read: the name SQL uses for it and the dataset behind it. */
 export interface SqlTable {
@@ -108,6 +123,8 @@ export class SqlEngine {
   private closed = false;
   private readonly skipped = new Set<string>();
   private readonly spillDirectory: string | undefined;
+  private readonly statements = new StatementCache();
+  private readonly pool: ConnectionPool;
 
   constructor(
     readonly settings: SqlEngineSettings = DEFAULT_SQL_SETTINGS,
@@ -130,14 +147,25 @@ export class SqlEngine {
         maxTempDirectorySize: settings.maxTempDirectorySize,
         spillDirectoryList: this.spillDirectory ? `['${this.spillDirectory}/']` : undefined,
         memoryCeiling: settings.memoryCeiling ? memorySizeBytes(settings.memoryCeiling) : defaultMemoryCeiling(settings.memoryLimit),
+        scanCacheBytes: settings.scanCacheBytes ?? DEFAULT_SQL_SETTINGS.scanCacheBytes,
       },
       this.feeds.onEvent,
     );
     this.feeds.attach(this.db);
+    this.pool = new ConnectionPool(this.native);
+  }
+
+  private get materializeBelow(): number {
+    return this.settings.materializeBelowBytes ?? DEFAULT_SQL_SETTINGS.materializeBelowBytes ?? 0;
   }
 
   get version(): string {
     return this.native.version();
+  }
+
+  /** Bytes of file columns held in memory for later scans (for tests and metrics). */
+  get scanCacheBytes(): number {
+    return this.native.scanCacheBytes(this.db);
   }
 
   /** Statements running now (for tests, metrics and shutdown). */
@@ -150,7 +178,10 @@ export class SqlEngine {
     const session = await this.session(request);
     try {
       const shape = await session.call<{ fields: CField[]; parameters: CField[] }>((cb) => this.native.describe(session.conn, request.sql, false, cb));
-      return { schema: resultSchema(shape.fields), parameters: resultSchema(shape.parameters) };
+      const out = { schema: resultSchema(shape.fields), parameters: resultSchema(shape.parameters) };
+      session.checked.rowBytes = rowBytes(out.schema);
+      session.reusable = true;
+      return out;
     } catch (err) {
       throw session.failure(err);
     } finally {
@@ -162,9 +193,18 @@ export class SqlEngine {
   async query(request: StatementRequest): Promise<QueryRun> {
     const session = await this.session(request);
     try {
-      const result = await session.call<{ handle: ResultHandle; fields: CField[] } | null>((cb) =>
-        this.native.execute(session.conn, request.sql, false, request.parameters ?? [], cb),
-      );
+      const params = request.parameters ?? [];
+      const execute = (budget: number) =>
+        session.call<{ handle: ResultHandle; fields: CField[] } | null>((cb) => this.native.execute(session.conn, request.sql, false, params, budget, cb));
+      const budget = params.length === 0 && (await this.expectedSmall(session, request.sql)) ? this.materializeBelow : 0;
+      let result: { handle: ResultHandle; fields: CField[] } | null;
+      try {
+        result = await execute(budget);
+      } catch (err) {
+        // Computed whole, the result met the memory ceiling; streamed, it may fit.
+        if (!budget || !isOutOfMemory(err) || session.stopped) throw err;
+        result = await execute(0);
+      }
       if (!result) throw invalidArgument('the statement returned no result');
       return new QueryRun(this.native, session, result.handle, resultSchema(result.fields), this.settings.resultBatchRows);
     } catch (err) {
@@ -173,8 +213,22 @@ export class SqlEngine {
     }
   }
 
+  /** Whether the planner expects the result below `materializeBelowBytes` (asked once a minute per statement). */
+  private async expectedSmall(session: Session, sql: string): Promise<boolean> {
+    const limit = this.materializeBelow;
+    if (limit <= 0) return false;
+    const entry = session.checked;
+    const now = Date.now();
+    if (!entry.estimate || now - entry.estimate.at > ESTIMATE_MS) {
+      const rows = estimatedRows(await session.scalarString(`EXPLAIN (FORMAT JSON) ${sql}`, 1).catch(() => ''));
+      entry.estimate = { rows: rows ?? Infinity, at: now };
+    }
+    return entry.estimate.rows * (entry.rowBytes ?? 64) < limit;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.pool.close();
     this.feeds.stopAll();
     if (this.spillDirectory) rmSync(this.spillDirectory, { recursive: true, force: true });
   }
@@ -203,14 +257,27 @@ export class SqlEngine {
       else this.perOwner.delete(owner);
     };
     let session: Session | undefined;
+    const recycle = (key: string, conn: ConnectionHandle): boolean => {
+      if (this.closed) return false;
+      this.pool.give(key, conn);
+      return true;
+    };
     try {
-      session = new Session(this.native, this.native.connect(this.db), release, this.settings.maxQuerySeconds, request, this.spillDirectory);
-      const mentioned = checkParseTree(await session.scalarString(parseTreeQuery(sql)));
-      const sources = await this.sources(request.tables, mentioned);
-      this.native.grant(session.conn, sources.map((s) => s.key));
-      if (sources.length) {
-        const views = sources.map(({ name, key }) => `CREATE TEMP VIEW ${quoteIdentifier(name)} AS SELECT * FROM flightgate_scan(${sqlString(key)})`).join(';\n');
-        await session.run(views);
+      const known = this.statements.get(sql);
+      if (known) {
+        // Checked before: the connection may be waiting in the pool with these very views.
+        const sources = await this.sources(request.tables, known.mentioned);
+        const key = poolKey(owner, sources);
+        const pooled = this.pool.take(key);
+        session = new Session(this.native, pooled ?? this.native.connect(this.db), release, this.settings.maxQuerySeconds, request, this.spillDirectory, known, key, recycle);
+        if (!pooled) await this.holdViews(session, sources);
+      } else {
+        session = new Session(this.native, this.native.connect(this.db), release, this.settings.maxQuerySeconds, request, this.spillDirectory, { mentioned: new Set() }, '', recycle);
+        const checked: CheckedStatement = { mentioned: checkParseTree(await session.scalarString(parseTreeQuery(sql))) };
+        this.statements.set(sql, checked);
+        const sources = await this.sources(request.tables, checked.mentioned);
+        session.adopt(checked, poolKey(owner, sources));
+        await this.holdViews(session, sources);
       }
       return session;
     } catch (err) {
@@ -220,6 +287,15 @@ export class SqlEngine {
       }
       release();
       throw err;
+    }
+  }
+
+  /** Grants a fresh connection its sources and creates its views over them. */
+  private async holdViews(session: Session, sources: readonly { name: string; key: string }[]): Promise<void> {
+    this.native.grant(session.conn, sources.map((s) => s.key));
+    if (sources.length) {
+      const views = sources.map(({ name, key }) => `CREATE TEMP VIEW ${quoteIdentifier(name)} AS SELECT * FROM flightgate_scan(${sqlString(key)})`).join(';\n');
+      await session.run(views);
     }
   }
 
@@ -325,6 +401,8 @@ class Session {
   private readonly onAbort = (): void => this.stop('cancelled');
   /** Allocations the memory ceiling had refused when the statement began. */
   private readonly refusalsBefore: number;
+  /** Set once the statement ended well: the connection may then serve the owner's next one. */
+  reusable = false;
 
   constructor(
     private readonly native: NativeDuckDB,
@@ -333,6 +411,9 @@ class Session {
     private readonly maxSeconds: number,
     private readonly request: StatementRequest,
     private readonly spillDirectory: string | undefined,
+    public checked: CheckedStatement,
+    private poolKey: string,
+    private readonly recycle: (key: string, conn: ConnectionHandle) => boolean,
   ) {
     this.refusalsBefore = native.memoryStats().refusals;
     const limit = Date.now() + maxSeconds * 1000;
@@ -342,6 +423,16 @@ class Session {
     this.timer.unref();
     if (request.signal?.aborted) this.stop('cancelled');
     request.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** The statement's checked entry and pool key, once a fresh connection has parsed it. */
+  adopt(checked: CheckedStatement, poolKey: string): void {
+    this.checked = checked;
+    this.poolKey = poolKey;
+  }
+
+  get stopped(): boolean {
+    return this.stopReason !== undefined;
   }
 
   /**
@@ -362,17 +453,17 @@ class Session {
 
   /** Runs our own statements (views); their results are dropped. */
   async run(sql: string): Promise<void> {
-    const r = await this.call<{ handle: ResultHandle } | null>((cb) => this.native.execute(this.conn, sql, true, null, cb));
+    const r = await this.call<{ handle: ResultHandle } | null>((cb) => this.native.execute(this.conn, sql, true, null, 0, cb));
     if (r) await new Promise<void>((resolve) => this.native.closeResult(this.conn, r.handle, resolve));
   }
 
-  /** The one VARCHAR value our own statement returns. */
-  async scalarString(sql: string): Promise<string> {
-    const r = await this.call<{ handle: ResultHandle } | null>((cb) => this.native.execute(this.conn, sql, true, null, cb));
+  /** The VARCHAR value in row 0, column `column` (all columns VARCHAR) of our own statement. */
+  async scalarString(sql: string, column = 0): Promise<string> {
+    const r = await this.call<{ handle: ResultHandle } | null>((cb) => this.native.execute(this.conn, sql, true, null, 1e6, cb));
     if (!r) throw new Error('no result');
     try {
       const batches = await this.call<NativeBatch[]>((cb) => this.native.fetch(this.conn, r.handle, 1, cb));
-      return firstString(batches[0]);
+      return firstString(batches[0], column);
     } finally {
       await new Promise<void>((resolve) => this.native.closeResult(this.conn, r.handle, resolve));
     }
@@ -390,11 +481,11 @@ class Session {
       return new FlightgateError(Status.DEADLINE_EXCEEDED, `the query ran longer than ${SETTING.time} allows (${this.maxSeconds} s)`);
     }
     if (this.stopReason === 'deadline') return new FlightgateError(Status.DEADLINE_EXCEEDED, "the query ran past the call's deadline");
+    const stats = this.native.memoryStats();
+    if (stats.refusals > this.refusalsBefore && (e.engineCode === 'OUT_OF_MEMORY' || /out of memory/i.test(message))) {
+      return resourceExhausted(`the query needs more memory than ${SETTING.ceiling} allows (the server holds ${gigabytes(stats.ceiling)} GB or more)`);
+    }
     if (e.engineCode === 'OUT_OF_MEMORY' || /^Out of Memory Error/i.test(message)) {
-      const stats = this.native.memoryStats();
-      if (stats.refusals > this.refusalsBefore) {
-        return resourceExhausted(`the query needs more memory than ${SETTING.ceiling} allows (the server holds ${gigabytes(stats.ceiling)} GB or more)`);
-      }
       return resourceExhausted(`the query needs more memory than ${SETTING.memory} allows: ${stripPrefix(message)}`);
     }
     if (/^Permission Error/i.test(message)) return permissionDenied('SQL has no access to files, the network or extensions; query the tables you may read');
@@ -407,23 +498,34 @@ class Session {
       clearTimeout(this.timer);
       clearInterval(this.repeat);
       this.request.signal?.removeEventListener('abort', this.onAbort);
+      // A stopped connection keeps DuckDB's interrupt flag: only one that ended well is kept.
+      if (this.reusable && !this.stopReason && this.poolKey && this.recycle(this.poolKey, this.conn)) {
+        this.release();
+        return;
+      }
       await new Promise<void>((resolve) => this.native.disconnect(this.conn, resolve));
       this.release();
     })();
     return this.closing;
   }
+
 }
 
 const gigabytes = (bytes: number): string => (bytes / 1e9).toFixed(1);
 
+function isOutOfMemory(err: unknown): boolean {
+  const e = err as NativeError | undefined;
+  return e?.engineCode === 'OUT_OF_MEMORY' || /^Out of Memory Error/i.test(e?.message ?? '');
+}
+
 /** DuckDB's advice (SET threads, SET memory_limit) names settings callers cannot change: only the cause is kept. */
 const stripPrefix = (m: string): string => m.replace(/^Out of Memory Error:\s*/i, '').replace(/\s*Possible solutions:[\s\S]*$/, '');
 
-/** Reads row 0 of a one-VARCHAR-column batch: validity, offsets, data in its body. */
-function firstString(batch: NativeBatch | undefined): string {
+/** Reads row 0 of column `column` of an all-VARCHAR batch: validity, offsets, data per column in its body. */
+function firstString(batch: NativeBatch | undefined, column: number): string {
   if (!batch || batch.length < 1) throw new Error('empty result');
-  const offsetsAt = batch.buffers[2]!;
-  const dataAt = batch.buffers[4]!;
+  const offsetsAt = batch.buffers[6 * column + 2]!;
+  const dataAt = batch.buffers[6 * column + 4]!;
   const view = new DataView(batch.body.buffer, batch.body.byteOffset, batch.body.byteLength);
   const start = view.getInt32(offsetsAt, true);
   const end = view.getInt32(offsetsAt + 4, true);
@@ -478,6 +580,7 @@ export class QueryRun {
         if (done) break;
       }
       this.finished = true;
+      this.session.reusable = true;
     } finally {
       // A fetch still running when the reader stops ends before the result closes (one queue per connection).
       pending?.catch(() => undefined);

@@ -74,6 +74,8 @@ export interface NativeDuckDB {
   version(): string;
   /** The memory ceiling's view: bytes mapped, the ceiling, mappings refused so far. */
   memoryStats(): { mapped: number; ceiling: number; refusals: number };
+  /** Bytes of file columns the database's scan cache holds now. */
+  scanCacheBytes(db: DatabaseHandle): number;
   releaseBody(token: ReleaseToken): void;
   open(
     settings: {
@@ -83,8 +85,10 @@ export interface NativeDuckDB {
       maxTempDirectorySize?: string;
       /** DuckDB's list literal of directories readable despite external access being off: the spill directory. */
       spillDirectoryList?: string;
-      /** Bytes DuckDB may map in all (its buffer pool and everything outside it), process-wide; raised, never lowered. */
+      /** Resident bytes of the process past which DuckDB allocates nothing more (process-wide; raised, never lowered). */
       memoryCeiling?: number;
+      /** Bytes of IPC file columns kept in memory once read, for the scans that follow (0: none). */
+      scanCacheBytes?: number;
     },
     onScanEvent: (kind: number, scanId: number, key: string | undefined) => void,
   ): DatabaseHandle;
@@ -100,6 +104,11 @@ export interface NativeDuckDB {
     sql: string,
     internal: boolean,
     params: readonly ParameterValue[] | null,
+    /**
+     * Bytes the process may grow by while the whole result is computed before answering (dense,
+     * parallel); past them, or with 0, the result streams as it is fetched.
+     */
+    materializeBudget: number,
     cb: Callback<{ handle: ResultHandle; fields: CField[] } | null>,
   ): void;
   /** Prepares without running: the result's columns and the parameters' types. */

@@ -107,6 +107,53 @@ test('a file changed after it was indexed fails the query cleanly', async () => 
   assert.deepEqual(rows(await run('SELECT 41 + 1 AS x', [])), [{ x: 42 }]);
 });
 
+test('columns a scan read are served from memory afterwards, within the cache budget, and a file rewritten in place is not read again', async () => {
+  const file = join(dir, 'cached.arrows');
+  const t = new Table({
+    id: vectorFromArray(Array.from({ length: 4000 }, (_, i) => i), new Int32()),
+    name: vectorFromArray(Array.from({ length: 4000 }, (_, i) => `cached-${i}`), new Utf8()),
+  });
+  writeFileSync(file, RecordBatchStreamWriter.writeAll(t).toUint8Array(true));
+  // A whole second, so that the time can be put back exactly: the version stays the same.
+  utimesSync(file, 1_700_000_000, 1_700_000_000);
+  const d = await arrowSource.open('cached', file);
+  const tables = [{ name: 'cached', dataset: d }];
+  const held = engine.scanCacheBytes;
+  const first = rows(await run('SELECT max(name) AS m, sum(id)::BIGINT AS s FROM cached', tables));
+  assert.deepEqual(first, [{ m: 'cached-999', s: String((3999 * 4000) / 2) }]);
+  assert.ok(engine.scanCacheBytes > held, 'the columns read are cached');
+  // The same size and time, other bytes: the version in memory (validated when read) is what is served.
+  const bytes = readFileSync(file);
+  const at = bytes.indexOf(Buffer.from('cached-0'));
+  const fd = openSync(file, 'r+');
+  writeSync(fd, Buffer.alloc(64, 0x7a), 0, 64, at);
+  closeSync(fd);
+  utimesSync(file, 1_700_000_000, 1_700_000_000);
+  assert.deepEqual(rows(await run('SELECT max(name) AS m, sum(id)::BIGINT AS s FROM cached', tables)), first);
+  // An engine without a cache reads the file each time, and sees the change.
+  const uncached = new SqlEngine({ ...DEFAULT_SQL_SETTINGS, scanCacheBytes: 0 });
+  try {
+    const q = await uncached.query({ owner: 'x', tables, sql: "SELECT count(*) AS n FROM cached WHERE name LIKE 'zzz%'" });
+    const parts: Uint8Array[] = [];
+    for await (const m of q.messages()) parts.push(encapsulate(m));
+    assert.equal(Number(tableFromIPC(Buffer.concat(parts)).getChild('n')!.get(0)), 8);
+    assert.equal(uncached.scanCacheBytes, 0);
+  } finally {
+    await uncached.close();
+  }
+  // A budget smaller than the columns: what fits is kept (id, 16 kB), what does not is read each time.
+  const small = new SqlEngine({ ...DEFAULT_SQL_SETTINGS, scanCacheBytes: 20_000 });
+  try {
+    for (let i = 0; i < 2; i++) {
+      const q = await small.query({ owner: 'x', tables, sql: 'SELECT max(name) AS m, sum(id)::BIGINT AS s FROM cached' });
+      for await (const m of q.messages()) m.release?.();
+    }
+    assert.equal(small.scanCacheBytes, 16_000);
+  } finally {
+    await small.close();
+  }
+});
+
 test('limits: statement size, statements per principal, deadline, cancellation', async () => {
   const tables = [{ name: 'typed', dataset: await ds('typed') }];
   await rejectsWith(engine.query({ owner: 'x', tables, sql: `SELECT ${'1 + '.repeat(2000)}1` }), 'INVALID_ARGUMENT', /sql\.maxStatementBytes allows 4096/);
