@@ -175,11 +175,18 @@ export class SqlEngine {
 
   /** The result and parameter schemas of a statement, without running it. */
   async describe(request: StatementRequest): Promise<StatementShape> {
+    // A statement described before over the very same views has the same shape.
+    const known = this.closed ? undefined : this.statements.get(request.sql);
+    if (known?.shapes) {
+      const shape = known.shapes.get(viewsKey(await this.sources(request.tables, known.mentioned)));
+      if (shape) return shape;
+    }
     const session = await this.session(request);
     try {
       const shape = await session.call<{ fields: CField[]; parameters: CField[] }>((cb) => this.native.describe(session.conn, request.sql, false, cb));
       const out = { schema: resultSchema(shape.fields), parameters: resultSchema(shape.parameters) };
       session.checked.rowBytes = rowBytes(out.schema);
+      rememberShape(session.checked, viewsKey(session.views), out);
       session.reusable = true;
       return out;
     } catch (err) {
@@ -270,6 +277,7 @@ export class SqlEngine {
         const key = poolKey(owner, sources);
         const pooled = this.pool.take(key);
         session = new Session(this.native, pooled ?? this.native.connect(this.db), release, this.settings.maxQuerySeconds, request, this.spillDirectory, known, key, recycle);
+        session.views = sources;
         if (!pooled) await this.holdViews(session, sources);
       } else {
         session = new Session(this.native, this.native.connect(this.db), release, this.settings.maxQuerySeconds, request, this.spillDirectory, { mentioned: new Set() }, '', recycle);
@@ -277,6 +285,7 @@ export class SqlEngine {
         this.statements.set(sql, checked);
         const sources = await this.sources(request.tables, checked.mentioned);
         session.adopt(checked, poolKey(owner, sources));
+        session.views = sources;
         await this.holdViews(session, sources);
       }
       return session;
@@ -306,11 +315,17 @@ export class SqlEngine {
    */
   private async sources(tables: readonly SqlTable[], mentioned: ReadonlySet<string>): Promise<{ name: string; key: string }[]> {
     const out: { name: string; key: string }[] = [];
-    for (const t of tables) {
-      const schema = await t.dataset.schema();
+    // Each dataset's schema and layout (a stat of its file, say) are asked for all at once.
+    const looked = await Promise.all(
+      tables.map(async (t) => {
+        const needed = mentioned.has(t.name.toLowerCase());
+        const [schema, layout] = await Promise.all([t.dataset.schema(), needed ? t.dataset.fileLayout?.() : undefined]);
+        return { t, schema, needed, layout };
+      }),
+    );
+    for (const { t, schema, needed, layout: fresh } of looked) {
       let src = this.byDataset.get(t.dataset.name);
-      const needed = mentioned.has(t.name.toLowerCase());
-      const layout = needed ? await t.dataset.fileLayout?.() : src?.dataset === t.dataset ? src.layout : undefined;
+      const layout = needed ? fresh : src?.dataset === t.dataset ? src.layout : undefined;
       if (!src || !sameColumns(src.schema, schema) || src.layout !== layout) {
         const key = `s${++this.nextKey}`;
         try {
@@ -346,6 +361,17 @@ export class SqlEngine {
       if (this.byKey.size <= 2 * this.byDataset.size + 128) break;
     }
   }
+}
+
+/** What a statement's shape depends on besides its text: the views it is described over. */
+const viewsKey = (views: readonly { name: string; key: string }[]): string => JSON.stringify(views.map((v) => [v.name, v.key]));
+
+/** Keeps a statement's shape for these views (a few view sets per statement). */
+function rememberShape(entry: CheckedStatement, key: string, shape: StatementShape): void {
+  const shapes = (entry.shapes ??= new Map());
+  shapes.delete(key);
+  shapes.set(key, shape);
+  if (shapes.size > 8) shapes.delete(shapes.keys().next().value!);
 }
 
 function nativeLayout(layout: FileLayout): NativeFileLayout {
@@ -403,6 +429,8 @@ class Session {
   private readonly refusalsBefore: number;
   /** Set once the statement ended well: the connection may then serve the owner's next one. */
   reusable = false;
+  /** The views the connection holds (name → source key). */
+  views: readonly { name: string; key: string }[] = [];
 
   constructor(
     private readonly native: NativeDuckDB,
@@ -594,8 +622,10 @@ export class QueryRun {
   }
 
   close(): Promise<void> {
+    // The connection runs its jobs in order: whatever it does next (the owner's next statement,
+    // or disconnecting) comes after the result is closed, so that need not be waited for.
     this.closing ??= (async () => {
-      await new Promise<void>((resolve) => this.native.closeResult(this.session.conn, this.handle, resolve));
+      this.native.closeResult(this.session.conn, this.handle, () => {});
       await this.session.close();
     })();
     return this.closing;

@@ -4,6 +4,8 @@
  * the guard passed it, and the planner's estimate of its result. Bounded in entries and in the
  * bytes of text it holds; the least recently used goes first.
  */
+import type { Schema } from 'apache-arrow';
+
 export interface CheckedStatement {
   /** Table names the statement mentions, lower case. */
   readonly mentioned: ReadonlySet<string>;
@@ -11,6 +13,8 @@ export interface CheckedStatement {
   estimate?: { rows: number; at: number };
   /** Bytes per result row, from the result's types once the statement was described. */
   rowBytes?: number;
+  /** Its result and parameter schemas, by the views it was described over. */
+  shapes?: Map<string, { readonly schema: Schema; readonly parameters: Schema }>;
 }
 
 export class StatementCache {
