@@ -878,16 +878,25 @@ static fg_block *column_block(fg_scan *s, int64_t i, int64_t k, int fd, int64_t 
     atomic_fetch_add(&b->refs, 1);
     return b;
   }
+  /* Room is taken before the bytes are read: what the read adds to the process is the cache's
+     from the start (a statement computed whole counts its growth without it). */
+  int keep = 0;
+  if (slot) {
+    keep = atomic_fetch_add(&db->cache_bytes, len) + len <= db->cache_budget;
+    if (!keep) atomic_fetch_sub(&db->cache_bytes, len);
+  }
   b = calloc(1, sizeof *b);
-  if (!b) return NULL;
-  atomic_init(&b->refs, 1);
-  b->len = len;
-  b->data = duckdb_je_malloc(len ? (size_t)len : 1);
-  if (!b->data || pread_all(fd, b->data, len, at) != 0) {
-    block_unref(b);
+  if (b) {
+    atomic_init(&b->refs, 1);
+    b->len = len;
+    b->data = duckdb_je_malloc(len ? (size_t)len : 1);
+  }
+  if (!b || !b->data || pread_all(fd, b->data, len, at) != 0) {
+    if (keep) atomic_fetch_sub(&db->cache_bytes, len);
+    if (b) block_unref(b);
     return NULL;
   }
-  if (slot && atomic_fetch_add(&db->cache_bytes, len) + len <= db->cache_budget) {
+  if (keep) {
     fg_block *none = NULL;
     atomic_fetch_add(&b->refs, 1); /* the cache's */
     if (!atomic_compare_exchange_strong(slot, &none, b)) {
@@ -895,8 +904,6 @@ static fg_block *column_block(fg_scan *s, int64_t i, int64_t k, int fd, int64_t 
       atomic_fetch_sub(&b->refs, 1);
       atomic_fetch_sub(&db->cache_bytes, len);
     }
-  } else if (slot) {
-    atomic_fetch_sub(&db->cache_bytes, len);
   }
   return b;
 }
@@ -1280,6 +1287,7 @@ typedef struct fg_result {
   int done;
   /* Set when every column has a direct layout: then batches are coalesced from many chunks. */
   fg_fast_column *fast;
+  int materialized; /* computed whole before the first fetch */
 } fg_result;
 
 typedef struct fg_conn fg_conn;
@@ -1639,6 +1647,9 @@ static int prepare_at(fg_job *j, duckdb_extracted_statements ex, idx_t i, duckdb
 static int materialize_within_budget(fg_job *j, duckdb_prepared_statement ps, duckdb_pending_result *pending) {
   size_t start = memory_ceiling_resident();
   if (start == 0) return -1;
+  /* What the scan cache takes meanwhile is the cache's (it has its own bound), not the result's. */
+  fg_db *db = j->conn->db;
+  long long cached_at_start = atomic_load(&db->cache_bytes);
   duckdb_state prepared = duckdb_pending_prepared(ps, pending);
   for (;;) {
     duckdb_pending_state st = prepared == DuckDBSuccess ? duckdb_pending_execute_task(*pending) : DUCKDB_PENDING_ERROR;
@@ -1650,7 +1661,8 @@ static int materialize_within_budget(fg_job *j, duckdb_prepared_statement ps, du
       *pending = NULL;
       return 1;
     }
-    if (memory_ceiling_resident() > start + (size_t)j->materialize_budget) break;
+    long long cached = atomic_load(&db->cache_bytes) - cached_at_start;
+    if ((double)memory_ceiling_resident() - (double)(cached > 0 ? cached : 0) > (double)start + j->materialize_budget) break;
     /* The other threads hold every task: wait for theirs rather than spin on a core they need. */
     if (st == DUCKDB_PENDING_NO_TASKS_AVAILABLE) usleep(50);
   }
@@ -1716,6 +1728,7 @@ static void run_execute(fg_job *j) {
       break;
     }
     fg_result *r = calloc(1, sizeof *r);
+    r->materialized = whole == 0;
     if (duckdb_execute_pending(pending, &r->result) != DuckDBSuccess) {
       set_job_error(j, duckdb_result_error(&r->result), duckdb_result_error_type(&r->result));
       duckdb_destroy_result(&r->result);
@@ -2122,6 +2135,9 @@ static void completion_js(napi_env env, napi_value js_cb, void *context, void *d
       napi_create_external(env, j->out_result, finalize_result, NULL, &handle);
       napi_set_named_property(env, o, "handle", handle);
       napi_set_named_property(env, o, "fields", fields_to_js(env, &j->out_result->schema));
+      napi_value whole;
+      napi_get_boolean(env, j->out_result->materialized, &whole);
+      napi_set_named_property(env, o, "materialized", whole);
       argv[1] = o;
     } else {
       napi_get_null(env, &argv[1]);
@@ -2229,7 +2245,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   /* Rows come in the order of ORDER BY, or in none: scans and result collection run in
      parallel (our scan function cannot number its batches, so keeping file order would run
      every result through one thread). */
-  if (!getenv("FG_PIO")) duckdb_set_config(config, "preserve_insertion_order", "false");
+  duckdb_set_config(config, "preserve_insertion_order", "false");
   {
     napi_value v = get_named(env, argv[0], "memoryCeiling");
     double bytes = 0;

@@ -202,9 +202,11 @@ export class SqlEngine {
     try {
       const params = request.parameters ?? [];
       const execute = (budget: number) =>
-        session.call<{ handle: ResultHandle; fields: CField[] } | null>((cb) => this.native.execute(session.conn, request.sql, false, params, budget, cb));
+        session.call<{ handle: ResultHandle; fields: CField[]; materialized: boolean } | null>((cb) =>
+          this.native.execute(session.conn, request.sql, false, params, budget, cb),
+        );
       const budget = params.length === 0 && (await this.expectedSmall(session, request.sql)) ? this.materializeBelow : 0;
-      let result: { handle: ResultHandle; fields: CField[] } | null;
+      let result: { handle: ResultHandle; fields: CField[]; materialized: boolean } | null;
       try {
         result = await execute(budget);
       } catch (err) {
@@ -213,7 +215,7 @@ export class SqlEngine {
         result = await execute(0);
       }
       if (!result) throw invalidArgument('the statement returned no result');
-      return new QueryRun(this.native, session, result.handle, resultSchema(result.fields), this.settings.resultBatchRows);
+      return new QueryRun(this.native, session, result.handle, resultSchema(result.fields), this.settings.resultBatchRows, result.materialized);
     } catch (err) {
       await session.close();
       throw session.failure(err);
@@ -578,6 +580,8 @@ export class QueryRun {
     private readonly handle: ResultHandle,
     readonly schema: Schema,
     private readonly batchRows: number,
+    /** Whether the result was computed whole before its first batch (or streams as computed). */
+    readonly materialized = false,
   ) {}
 
   async *messages(): AsyncGenerator<QueryMessage> {

@@ -109,7 +109,7 @@ export interface NativeDuckDB {
      * parallel); past them, or with 0, the result streams as it is fetched.
      */
     materializeBudget: number,
-    cb: Callback<{ handle: ResultHandle; fields: CField[] } | null>,
+    cb: Callback<{ handle: ResultHandle; fields: CField[]; materialized: boolean } | null>,
   ): void;
   /** Prepares without running: the result's columns and the parameters' types. */
   describe(conn: ConnectionHandle, sql: string, internal: boolean, cb: Callback<{ fields: CField[]; parameters: CField[] }>): void;
