@@ -51,6 +51,7 @@ export function checkParseTree(json: string): Set<string> {
     }
     throw invalidArgument(message);
   }
+  if ((tree.statements?.length ?? 0) !== 1) throw invalidArgument('send one statement per query');
   const stack: unknown[] = [tree.statements ?? []];
   while (stack.length) {
     const node = stack.pop();

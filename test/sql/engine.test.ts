@@ -217,6 +217,9 @@ test('kept connections and shapes follow the caller and the tables: another owne
 test('limits: statement size, statements per principal, deadline, cancellation', async () => {
   const tables = [{ name: 'typed', dataset: await ds('typed') }];
   await rejectsWith(engine.query({ owner: 'x', tables, sql: `SELECT ${'1 + '.repeat(2000)}1` }), 'INVALID_ARGUMENT', /sql\.maxStatementBytes allows 4096/);
+  // One statement per query, so that nothing rides along with one (into the planner's EXPLAIN, say).
+  await rejectsWith(engine.query({ owner: 'x', tables, sql: 'SELECT 1; SELECT 2' }), 'INVALID_ARGUMENT', /one statement per query/);
+  await rejectsWith(engine.describe({ owner: 'x', tables, sql: 'SELECT count(*) FROM typed; SELECT 2' }), 'INVALID_ARGUMENT', /one statement per query/);
   const slow = 'SELECT count(*) FROM typed x, typed y, typed z WHERE x.f * y.f * z.f < -1';
   const stop = new AbortController();
   const a = engine.query({ owner: 'busy', tables, sql: slow, signal: stop.signal });
