@@ -160,6 +160,10 @@ typedef struct fg_source {
   /* The scan cache: per file batch × column, the block once read (NULL until then, or when the
      cache was full). Blocks live as long as the source: a source is one version of its files. */
   _Atomic(fg_block *) *cache;
+  /* And what DuckDB made of them: per vector-sized window (win_base[i] is batch i's first) ×
+     column, the converted vector, so a later scan hands DuckDB its own vectors again. */
+  int64_t *win_base;
+  _Atomic(duckdb_data_chunk) *vcache;
   atomic_int refs;
   struct fg_source *next;
 } fg_source;
@@ -235,6 +239,24 @@ typedef struct fg_db {
 extern void *duckdb_je_malloc(size_t size);
 extern void duckdb_je_free(void *ptr);
 
+/* Rows of window w of file batch i (windows are DuckDB's vector size, the last one shorter). */
+static int64_t window_rows(const fg_source *s, int64_t i, int64_t w) {
+  int64_t cap = (int64_t)duckdb_vector_size();
+  int64_t left = (int64_t)s->file_batches[8 * i + 3] - w * cap;
+  return left < cap ? left : cap;
+}
+
+/* What a converted vector costs beyond the column's bytes: DuckDB reads these primitive types
+   in place; others (strings as 16-byte views, booleans, units converted) it copies. */
+static int64_t vector_charge(const fg_source *s, int64_t k, int64_t rows) {
+  static const char *in_place[] = {"l", "L", "i", "I", "s", "S", "c", "C", "g", "f"};
+  const char *f = s->fields[k].format;
+  for (size_t i = 0; i < sizeof in_place / sizeof in_place[0]; i++) {
+    if (strcmp(f, in_place[i]) == 0 && !s->fields[k].dict) return 512;
+  }
+  return 512 + rows * 16;
+}
+
 static void block_unref(fg_block *b) {
   if (!b || atomic_fetch_sub(&b->refs, 1) != 1) return;
   duckdb_je_free(b->data);
@@ -254,6 +276,22 @@ static void source_unref(fg_source *s) {
     atomic_fetch_sub(&s->db->cache_bytes, freed);
     free(s->cache);
   }
+  if (s->vcache) {
+    int64_t freed = 0;
+    for (int64_t i = 0; i < s->nfile_batches; i++) {
+      for (int64_t w = s->win_base[i]; w < s->win_base[i + 1]; w++) {
+        for (int64_t k = 0; k < s->ncols; k++) {
+          duckdb_data_chunk c = atomic_load(&s->vcache[w * s->ncols + k]);
+          if (!c) continue;
+          freed += vector_charge(s, k, window_rows(s, i, w - s->win_base[i]));
+          duckdb_destroy_data_chunk(&c);
+        }
+      }
+    }
+    atomic_fetch_sub(&s->db->cache_bytes, freed);
+    free(s->vcache);
+  }
+  free(s->win_base);
   for (int64_t i = 0; i < s->ncols; i++) {
     if (s->converted && s->converted[i]) duckdb_destroy_arrow_converted_schema(&s->converted[i]);
     if (s->types && s->types[i]) duckdb_destroy_logical_type(&s->types[i]);
@@ -760,6 +798,8 @@ typedef struct {
   int64_t pos;
   duckdb_connection converter;
   fg_db *db;
+  int64_t file_batch; /* file scans: the index of `batch`, or of the batch served from the vector cache */
+  int from_cache;     /* serving file_batch's windows from the vector cache */
 } fg_local;
 
 static void destroy_local(void *p) {
@@ -908,7 +948,8 @@ static fg_block *column_block(fg_scan *s, int64_t i, int64_t k, int fd, int64_t 
   return b;
 }
 
-static int next_file_batch(fg_scan *s, fg_batch **out, const char **err, char *buf, size_t buflen) {
+/* The index of the next file batch to scan: 0 with *i set; 1 past the last; -1 failed. */
+static int next_file_batch_index(fg_scan *s, int64_t *i, const char **err) {
   if (s->error) {
     *err = s->error;
     return -1;
@@ -917,9 +958,24 @@ static int next_file_batch(fg_scan *s, fg_batch **out, const char **err, char *b
     *err = "INTERRUPT Error: the query was cancelled";
     return -1;
   }
-  long long i = atomic_fetch_add(&s->next_file_batch, 1);
+  *i = atomic_fetch_add(&s->next_file_batch, 1);
+  return *i >= s->source->nfile_batches ? 1 : 0;
+}
+
+/* Whether every window of file batch i is converted already for every column this scan reads. */
+static int batch_converted(const fg_scan *s, int64_t i) {
   const fg_source *src = s->source;
-  if (i >= src->nfile_batches) return 1;
+  if (!src->vcache) return 0;
+  for (int64_t w = src->win_base[i]; w < src->win_base[i + 1]; w++) {
+    for (idx_t p = 0; p < s->nproj; p++) {
+      if (!atomic_load(&src->vcache[w * src->ncols + (int64_t)s->proj[p]])) return 0;
+    }
+  }
+  return 1;
+}
+
+static int read_file_batch(fg_scan *s, int64_t i, fg_batch **out, const char **err, char *buf, size_t buflen) {
+  const fg_source *src = s->source;
   const double *d = src->file_batches + 8 * i;
   int fd = s->fds[(int)d[0]];
   int64_t offset = (int64_t)d[1], length = (int64_t)d[2];
@@ -999,14 +1055,72 @@ static int next_batch(fg_scan *s, fg_batch **out, const char **err) {
   return r;
 }
 
+/* Hands DuckDB window `w` of the cached batch: its own vectors again, nothing converted. */
+static void emit_cached_window(fg_scan *s, fg_local *l, duckdb_data_chunk output) {
+  const fg_source *src = s->source;
+  int64_t w = l->pos / (int64_t)duckdb_vector_size();
+  int64_t n = window_rows(src, l->file_batch, w);
+  int64_t slot = src->win_base[l->file_batch] + w;
+  for (idx_t p = 0; p < s->nproj; p++) {
+    duckdb_data_chunk c = atomic_load(&src->vcache[slot * src->ncols + (int64_t)s->proj[p]]);
+    duckdb_vector_reference_vector(duckdb_data_chunk_get_vector(output, p), duckdb_data_chunk_get_vector(c, 0));
+  }
+  duckdb_data_chunk_set_size(output, (idx_t)n);
+  l->pos += n;
+}
+
+/* Keeps a converted vector for the scans to come, if the cache has room; whether it took it. */
+static int keep_converted(fg_scan *s, fg_local *l, int64_t col, int64_t n, duckdb_data_chunk converted) {
+  fg_source *src = s->source;
+  if (!src->vcache || l->file_batch < 0) return 0;
+  int64_t w = l->pos / (int64_t)duckdb_vector_size();
+  _Atomic(duckdb_data_chunk) *slot = &src->vcache[(src->win_base[l->file_batch] + w) * src->ncols + col];
+  if (atomic_load(slot)) return 0;
+  int64_t charge = vector_charge(src, col, n);
+  if (atomic_fetch_add(&s->db->cache_bytes, charge) + charge > s->db->cache_budget) {
+    atomic_fetch_sub(&s->db->cache_bytes, charge);
+    return 0;
+  }
+  duckdb_data_chunk none = NULL;
+  if (!atomic_compare_exchange_strong(slot, &none, converted)) {
+    atomic_fetch_sub(&s->db->cache_bytes, charge);
+    return 0;
+  }
+  return 1;
+}
+
 static void scan_function(duckdb_function_info info, duckdb_data_chunk output) {
   fg_scan *s = duckdb_function_get_init_data(info);
   fg_local *l = duckdb_function_get_local_init_data(info);
   for (;;) {
+    if (l->from_cache) {
+      if (l->pos < (int64_t)s->source->file_batches[8 * l->file_batch + 3]) {
+        emit_cached_window(s, l, output);
+        return;
+      }
+      l->from_cache = 0;
+    }
     if (!l->batch) {
       const char *err = NULL;
       char detail[200] = {0};
-      int r = s->source->nfiles ? next_file_batch(s, &l->batch, &err, detail, sizeof detail) : next_batch(s, &l->batch, &err);
+      int r;
+      l->file_batch = -1;
+      if (s->source->nfiles) {
+        int64_t i = 0;
+        r = next_file_batch_index(s, &i, &err);
+        if (r == 0 && batch_converted(s, i)) {
+          l->file_batch = i;
+          l->from_cache = 1;
+          l->pos = 0;
+          continue;
+        }
+        if (r == 0) {
+          r = read_file_batch(s, i, &l->batch, &err, detail, sizeof detail);
+          l->file_batch = i;
+        }
+      } else {
+        r = next_batch(s, &l->batch, &err);
+      }
       if (r == 1) {
         duckdb_data_chunk_set_size(output, 0);
         return;
@@ -1054,7 +1168,7 @@ static void scan_function(duckdb_function_info info, duckdb_data_chunk output) {
     }
     if (e) duckdb_destroy_error_data(&e);
     duckdb_vector_reference_vector(duckdb_data_chunk_get_vector(output, i), duckdb_data_chunk_get_vector(converted, 0));
-    duckdb_destroy_data_chunk(&converted);
+    if (!keep_converted(s, l, (int64_t)col, n, converted)) duckdb_destroy_data_chunk(&converted);
   }
   duckdb_data_chunk_set_size(output, (idx_t)n);
   l->pos += n;
@@ -1641,34 +1755,96 @@ static int prepare_at(fg_job *j, duckdb_extracted_statements ex, idx_t i, duckdb
   return 0;
 }
 
-/* Computes the result whole, watching the process's size between tasks: 0 with pending ready,
-   1 when the statement failed (the job's error set, pending destroyed), -1 when the budget ran
-   out (pending destroyed: stream instead). */
-static int materialize_within_budget(fg_job *j, duckdb_prepared_statement ps, duckdb_pending_result *pending) {
-  size_t start = memory_ceiling_resident();
-  if (start == 0) return -1;
-  /* What the scan cache takes meanwhile is the cache's (it has its own bound), not the result's. */
-  fg_db *db = j->conn->db;
-  long long cached_at_start = atomic_load(&db->cache_bytes);
-  duckdb_state prepared = duckdb_pending_prepared(ps, pending);
+/* Results computed whole are watched by one thread: every millisecond it compares the
+   process's size with each one's start and budget (what the scan cache took meanwhile is the
+   cache's), and interrupts a statement that went past; it then streams instead. The statement's
+   own thread meanwhile waits inside DuckDB, as its workers do, instead of polling. */
+typedef struct fg_watch {
+  duckdb_connection conn;
+  fg_db *db;
+  double start, budget;
+  long long cached_at_start;
+  atomic_int exceeded;
+  struct fg_watch *next;
+} fg_watch;
+
+static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t watch_cv = PTHREAD_COND_INITIALIZER;
+static fg_watch *watches;
+static int watcher_running;
+
+static void *watch_results(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&watch_mu);
   for (;;) {
-    duckdb_pending_state st = prepared == DuckDBSuccess ? duckdb_pending_execute_task(*pending) : DUCKDB_PENDING_ERROR;
-    if (st == DUCKDB_PENDING_RESULT_READY) return 0;
-    if (st == DUCKDB_PENDING_ERROR) {
-      const char *e = duckdb_pending_error(*pending);
-      set_job_error(j, e ? e : "the statement failed", 0);
-      duckdb_destroy_pending(pending);
-      *pending = NULL;
-      return 1;
+    while (!watches) pthread_cond_wait(&watch_cv, &watch_mu);
+    double resident = (double)memory_ceiling_resident();
+    for (fg_watch *w = watches; w; w = w->next) {
+      long long cached = atomic_load(&w->db->cache_bytes) - w->cached_at_start;
+      if (!atomic_load(&w->exceeded) && resident - (double)(cached > 0 ? cached : 0) > w->start + w->budget) {
+        atomic_store(&w->exceeded, 1);
+        duckdb_interrupt(w->conn);
+      }
     }
-    long long cached = atomic_load(&db->cache_bytes) - cached_at_start;
-    if ((double)memory_ceiling_resident() - (double)(cached > 0 ? cached : 0) > (double)start + j->materialize_budget) break;
-    /* The other threads hold every task: wait for theirs rather than spin on a core they need. */
-    if (st == DUCKDB_PENDING_NO_TASKS_AVAILABLE) usleep(50);
+    pthread_mutex_unlock(&watch_mu);
+    usleep(1000);
+    pthread_mutex_lock(&watch_mu);
   }
-  duckdb_destroy_pending(pending);
-  *pending = NULL;
-  return -1;
+  return NULL;
+}
+
+static int watch_start(fg_watch *w) {
+  w->start = (double)memory_ceiling_resident();
+  if (w->start <= 0) return -1;
+  w->cached_at_start = atomic_load(&w->db->cache_bytes);
+  atomic_init(&w->exceeded, 0);
+  pthread_mutex_lock(&watch_mu);
+  if (!watcher_running) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, watch_results, NULL) != 0) {
+      pthread_mutex_unlock(&watch_mu);
+      return -1;
+    }
+    pthread_detach(t);
+    watcher_running = 1;
+  }
+  w->next = watches;
+  watches = w;
+  pthread_cond_signal(&watch_cv);
+  pthread_mutex_unlock(&watch_mu);
+  return 0;
+}
+
+static void watch_end(fg_watch *w) {
+  pthread_mutex_lock(&watch_mu);
+  for (fg_watch **pp = &watches; *pp; pp = &(*pp)->next) {
+    if (*pp == w) {
+      *pp = w->next;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&watch_mu);
+}
+
+/* Computes the result whole, within the job's budget: 0 with the result in *out, 1 when the
+   statement failed (the job's error set), -1 when the budget ran out (stream instead). */
+static int materialize_within_budget(fg_job *j, duckdb_prepared_statement ps, duckdb_result *out) {
+  fg_watch w = {.conn = j->conn->conn, .db = j->conn->db, .budget = j->materialize_budget};
+  if (watch_start(&w) != 0) return -1;
+  duckdb_pending_result pending = NULL;
+  int rc = 0;
+  if (duckdb_pending_prepared(ps, &pending) != DuckDBSuccess) {
+    const char *e = duckdb_pending_error(pending);
+    set_job_error(j, e ? e : "the statement failed", 0);
+    rc = 1;
+  } else if (duckdb_execute_pending(pending, out) != DuckDBSuccess) {
+    if (!atomic_load(&w.exceeded)) set_job_error(j, duckdb_result_error(out), duckdb_result_error_type(out));
+    duckdb_destroy_result(out);
+    rc = atomic_load(&w.exceeded) ? -1 : 1;
+  }
+  watch_end(&w);
+  duckdb_destroy_pending(&pending);
+  return rc;
 }
 
 static void run_execute(fg_job *j) {
@@ -1709,35 +1885,37 @@ static void run_execute(fg_job *j) {
         break;
       }
     }
-    duckdb_pending_result pending = NULL;
     /* DuckDB's streaming collector copies each chunk as it comes, so a filter's sparse chunks
        cost a handover between threads each; a result computed whole is gathered densely, in
        parallel. That is tried when the result is expected small, and given up (the statement
        starts again, streaming) once the process has grown by the budget while computing it. */
-    int whole = j->materialize_budget > 0 && i + 1 == n ? materialize_within_budget(j, ps, &pending) : -1;
-    if (whole == 1) {
-      duckdb_destroy_prepare(&ps);
-      break;
-    }
-    if (whole == 0) {
-      /* pending is ready */
-    } else if (duckdb_pending_prepared_streaming(ps, &pending) != DuckDBSuccess) {
-      set_job_error(j, duckdb_pending_error(pending), 0);
-      duckdb_destroy_pending(&pending);
-      duckdb_destroy_prepare(&ps);
-      break;
-    }
     fg_result *r = calloc(1, sizeof *r);
-    r->materialized = whole == 0;
-    if (duckdb_execute_pending(pending, &r->result) != DuckDBSuccess) {
-      set_job_error(j, duckdb_result_error(&r->result), duckdb_result_error_type(&r->result));
-      duckdb_destroy_result(&r->result);
+    int whole = j->materialize_budget > 0 && i + 1 == n ? materialize_within_budget(j, ps, &r->result) : -1;
+    if (whole == 1) {
       free(r);
-      duckdb_destroy_pending(&pending);
       duckdb_destroy_prepare(&ps);
       break;
     }
-    duckdb_destroy_pending(&pending);
+    r->materialized = whole == 0;
+    if (whole != 0) {
+      duckdb_pending_result pending = NULL;
+      if (duckdb_pending_prepared_streaming(ps, &pending) != DuckDBSuccess) {
+        set_job_error(j, duckdb_pending_error(pending), 0);
+        duckdb_destroy_pending(&pending);
+        duckdb_destroy_prepare(&ps);
+        free(r);
+        break;
+      }
+      if (duckdb_execute_pending(pending, &r->result) != DuckDBSuccess) {
+        set_job_error(j, duckdb_result_error(&r->result), duckdb_result_error_type(&r->result));
+        duckdb_destroy_result(&r->result);
+        free(r);
+        duckdb_destroy_pending(&pending);
+        duckdb_destroy_prepare(&ps);
+        break;
+      }
+      duckdb_destroy_pending(&pending);
+    }
     duckdb_destroy_prepare(&ps);
     if (i + 1 < n) {
       duckdb_destroy_result(&r->result);
@@ -2482,6 +2660,12 @@ static napi_value js_register_source(napi_env env, napi_callback_info info) {
   s->db = db;
   if (s->nfiles && s->nfile_batches > 0 && s->ncols > 0 && db->cache_budget > 0) {
     s->cache = calloc((size_t)(s->nfile_batches * s->ncols), sizeof *s->cache);
+    s->win_base = calloc((size_t)s->nfile_batches + 1, sizeof *s->win_base);
+    int64_t cap = (int64_t)duckdb_vector_size();
+    for (int64_t i = 0; s->win_base && i < s->nfile_batches; i++) {
+      s->win_base[i + 1] = s->win_base[i] + ((int64_t)s->file_batches[8 * i + 3] + cap - 1) / cap;
+    }
+    if (s->win_base) s->vcache = calloc((size_t)(s->win_base[s->nfile_batches] * s->ncols + 1), sizeof *s->vcache);
   }
   pthread_mutex_lock(&db->mu);
   for (fg_source **pp = &db->sources; *pp; pp = &(*pp)->next) {

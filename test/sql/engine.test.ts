@@ -148,7 +148,8 @@ test('columns a scan read are served from memory afterwards, within the cache bu
       const q = await small.query({ owner: 'x', tables, sql: 'SELECT max(name) AS m, sum(id)::BIGINT AS s FROM cached' });
       for await (const m of q.messages()) m.release?.();
     }
-    assert.equal(small.scanCacheBytes, 16_000);
+    // id's 16 kB (and what DuckDB made of them) is in; name's 59 kB would not fit.
+    assert.ok(small.scanCacheBytes >= 16_000 && small.scanCacheBytes <= 20_000, `${small.scanCacheBytes} bytes held`);
   } finally {
     await small.close();
   }
