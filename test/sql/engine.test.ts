@@ -9,7 +9,7 @@ import { openSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, wr
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import {
-  Bool, DateDay, Dictionary, Field, Float64, Int16, Int32, Int64, List, RecordBatchStreamWriter, Struct, Table, TimestampMicrosecond, Uint8, Utf8,
+  Bool, DateDay, Dictionary, Field, Float64, Int16, Int32, Int64, List, RecordBatch, RecordBatchStreamWriter, Struct, Table, TimestampMicrosecond, Uint8, Utf8,
   tableFromArrays, tableFromIPC, vectorFromArray,
 } from 'apache-arrow';
 import { TableProvider } from '../../src/catalog/table-provider.js';
@@ -153,6 +153,25 @@ test('columns a scan read are served from memory afterwards, within the cache bu
   } finally {
     await small.close();
   }
+});
+
+test('a dozen statements at once on a file nobody read yet race to fill the caches, and every one gets the right answer', async () => {
+  const file = join(dir, 'raced.arrows');
+  const parts = Array.from({ length: 8 }, (_, b) =>
+    tableFromArrays({ id: Int32Array.from({ length: 50_000 }, (_, i) => b * 50_000 + i), name: Array.from({ length: 50_000 }, (_, i) => `r${(b * 50_000 + i) % 977}`) }),
+  );
+  const schema = parts[0]!.schema;
+  const batches = parts.flatMap((t) => t.batches.map((b) => new RecordBatch(schema, b.data)));
+  writeFileSync(file, RecordBatchStreamWriter.writeAll(new Table(schema, batches)).toUint8Array(true));
+  const tables = [{ name: 'raced', dataset: await arrowSource.open('raced', file) }];
+  const n = 400_000;
+  const sql = "SELECT sum(id)::BIGINT AS s, count(*) FILTER (WHERE name = 'r5') AS fives, max(name) AS m FROM raced";
+  const expected = { s: String((n * (n - 1)) / 2), fives: String(Math.ceil((n - 5) / 977)), m: 'r99' };
+  const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => run(sql, tables, `racer-${i % 6}`)));
+  for (const a of answers) assert.deepEqual(rows(a), [expected]);
+  // And again, from the caches.
+  for (const a of await Promise.all(Array.from({ length: 12 }, (_, i) => run(sql, tables, `racer-${i % 6}`)))) assert.deepEqual(rows(a), [expected]);
+  assert.equal(engine.activeStatements, 0);
 });
 
 test('a result expected small is computed whole; one that outgrows the budget meanwhile streams instead, complete and correct', async () => {
