@@ -3,7 +3,7 @@
  * created in them. A statement whose owner and tables match takes one and skips connecting and
  * creating its views; no other owner ever gets it. Bounded in number and in idle time.
  */
-import type { ConnectionHandle, DatabaseHandle, NativeDuckDB } from './native.js';
+import type { ConnectionHandle, NativeDuckDB } from './native.js';
 
 interface Idle {
   readonly key: string;
@@ -62,4 +62,3 @@ export function poolKey(owner: string, views: readonly { name: string; key: stri
   return JSON.stringify([owner, ...views.map((v) => [v.name, v.key])]);
 }
 
-export type { DatabaseHandle };
