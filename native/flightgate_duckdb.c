@@ -228,8 +228,11 @@ typedef struct fg_db {
   napi_threadsafe_function completions;
   int pending_jobs; /* touched on the JavaScript thread only */
   pthread_mutex_t pool_mu;
-  struct { uint8_t *mem; size_t cap; } pool[8];
+  /* buffer: the JavaScript Buffer over mem, once lent (it then owns mem) */
+  struct { uint8_t *mem; size_t cap; napi_ref buffer; } pool[8];
   int npool;
+  /* Buffers the pool had no room for: their references are dropped on the JavaScript thread. */
+  struct fg_orphan { napi_ref buffer; struct fg_orphan *next; } *orphans;
   int closed;
   /* Bytes of file columns the scan cache may hold, and holds. */
   int64_t cache_budget;
@@ -1181,16 +1184,18 @@ static void scan_function(duckdb_function_info info, duckdb_data_chunk output) {
    Every byte of a recycled body is rewritten (padding included) before it is sent again. */
 #define POOL_MAX_BYTES ((size_t)64 << 20)
 
-static uint8_t *body_get(fg_db *db, size_t size, size_t *cap) {
+static uint8_t *body_get(fg_db *db, size_t size, size_t *cap, napi_ref *buffer) {
   pthread_mutex_lock(&db->pool_mu);
   int best = -1;
   for (int i = 0; i < db->npool; i++) {
     if (db->pool[i].cap >= size && db->pool[i].cap <= 2 * size + (1 << 20) && (best < 0 || db->pool[i].cap < db->pool[best].cap)) best = i;
   }
   uint8_t *mem = NULL;
+  *buffer = NULL;
   if (best >= 0) {
     mem = db->pool[best].mem;
     *cap = db->pool[best].cap;
+    *buffer = db->pool[best].buffer;
     db->pool[best] = db->pool[--db->npool];
   }
   pthread_mutex_unlock(&db->pool_mu);
@@ -1200,44 +1205,63 @@ static uint8_t *body_get(fg_db *db, size_t size, size_t *cap) {
   return malloc(*cap);
 }
 
-static void body_put(fg_db *db, uint8_t *mem, size_t cap) {
+/* Back to the pool; without room, memory of our own is freed, and a Buffer's is left to its
+   finalizer once the reference is dropped (on the JavaScript thread: see drop_orphans). */
+static void body_put(fg_db *db, uint8_t *mem, size_t cap, napi_ref buffer) {
+  struct fg_orphan *o = NULL;
   pthread_mutex_lock(&db->pool_mu);
   if (db->npool < (int)(sizeof db->pool / sizeof db->pool[0]) && cap <= POOL_MAX_BYTES) {
     db->pool[db->npool].mem = mem;
     db->pool[db->npool].cap = cap;
+    db->pool[db->npool].buffer = buffer;
     db->npool++;
     mem = NULL;
+  } else if (buffer && (o = malloc(sizeof *o))) {
+    o->buffer = buffer;
+    o->next = db->orphans;
+    db->orphans = o;
   }
   pthread_mutex_unlock(&db->pool_mu);
-  free(mem);
+  if (!buffer) free(mem);
 }
 
-/* A body lent to JavaScript: back to the pool at releaseBody, or when its Buffer is collected. */
+static void drop_orphans(napi_env env, fg_db *db) {
+  pthread_mutex_lock(&db->pool_mu);
+  struct fg_orphan *o = db->orphans;
+  db->orphans = NULL;
+  pthread_mutex_unlock(&db->pool_mu);
+  while (o) {
+    struct fg_orphan *next = o->next;
+    napi_delete_reference(env, o->buffer);
+    free(o);
+    o = next;
+  }
+}
+
+static void block_finalized(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  free(data);
+}
+
+/* A body lent to JavaScript: one Buffer per pool block, made the first time the block is lent
+   and handed out again with it, so that results allocate no new ArrayBuffer per batch (each
+   would count as fresh external memory and drive the collector). Back to the pool at
+   releaseBody, or when the token is collected. */
 typedef struct {
   fg_db *db;
   uint8_t *mem;
   size_t cap;
+  napi_ref buffer;
   int returned;
-  int holders; /* the Buffer and the release token */
 } fg_lent_body;
 
-static void lent_drop(napi_env env, fg_lent_body *b) {
-  (void)env;
-  if (!b->returned) {
-    b->returned = 1;
-    body_put(b->db, b->mem, b->cap);
-  }
-  if (--b->holders == 0) free(b);
-}
-
-static void lent_buffer_finalized(napi_env env, void *data, void *hint) {
-  (void)data;
-  lent_drop(env, hint);
-}
-
 static void lent_token_finalized(napi_env env, void *data, void *hint) {
+  (void)env;
   (void)hint;
-  lent_drop(env, data);
+  fg_lent_body *b = data;
+  if (!b->returned) body_put(b->db, b->mem, b->cap, b->buffer);
+  free(b);
 }
 
 /* ---------------------------------------------------------------- results as IPC bodies */
@@ -1365,6 +1389,7 @@ typedef struct fg_out_batch {
   ipc_plan plan;
   uint8_t *body;
   size_t cap;
+  napi_ref buffer; /* the Buffer over body, when the block was lent before */
 } fg_out_batch;
 
 static void free_plan(ipc_plan *p) {
@@ -1633,7 +1658,7 @@ static void run_fetch_fast(fg_job *j) {
   }
   int too_big = 0;
   for (idx_t k = 0; k < cols; k++) too_big |= string_sizes[k] > INT32_MAX;
-  ob->body = too_big ? NULL : body_get(j->conn->db, p->body ? (size_t)p->body : 1, &ob->cap);
+  ob->body = too_big ? NULL : body_get(j->conn->db, p->body ? (size_t)p->body : 1, &ob->cap, &ob->buffer);
   if (ob->body) zero_padding(ob);
   if (!ob->body) {
     set_job_error(j, too_big ? "a result batch's strings exceed 2 GiB" : "out of memory for a result batch", 0);
@@ -1706,7 +1731,7 @@ static void run_fetch_fast(fg_job *j) {
   free(chunks);
   if (j->error) {
     free_plan(&ob->plan);
-    if (ob->body) body_put(j->conn->db, ob->body, ob->cap);
+    if (ob->body) body_put(j->conn->db, ob->body, ob->cap, ob->buffer);
     free(j->batches);
     j->batches = NULL;
     j->nbatches = 0;
@@ -2043,7 +2068,7 @@ static void run_fetch(fg_job *j) {
       failed = plan_array(&ob->plan, r->schema.children[k], arr.children[k], err, sizeof err);
     }
     if (!failed) {
-      ob->body = body_get(j->conn->db, ob->plan.body ? (size_t)ob->plan.body : 1, &ob->cap);
+      ob->body = body_get(j->conn->db, ob->plan.body ? (size_t)ob->plan.body : 1, &ob->cap, &ob->buffer);
       if (!ob->body) {
         failed = 1;
         snprintf(err, sizeof err, "out of memory for a result batch");
@@ -2060,7 +2085,7 @@ static void run_fetch(fg_job *j) {
     if (arr.release) arr.release(&arr);
     if (failed) {
       free_plan(&ob->plan);
-      if (ob->body) body_put(j->conn->db, ob->body, ob->cap);
+      if (ob->body) body_put(j->conn->db, ob->body, ob->cap, ob->buffer);
       set_job_error(j, err[0] ? err : "out of memory", 0);
       return;
     }
@@ -2304,7 +2329,7 @@ static void completion_js(napi_env env, napi_value js_cb, void *context, void *d
     if (j->out_result) close_result(j->out_result);
     for (int i = 0; i < j->nbatches; i++) {
       free_plan(&j->batches[i].plan);
-      if (j->batches[i].body) body_put(j->conn->db, j->batches[i].body, j->batches[i].cap);
+      if (j->batches[i].body) body_put(j->conn->db, j->batches[i].body, j->batches[i].cap, j->batches[i].buffer);
     }
   } else if (j->kind == JOB_EXECUTE) {
     if (j->out_result) {
@@ -2327,6 +2352,7 @@ static void completion_js(napi_env env, napi_value js_cb, void *context, void *d
     napi_set_named_property(env, o, "parameters", fields_to_js(env, &j->described_params));
     argv[1] = o;
   } else if (j->kind == JOB_FETCH) {
+    drop_orphans(env, j->conn->db);
     napi_value arr;
     napi_create_array_with_length(env, (size_t)j->nbatches, &arr);
     for (int i = 0; i < j->nbatches; i++) {
@@ -2338,20 +2364,26 @@ static void completion_js(napi_env env, napi_value js_cb, void *context, void *d
       napi_set_named_property(env, o, "nodes", double_array(env, b->plan.nodes, 2 * b->plan.nnodes));
       napi_set_named_property(env, o, "buffers", double_array(env, b->plan.bufs, 2 * b->plan.nbufs));
       int64_t size = b->plan.body;
-      fg_lent_body *lent = malloc(sizeof *lent);
-      *lent = (fg_lent_body){j->conn->db, b->body, b->cap, 0, 2};
       napi_value token;
-      if (napi_create_external_buffer(env, (size_t)size, b->body, lent_buffer_finalized, lent, &v) != napi_ok) {
+      if (!b->buffer && napi_create_external_buffer(env, b->cap, b->body, block_finalized, NULL, &v) == napi_ok) {
+        napi_create_reference(env, v, 1, &b->buffer);
+      }
+      if (b->buffer) {
+        napi_get_reference_value(env, b->buffer, &v);
+        fg_lent_body *lent = malloc(sizeof *lent);
+        *lent = (fg_lent_body){j->conn->db, b->body, b->cap, b->buffer, 0};
+        napi_create_external(env, lent, lent_token_finalized, NULL, &token);
+      } else {
         /* Runtimes that forbid external buffers get a copy. */
         void *copy;
         napi_create_buffer_copy(env, (size_t)size, b->body, &copy, &v);
-        lent->holders = 1;
-        lent_drop(env, lent);
+        body_put(j->conn->db, b->body, b->cap, NULL);
         napi_get_null(env, &token);
-      } else {
-        napi_create_external(env, lent, lent_token_finalized, NULL, &token);
       }
       napi_set_named_property(env, o, "body", v);
+      napi_value blen;
+      napi_create_double(env, (double)size, &blen);
+      napi_set_named_property(env, o, "bodyLength", blen);
       napi_set_named_property(env, o, "release", token);
       napi_set_element(env, arr, (uint32_t)i, o);
       free_plan(&b->plan);
@@ -3101,7 +3133,8 @@ static napi_value js_release_body(napi_env env, napi_callback_info info) {
   if (napi_get_value_external(env, argv[0], (void **)&b) != napi_ok || !b) return NULL;
   if (!b->returned) {
     b->returned = 1;
-    body_put(b->db, b->mem, b->cap);
+    body_put(b->db, b->mem, b->cap, b->buffer);
+    drop_orphans(env, b->db);
   }
   return NULL;
 }

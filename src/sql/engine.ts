@@ -603,11 +603,12 @@ export class QueryRun {
         // The engine computes the next batches while these are sent.
         pending = done ? undefined : fetch();
         for (const b of batches) {
-          const header = recordBatchHeader(b.length, b.nodes, b.buffers, b.body.length);
+          const body = b.body.subarray(0, b.bodyLength);
+          const header = recordBatchHeader(b.length, b.nodes, b.buffers, body.length);
           this.rows += b.length;
-          this.bytes += header.length + b.body.length;
+          this.bytes += header.length + body.length;
           const token = b.release;
-          yield token ? { header, body: b.body, release: () => this.native.releaseBody(token) } : { header, body: b.body };
+          yield token ? { header, body, release: () => this.native.releaseBody(token) } : { header, body };
         }
         if (done) break;
       }

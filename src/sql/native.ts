@@ -40,7 +40,9 @@ export interface NativeBatch {
   readonly nodes: Float64Array;
   /** offset, length — per buffer, in IPC order. */
   readonly buffers: Float64Array;
+  /** The pool block holding the body: its first `bodyLength` bytes (the same block comes back with later batches). */
   readonly body: Uint8Array;
+  readonly bodyLength: number;
   /** Hands the body back to the engine's pool once it is sent (the Buffer must not be read after). */
   readonly release: ReleaseToken | null;
 }
