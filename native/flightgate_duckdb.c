@@ -164,6 +164,10 @@ typedef struct fg_source {
      column, the converted vector, so a later scan hands DuckDB its own vectors again. */
   int64_t *win_base;
   _Atomic(duckdb_data_chunk) *vcache;
+  /* Scans read the caches under the read lock; evicting takes the write lock. */
+  pthread_rwlock_t cache_lock;
+  atomic_llong cached_bytes; /* this source's part of db->cache_bytes */
+  atomic_llong last_used;    /* ms, monotonic: the least recently used source is evicted first */
   atomic_int refs;
   struct fg_source *next;
 } fg_source;
@@ -266,34 +270,82 @@ static void block_unref(fg_block *b) {
   free(b);
 }
 
-static void source_unref(fg_source *s) {
-  if (atomic_fetch_sub(&s->refs, 1) != 1) return;
-  if (s->cache) {
-    int64_t freed = 0;
-    for (int64_t i = 0; i < s->nfile_batches * s->ncols; i++) {
-      fg_block *b = atomic_load(&s->cache[i]);
-      if (!b) continue;
-      freed += b->len;
-      block_unref(b);
-    }
-    atomic_fetch_sub(&s->db->cache_bytes, freed);
-    free(s->cache);
+/* Frees everything the source holds in the caches (the caller holds its write lock, or the last
+   reference). Vectors DuckDB still uses keep their buffers: they reference them. */
+static void drop_cached(fg_source *s) {
+  int64_t freed = 0;
+  for (int64_t i = 0; s->cache && i < s->nfile_batches * s->ncols; i++) {
+    fg_block *b = atomic_exchange(&s->cache[i], NULL);
+    if (!b) continue;
+    freed += b->len;
+    block_unref(b);
   }
-  if (s->vcache) {
-    int64_t freed = 0;
-    for (int64_t i = 0; i < s->nfile_batches; i++) {
-      for (int64_t w = s->win_base[i]; w < s->win_base[i + 1]; w++) {
-        for (int64_t k = 0; k < s->ncols; k++) {
-          duckdb_data_chunk c = atomic_load(&s->vcache[w * s->ncols + k]);
-          if (!c) continue;
-          freed += vector_charge(s, k, window_rows(s, i, w - s->win_base[i]));
-          duckdb_destroy_data_chunk(&c);
-        }
+  for (int64_t i = 0; s->vcache && i < s->nfile_batches; i++) {
+    for (int64_t w = s->win_base[i]; w < s->win_base[i + 1]; w++) {
+      for (int64_t k = 0; k < s->ncols; k++) {
+        duckdb_data_chunk c = atomic_exchange(&s->vcache[w * s->ncols + k], NULL);
+        if (!c) continue;
+        freed += vector_charge(s, k, window_rows(s, i, w - s->win_base[i]));
+        duckdb_destroy_data_chunk(&c);
       }
     }
-    atomic_fetch_sub(&s->db->cache_bytes, freed);
-    free(s->vcache);
   }
+  atomic_fetch_sub(&s->cached_bytes, freed);
+  atomic_fetch_sub(&s->db->cache_bytes, freed);
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Makes room for `need` bytes by evicting whole sources, least recently used first (never
+   `keep`, whose scan is asking); a source being read at this moment is passed over. */
+static void evict_for(fg_db *db, fg_source *keep, int64_t need) {
+  for (int tries = 0; tries < 64 && atomic_load(&db->cache_bytes) + need > db->cache_budget; tries++) {
+    pthread_mutex_lock(&db->mu);
+    fg_source *victim = NULL;
+    for (fg_source *x = db->sources; x; x = x->next) {
+      if (x == keep || atomic_load(&x->cached_bytes) <= 0) continue;
+      if (!victim || atomic_load(&x->last_used) < atomic_load(&victim->last_used)) victim = x;
+    }
+    int evicted = 0;
+    if (victim && pthread_rwlock_trywrlock(&victim->cache_lock) == 0) {
+      drop_cached(victim);
+      pthread_rwlock_unlock(&victim->cache_lock);
+      evicted = 1;
+    }
+    pthread_mutex_unlock(&db->mu);
+    if (!evicted) break;
+  }
+}
+
+/* Takes room in the cache for `len` bytes of source `src`, evicting others if need be. */
+static int reserve_cache(fg_db *db, fg_source *src, int64_t len) {
+  if (len > db->cache_budget) return 0;
+  if (atomic_load(&db->cache_bytes) + len > db->cache_budget) evict_for(db, src, len);
+  if (atomic_fetch_add(&db->cache_bytes, len) + len > db->cache_budget) {
+    atomic_fetch_sub(&db->cache_bytes, len);
+    return 0;
+  }
+  atomic_fetch_add(&src->cached_bytes, len);
+  return 1;
+}
+
+static void unreserve_cache(fg_db *db, fg_source *src, int64_t len) {
+  atomic_fetch_sub(&db->cache_bytes, len);
+  atomic_fetch_sub(&src->cached_bytes, len);
+}
+
+static void source_unref(fg_source *s) {
+  if (atomic_fetch_sub(&s->refs, 1) != 1) return;
+  if (s->cache || s->vcache) {
+    drop_cached(s);
+    pthread_rwlock_destroy(&s->cache_lock);
+  }
+  free(s->cache);
+  free(s->vcache);
   free(s->win_base);
   for (int64_t i = 0; i < s->ncols; i++) {
     if (s->converted && s->converted[i]) duckdb_destroy_arrow_converted_schema(&s->converted[i]);
@@ -916,18 +968,18 @@ static fg_block *column_block(fg_scan *s, int64_t i, int64_t k, int fd, int64_t 
   fg_source *src = s->source;
   fg_db *db = s->db;
   _Atomic(fg_block *) *slot = src->cache ? &src->cache[i * src->ncols + k] : NULL;
-  fg_block *b = slot ? atomic_load(slot) : NULL;
-  if (b && b->len == len) {
-    atomic_fetch_add(&b->refs, 1);
-    return b;
+  fg_block *b = NULL;
+  if (slot) {
+    pthread_rwlock_rdlock(&src->cache_lock);
+    b = atomic_load(slot);
+    if (b && b->len == len) atomic_fetch_add(&b->refs, 1);
+    else b = NULL;
+    pthread_rwlock_unlock(&src->cache_lock);
+    if (b) return b;
   }
   /* Room is taken before the bytes are read: what the read adds to the process is the cache's
      from the start (a statement computed whole counts its growth without it). */
-  int keep = 0;
-  if (slot) {
-    keep = atomic_fetch_add(&db->cache_bytes, len) + len <= db->cache_budget;
-    if (!keep) atomic_fetch_sub(&db->cache_bytes, len);
-  }
+  int keep = slot ? reserve_cache(db, src, len) : 0;
   b = calloc(1, sizeof *b);
   if (b) {
     atomic_init(&b->refs, 1);
@@ -935,17 +987,20 @@ static fg_block *column_block(fg_scan *s, int64_t i, int64_t k, int fd, int64_t 
     b->data = duckdb_je_malloc(len ? (size_t)len : 1);
   }
   if (!b || !b->data || pread_all(fd, b->data, len, at) != 0) {
-    if (keep) atomic_fetch_sub(&db->cache_bytes, len);
+    if (keep) unreserve_cache(db, src, len);
     if (b) block_unref(b);
     return NULL;
   }
   if (keep) {
     fg_block *none = NULL;
     atomic_fetch_add(&b->refs, 1); /* the cache's */
-    if (!atomic_compare_exchange_strong(slot, &none, b)) {
+    pthread_rwlock_rdlock(&src->cache_lock);
+    int kept = atomic_compare_exchange_strong(slot, &none, b);
+    pthread_rwlock_unlock(&src->cache_lock);
+    if (!kept) {
       /* Another scan read it at the same moment: keep theirs, use ours this once. */
       atomic_fetch_sub(&b->refs, 1);
-      atomic_fetch_sub(&db->cache_bytes, len);
+      unreserve_cache(db, src, len);
     }
   }
   return b;
@@ -965,16 +1020,21 @@ static int next_file_batch_index(fg_scan *s, int64_t *i, const char **err) {
   return *i >= s->source->nfile_batches ? 1 : 0;
 }
 
-/* Whether every window of file batch i is converted already for every column this scan reads. */
+/* Whether every window of file batch i is converted already for every column this scan reads
+   (a hint: an eviction may still take them before they are used; see emit_cached_window). */
 static int batch_converted(const fg_scan *s, int64_t i) {
-  const fg_source *src = s->source;
+  fg_source *src = s->source;
   if (!src->vcache) return 0;
-  for (int64_t w = src->win_base[i]; w < src->win_base[i + 1]; w++) {
-    for (idx_t p = 0; p < s->nproj; p++) {
-      if (!atomic_load(&src->vcache[w * src->ncols + (int64_t)s->proj[p]])) return 0;
+  int all = 1;
+  pthread_rwlock_rdlock(&src->cache_lock);
+  for (int64_t w = src->win_base[i]; w < src->win_base[i + 1] && all; w++) {
+    for (idx_t p = 0; p < s->nproj && all; p++) {
+      if (!atomic_load(&src->vcache[w * src->ncols + (int64_t)s->proj[p]])) all = 0;
     }
   }
-  return 1;
+  pthread_rwlock_unlock(&src->cache_lock);
+  if (all) atomic_store(&src->last_used, now_ms());
+  return all;
 }
 
 static int read_file_batch(fg_scan *s, int64_t i, fg_batch **out, const char **err, char *buf, size_t buflen) {
@@ -1058,18 +1118,28 @@ static int next_batch(fg_scan *s, fg_batch **out, const char **err) {
   return r;
 }
 
-/* Hands DuckDB window `w` of the cached batch: its own vectors again, nothing converted. */
-static void emit_cached_window(fg_scan *s, fg_local *l, duckdb_data_chunk output) {
-  const fg_source *src = s->source;
+/* Hands DuckDB window `w` of the cached batch: its own vectors again, nothing converted. 0, or
+   -1 when the window was evicted meanwhile (the batch is then read from its file). */
+static int emit_cached_window(fg_scan *s, fg_local *l, duckdb_data_chunk output) {
+  fg_source *src = s->source;
   int64_t w = l->pos / (int64_t)duckdb_vector_size();
   int64_t n = window_rows(src, l->file_batch, w);
   int64_t slot = src->win_base[l->file_batch] + w;
-  for (idx_t p = 0; p < s->nproj; p++) {
+  int rc = 0;
+  pthread_rwlock_rdlock(&src->cache_lock);
+  for (idx_t p = 0; p < s->nproj && rc == 0; p++) {
+    if (!atomic_load(&src->vcache[slot * src->ncols + (int64_t)s->proj[p]])) rc = -1;
+  }
+  for (idx_t p = 0; p < s->nproj && rc == 0; p++) {
     duckdb_data_chunk c = atomic_load(&src->vcache[slot * src->ncols + (int64_t)s->proj[p]]);
     duckdb_vector_reference_vector(duckdb_data_chunk_get_vector(output, p), duckdb_data_chunk_get_vector(c, 0));
   }
-  duckdb_data_chunk_set_size(output, (idx_t)n);
-  l->pos += n;
+  pthread_rwlock_unlock(&src->cache_lock);
+  if (rc == 0) {
+    duckdb_data_chunk_set_size(output, (idx_t)n);
+    l->pos += n;
+  }
+  return rc;
 }
 
 /* Keeps a converted vector for the scans to come, if the cache has room; whether it took it. */
@@ -1080,16 +1150,13 @@ static int keep_converted(fg_scan *s, fg_local *l, int64_t col, int64_t n, duckd
   _Atomic(duckdb_data_chunk) *slot = &src->vcache[(src->win_base[l->file_batch] + w) * src->ncols + col];
   if (atomic_load(slot)) return 0;
   int64_t charge = vector_charge(src, col, n);
-  if (atomic_fetch_add(&s->db->cache_bytes, charge) + charge > s->db->cache_budget) {
-    atomic_fetch_sub(&s->db->cache_bytes, charge);
-    return 0;
-  }
+  if (!reserve_cache(s->db, src, charge)) return 0;
   duckdb_data_chunk none = NULL;
-  if (!atomic_compare_exchange_strong(slot, &none, converted)) {
-    atomic_fetch_sub(&s->db->cache_bytes, charge);
-    return 0;
-  }
-  return 1;
+  pthread_rwlock_rdlock(&src->cache_lock);
+  int kept = atomic_compare_exchange_strong(slot, &none, converted);
+  pthread_rwlock_unlock(&src->cache_lock);
+  if (!kept) unreserve_cache(s->db, src, charge);
+  return kept;
 }
 
 static void scan_function(duckdb_function_info info, duckdb_data_chunk output) {
@@ -1098,8 +1165,18 @@ static void scan_function(duckdb_function_info info, duckdb_data_chunk output) {
   for (;;) {
     if (l->from_cache) {
       if (l->pos < (int64_t)s->source->file_batches[8 * l->file_batch + 3]) {
-        emit_cached_window(s, l, output);
-        return;
+        if (emit_cached_window(s, l, output) == 0) return;
+        /* Evicted meanwhile: the rest of this batch comes from its file, from this window on. */
+        const char *err = NULL;
+        char detail[200] = {0};
+        l->from_cache = 0;
+        int64_t pos = l->pos;
+        if (read_file_batch(s, l->file_batch, &l->batch, &err, detail, sizeof detail) != 0) {
+          duckdb_function_set_error(info, err);
+          return;
+        }
+        l->pos = pos;
+        break;
       }
       l->from_cache = 0;
     }
@@ -1120,6 +1197,7 @@ static void scan_function(duckdb_function_info info, duckdb_data_chunk output) {
         if (r == 0) {
           r = read_file_batch(s, i, &l->batch, &err, detail, sizeof detail);
           l->file_batch = i;
+          if (s->source->cache) atomic_store(&s->source->last_used, now_ms());
         }
       } else {
         r = next_batch(s, &l->batch, &err);
@@ -2698,6 +2776,9 @@ static napi_value js_register_source(napi_env env, napi_callback_info info) {
       s->win_base[i + 1] = s->win_base[i] + ((int64_t)s->file_batches[8 * i + 3] + cap - 1) / cap;
     }
     if (s->win_base) s->vcache = calloc((size_t)(s->win_base[s->nfile_batches] * s->ncols + 1), sizeof *s->vcache);
+    pthread_rwlock_init(&s->cache_lock, NULL);
+    atomic_init(&s->cached_bytes, 0);
+    atomic_init(&s->last_used, now_ms());
   }
   pthread_mutex_lock(&db->mu);
   for (fg_source **pp = &db->sources; *pp; pp = &(*pp)->next) {

@@ -155,6 +155,52 @@ test('columns a scan read are served from memory afterwards, within the cache bu
   }
 });
 
+test('a full scan cache gives way to the tables read since: the least recently used goes, and is read from its file again', async () => {
+  const make = (name: string): string => {
+    const file = join(dir, `${name}.arrows`);
+    const t = tableFromArrays({ id: Int32Array.from({ length: 50_000 }, (_, i) => i), name: Array.from({ length: 50_000 }, (_, i) => `${name}-${i % 1000}`) });
+    writeFileSync(file, RecordBatchStreamWriter.writeAll(t).toUint8Array(true));
+    utimesSync(file, 1_700_000_000, 1_700_000_000);
+    return file;
+  };
+  // Rewrites the first name ('lru_a-0') in place, same size and time: only a read of the file sees it.
+  const scribble = (file: string): void => {
+    const fd = openSync(file, 'r+');
+    writeSync(fd, Buffer.from('zzzzzzz'), 0, 7, readFileSync(file).indexOf(Buffer.from('lru_a-0')));
+    closeSync(fd);
+    utimesSync(file, 1_700_000_000, 1_700_000_000);
+  };
+  const fileA = make('lru_a');
+  const fileB = make('lru_b');
+  const a = [{ name: 'lru_a', dataset: await arrowSource.open('lru_a', fileA) }];
+  const b = [{ name: 'lru_b', dataset: await arrowSource.open('lru_b', fileB) }];
+  // Room for one table's columns and vectors (about 1.2 MB each), not two.
+  const small = new SqlEngine({ ...DEFAULT_SQL_SETTINGS, scanCacheBytes: 1.8e6 });
+  const max = async (tables: SqlTable[], table: string, owner = 'x'): Promise<string> => {
+    const q = await small.query({ owner, tables, sql: `SELECT max(name) AS m, count(*) AS n FROM ${table}` });
+    const parts: Uint8Array[] = [];
+    for await (const m of q.messages()) parts.push(encapsulate(m));
+    return String(tableFromIPC(Buffer.concat(parts)).getChild('m')!.get(0));
+  };
+  try {
+    assert.equal(await max(a, 'lru_a'), 'lru_a-999');
+    const holdsA = small.scanCacheBytes;
+    assert.ok(holdsA > 1e6 && holdsA <= 1.8e6, `${holdsA}`);
+    scribble(fileA);
+    assert.equal(await max(a, 'lru_a'), 'lru_a-999', 'a, cached, is served from memory');
+    assert.equal(await max(b, 'lru_b'), 'lru_b-999');
+    assert.ok(small.scanCacheBytes <= 1.8e6, `${small.scanCacheBytes}`);
+    // a was evicted for b: read again from its file, where the change now shows.
+    assert.equal(await max(a, 'lru_a'), 'zzzzzzz');
+    // Both at once, over and over: each evicts the other while it is being read, and every answer is right.
+    const answers = await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 ? max(b, 'lru_b', `r${i % 8}`) : max(a, 'lru_a', `r${i % 8}`))));
+    answers.forEach((m, i) => assert.equal(m, i % 2 ? 'lru_b-999' : 'zzzzzzz'));
+    assert.ok(small.scanCacheBytes <= 1.8e6, `${small.scanCacheBytes}`);
+  } finally {
+    await small.close();
+  }
+});
+
 test('a dozen statements at once on a file nobody read yet race to fill the caches, and every one gets the right answer', async () => {
   const file = join(dir, 'raced.arrows');
   const parts = Array.from({ length: 8 }, (_, b) =>
