@@ -18,8 +18,9 @@ export function memorySizeBytes(size: string): number {
 
 /**
  * The default memory ceiling: the engine's limit twice over (its buffer pool, and as much again
- * for what DuckDB allocates outside it: string heaps, results), plus 1 GB for the server itself.
+ * for what DuckDB allocates outside it: string heaps, results), plus 1 GB for the server itself,
+ * and never past 90 % of the machine's memory (the ceiling is there to act before the kernel does).
  */
 export function defaultMemoryCeiling(memoryLimit: string): number {
-  return 2 * memorySizeBytes(memoryLimit) + 1e9;
+  return Math.min(2 * memorySizeBytes(memoryLimit) + 1e9, Math.floor(0.9 * totalmem()));
 }

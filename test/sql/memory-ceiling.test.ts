@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { tableFromIPC, type Table } from 'apache-arrow';
@@ -41,7 +42,8 @@ test('sizes are read as DuckDB reads them', () => {
   assert.equal(memorySizeBytes('512MiB'), 512 * 1024 ** 2);
   assert.equal(memorySizeBytes('1.5 gb'), 1.5e9);
   assert.ok(memorySizeBytes('50%') > 0);
-  assert.equal(defaultMemoryCeiling('1GB'), 3e9);
+  assert.equal(defaultMemoryCeiling('1GB'), Math.min(3e9, Math.floor(0.9 * totalmem())));
+  assert.equal(defaultMemoryCeiling('100%'), Math.floor(0.9 * totalmem()), 'never past 90 % of the machine');
   assert.throws(() => memorySizeBytes('lots'), /expected a size/);
 });
 
