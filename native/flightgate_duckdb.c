@@ -1545,6 +1545,10 @@ struct fg_conn {
   int quit;
   /* Set by interrupt(): no statement starts on this connection afterwards. */
   atomic_int stopped;
+  /* Running a statement now (the watcher may interrupt it), and whether the ceiling did. */
+  struct fg_conn *active_next;
+  int active;
+  atomic_int ceiling_hit;
 };
 
 static void set_job_error(fg_job *j, const char *msg, duckdb_error_type type) {
@@ -1874,13 +1878,23 @@ typedef struct fg_watch {
 static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t watch_cv = PTHREAD_COND_INITIALIZER;
 static fg_watch *watches;
+static fg_conn *actives; /* connections running a statement */
 static int watcher_running;
 
 static void *watch_results(void *arg) {
   (void)arg;
   pthread_mutex_lock(&watch_mu);
   for (;;) {
-    while (!watches) pthread_cond_wait(&watch_cv, &watch_mu);
+    while (!watches && !actives) pthread_cond_wait(&watch_cv, &watch_mu);
+    /* A statement growing by many small allocations (a histogram's map, say) is stopped here:
+       past the ceiling, every running statement is interrupted and fails RESOURCE_EXHAUSTED. */
+    if (actives && memory_ceiling_exceeded()) {
+      for (fg_conn *c = actives; c; c = c->active_next) {
+        if (atomic_exchange(&c->ceiling_hit, 1)) continue;
+        memory_ceiling_note_refusal();
+        duckdb_interrupt(c->conn);
+      }
+    }
     double resident = (double)memory_ceiling_resident();
     for (fg_watch *w = watches; w; w = w->next) {
       long long cached = atomic_load(&w->db->cache_bytes) - w->cached_at_start;
@@ -1896,20 +1910,50 @@ static void *watch_results(void *arg) {
   return NULL;
 }
 
+static int start_watcher_locked(void) {
+  if (watcher_running) return 0;
+  pthread_t t;
+  if (pthread_create(&t, NULL, watch_results, NULL) != 0) return -1;
+  pthread_detach(t);
+  watcher_running = 1;
+  return 0;
+}
+
+static void active_begin(fg_conn *c) {
+  atomic_store(&c->ceiling_hit, 0);
+  pthread_mutex_lock(&watch_mu);
+  if (start_watcher_locked() == 0) {
+    c->active_next = actives;
+    actives = c;
+    c->active = 1;
+    pthread_cond_signal(&watch_cv);
+  }
+  pthread_mutex_unlock(&watch_mu);
+}
+
+static void active_end(fg_conn *c) {
+  pthread_mutex_lock(&watch_mu);
+  if (c->active) {
+    for (fg_conn **pp = &actives; *pp; pp = &(*pp)->active_next) {
+      if (*pp == c) {
+        *pp = c->active_next;
+        break;
+      }
+    }
+    c->active = 0;
+  }
+  pthread_mutex_unlock(&watch_mu);
+}
+
 static int watch_start(fg_watch *w) {
   w->start = (double)memory_ceiling_resident();
   if (w->start <= 0) return -1;
   w->cached_at_start = atomic_load(&w->db->cache_bytes);
   atomic_init(&w->exceeded, 0);
   pthread_mutex_lock(&watch_mu);
-  if (!watcher_running) {
-    pthread_t t;
-    if (pthread_create(&t, NULL, watch_results, NULL) != 0) {
-      pthread_mutex_unlock(&watch_mu);
-      return -1;
-    }
-    pthread_detach(t);
-    watcher_running = 1;
+  if (start_watcher_locked() != 0) {
+    pthread_mutex_unlock(&watch_mu);
+    return -1;
   }
   w->next = watches;
   watches = w;
@@ -2185,9 +2229,23 @@ static void *connection_thread(void *p) {
     if (atomic_load(&c->stopped) && (j->kind == JOB_EXECUTE || j->kind == JOB_DESCRIBE || j->kind == JOB_FETCH)) {
       set_job_error(j, "INTERRUPT Error: the query was cancelled", FG_DUCKDB_ERROR_INTERRUPT);
     } else switch (j->kind) {
-      case JOB_EXECUTE: run_execute(j); break;
-      case JOB_DESCRIBE: run_describe(j); break;
-      case JOB_FETCH: run_fetch(j); break;
+      case JOB_EXECUTE:
+      case JOB_DESCRIBE:
+      case JOB_FETCH: {
+        size_t refused_before = memory_ceiling_refusals();
+        active_begin(c);
+        if (j->kind == JOB_EXECUTE) run_execute(j);
+        else if (j->kind == JOB_DESCRIBE) run_describe(j);
+        else run_fetch(j);
+        active_end(c);
+        /* What a statement stopped at the ceiling freed goes back to the system, or the server
+           would stay past the ceiling and refuse every statement after it. */
+        if (j->error && memory_ceiling_refusals() != refused_before) memory_ceiling_trim();
+        if (j->error && atomic_load(&c->ceiling_hit)) {
+          set_job_error(j, "Out of Memory Error: the server reached its memory ceiling (sql.memoryCeiling) while the statement ran", FG_DUCKDB_ERROR_OUT_OF_MEMORY);
+        }
+        break;
+      }
       case JOB_CLOSE_RESULT: close_result(j->result); j->result = NULL; break;
       case JOB_DISCONNECT: quit = 1; break;
     }

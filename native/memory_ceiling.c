@@ -14,7 +14,13 @@
  * The hooks follow jemalloc 5's public extent_hooks_t; the arenas are reached through its
  * documented mallctl names ("arenas.narenas", "arena.<i>.extent_hooks").
  */
+#include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
+#include <malloc.h>
 #include <pthread.h>
+#include <sys/mman.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -117,6 +123,7 @@ static extent_hooks_t hooks = {
     ceiling_purge_lazy, ceiling_purge_forced, ceiling_split, ceiling_merge,
 };
 
+static int hook_operator_new(char *err, size_t errlen);
 static pthread_mutex_t install_mu = PTHREAD_MUTEX_INITIALIZER;
 static int installed;
 
@@ -185,6 +192,7 @@ int memory_ceiling_install(size_t bytes, char *err, size_t errlen) {
         duckdb_je_mallctl(name, NULL, NULL, &limit, sizeof limit);
       }
     }
+    if (rc == 0) rc = hook_operator_new(err, errlen);
     if (rc == 0) installed = 1;
   }
 done:
@@ -212,3 +220,145 @@ size_t memory_ceiling_bytes(void) {
 size_t memory_ceiling_refusals(void) {
   return atomic_load(&refused);
 }
+
+/* ---------------------------------------------------------------- C++ containers
+
+   Some of DuckDB's values are built in C++ containers (std::string for a string function's
+   result, std::vector for a list value, std::map for histogram states), which get their memory
+   from operator new, not jemalloc. libduckdb imports operator new from libstdc++ through its
+   global offset table; we point those entries at wrappers that refuse a request that would take
+   the process past the ceiling, the way operator new refuses: by throwing std::bad_alloc (we ask
+   the real one for the impossible). DuckDB turns it into the statement's error. Memory freed
+   that way stays with the C library until trimmed (memory_ceiling_trim). */
+
+void memory_ceiling_trim(void) {
+  malloc_trim(0);
+  /* All arenas (MALLCTL_ARENAS_ALL): dirty pages back to the system now, not after their decay. */
+  duckdb_je_mallctl("arena.4096.purge", NULL, NULL, NULL, 0);
+}
+
+static _Atomic long long last_trim_ms;
+
+static long long clock_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Past the ceiling: first give back what is free (at most every 10 ms), then look again. */
+static int over_after_trim(size_t size, size_t limit) {
+  if (resident_bytes() + size <= limit) return 0;
+  long long now = clock_ms(), last = atomic_load(&last_trim_ms);
+  if (now - last >= 10 && atomic_compare_exchange_strong(&last_trim_ms, &last, now)) {
+    memory_ceiling_trim();
+    return resident_bytes() + size > limit;
+  }
+  return 1;
+}
+
+static void *(*real_new)(size_t);
+static void *(*real_new_array)(size_t);
+/* Each thread looks at the process's size once per megabyte it asks for, and at every request
+   of a megabyte or more. */
+#define CHECK_EVERY ((size_t)1 << 20)
+static __thread size_t asked_since_check;
+
+static int refuse(size_t size) {
+  asked_since_check += size;
+  if (asked_since_check < CHECK_EVERY) return 0;
+  asked_since_check = 0;
+  size_t limit = atomic_load(&ceiling);
+  if (limit == 0 || !over_after_trim(size, limit)) return 0;
+  atomic_fetch_add(&refused, 1);
+  return 1;
+}
+
+static void *ceiling_new(size_t size) {
+  return real_new(refuse(size) ? (size_t)-1 : size);
+}
+
+static void *ceiling_new_array(size_t size) {
+  return real_new_array(refuse(size) ? (size_t)-1 : size);
+}
+
+typedef struct {
+  const char *name;
+  void *wrapper;
+  int patched;
+} got_patch;
+
+static int patch_duckdb_got(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  got_patch *patches = data;
+  if (!info->dlpi_name || !strstr(info->dlpi_name, "libduckdb.so")) return 0;
+  ElfW(Addr) base = info->dlpi_addr;
+  const ElfW(Dyn) *dyn = NULL;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    if (info->dlpi_phdr[i].p_type == PT_DYNAMIC) dyn = (const ElfW(Dyn) *)(base + info->dlpi_phdr[i].p_vaddr);
+  }
+  if (!dyn) return 1;
+  const ElfW(Sym) *symtab = NULL;
+  const char *strtab = NULL;
+  const ElfW(Rela) *tables[2] = {NULL, NULL};
+  size_t sizes[2] = {0, 0};
+  for (const ElfW(Dyn) *d = dyn; d->d_tag != DT_NULL; d++) {
+    /* The loader has relocated these pointers in place on x86-64; an unrelocated one is below base. */
+    ElfW(Addr) v = d->d_un.d_ptr < base ? d->d_un.d_ptr + base : d->d_un.d_ptr;
+    switch (d->d_tag) {
+      case DT_SYMTAB: symtab = (const ElfW(Sym) *)v; break;
+      case DT_STRTAB: strtab = (const char *)v; break;
+      case DT_JMPREL: tables[0] = (const ElfW(Rela) *)v; break;
+      case DT_PLTRELSZ: sizes[0] = d->d_un.d_val; break;
+      case DT_RELA: tables[1] = (const ElfW(Rela) *)v; break;
+      case DT_RELASZ: sizes[1] = d->d_un.d_val; break;
+    }
+  }
+  if (!symtab || !strtab) return 1;
+  long page = sysconf(_SC_PAGESIZE);
+  for (int t = 0; t < 2; t++) {
+    for (size_t i = 0; tables[t] && i < sizes[t] / sizeof(ElfW(Rela)); i++) {
+      const ElfW(Rela) *r = &tables[t][i];
+      unsigned type = (unsigned)ELF64_R_TYPE(r->r_info);
+      if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) continue;
+      const char *name = strtab + symtab[ELF64_R_SYM(r->r_info)].st_name;
+      for (got_patch *p = patches; p->name; p++) {
+        if (strcmp(name, p->name) != 0) continue;
+        void **slot = (void **)(base + r->r_offset);
+        uintptr_t start = (uintptr_t)slot & ~(uintptr_t)(page - 1);
+        if (mprotect((void *)start, (size_t)page, PROT_READ | PROT_WRITE) != 0) continue;
+        __atomic_store_n(slot, p->wrapper, __ATOMIC_SEQ_CST);
+        /* Entries bound at load time sit in the read-only-after-relocation part: back to read-only. */
+        if (type == R_X86_64_GLOB_DAT) mprotect((void *)start, (size_t)page, PROT_READ);
+        p->patched++;
+      }
+    }
+  }
+  return 1;
+}
+
+/* Called once, with the ceiling installed: 0, or -1 when libduckdb's entries were not found. */
+static int hook_operator_new(char *err, size_t errlen) {
+  real_new = (void *(*)(size_t))dlsym(RTLD_DEFAULT, "_Znwm");
+  real_new_array = (void *(*)(size_t))dlsym(RTLD_DEFAULT, "_Znam");
+  if (!real_new || !real_new_array) {
+    snprintf(err, errlen, "could not find operator new for the memory ceiling");
+    return -1;
+  }
+  got_patch patches[] = {{"_Znwm", (void *)ceiling_new, 0}, {"_Znam", (void *)ceiling_new_array, 0}, {NULL, NULL, 0}};
+  dl_iterate_phdr(patch_duckdb_got, patches);
+  if (!patches[0].patched) {
+    snprintf(err, errlen, "could not hook libduckdb's operator new for the memory ceiling");
+    return -1;
+  }
+  return 0;
+}
+
+int memory_ceiling_exceeded(void) {
+  size_t limit = atomic_load(&ceiling);
+  return limit > 0 && over_after_trim(0, limit);
+}
+
+void memory_ceiling_note_refusal(void) {
+  atomic_fetch_add(&refused, 1);
+}
+

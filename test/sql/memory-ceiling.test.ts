@@ -65,3 +65,18 @@ test('statements building 20 GB of strings, four at once, fail with RESOURCE_EXH
   assert.equal(big.numRows, 2048);
   assert.equal(engine.activeStatements, 0);
 });
+
+test('aggregate states in C++ containers (a histogram of 20M values, mode and median of 100M) meet the ceiling too, and the memory they held goes back', async () => {
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, resident())), 2);
+  try {
+    await rejectsWith(run('SELECT histogram(range) AS h FROM range(20000000)', 'h'), 'RESOURCE_EXHAUSTED', /sql\.memoryCeiling/);
+    await rejectsWith(run('SELECT mode(range) AS m, median(range) AS d FROM range(100000000)', 'm'), 'RESOURCE_EXHAUSTED', /sql\.memoryCeiling/);
+  } finally {
+    clearInterval(sampler);
+  }
+  assert.ok(peak < CEILING + 600e6, `the process reached ${Math.round(peak / 1e6)} MB`);
+  // Given back: the server is under the ceiling again, and answers.
+  assert.ok(resident() < CEILING, `the process holds ${Math.round(resident() / 1e6)} MB after`);
+  assert.deepEqual(JSON.parse(JSON.stringify((await run('SELECT 41 + 1 AS x')).toArray())), [{ x: 42 }]);
+});
