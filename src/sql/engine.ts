@@ -168,6 +168,11 @@ export class SqlEngine {
     return this.native.scanCacheBytes(this.db);
   }
 
+  /** Connections kept for their owners' next statements (for tests and metrics). */
+  get idleConnections(): number {
+    return this.pool.size;
+  }
+
   /** Statements running now (for tests, metrics and shutdown). */
   get activeStatements(): number {
     return this.running;
@@ -489,7 +494,8 @@ class Session {
 
   /** The VARCHAR value in row 0, column `column` (all columns VARCHAR) of our own statement. */
   async scalarString(sql: string, column = 0): Promise<string> {
-    const r = await this.call<{ handle: ResultHandle } | null>((cb) => this.native.execute(this.conn, sql, true, null, 1e6, cb));
+    // One row: streamed (a budget would have other statements' growth interrupt it).
+    const r = await this.call<{ handle: ResultHandle } | null>((cb) => this.native.execute(this.conn, sql, true, null, 0, cb));
     if (!r) throw new Error('no result');
     try {
       const batches = await this.call<NativeBatch[]>((cb) => this.native.fetch(this.conn, r.handle, 1, cb));

@@ -17,6 +17,7 @@ import { arrowSource } from '../../src/catalog/sources/arrow-ipc.js';
 import type { Dataset } from '../../src/catalog/dataset.js';
 import { encapsulate } from '../../src/ipc/message.js';
 import { DEFAULT_SQL_SETTINGS, SqlEngine, type SqlTable } from '../../src/sql/engine.js';
+import { StatementCache } from '../../src/sql/statement-cache.js';
 import { tempDir } from '../helpers/server.js';
 import { rejectsWith } from '../helpers/assertions.js';
 
@@ -254,6 +255,18 @@ test('a result expected small is computed whole; one that outgrows the budget me
     const whole = await collect('SELECT id FROM big');
     assert.equal(whole.materialized, false, 'expected large: streamed from the start');
     assert.equal(whole.table.numRows, n);
+    // Released bodies come back: ~90 batches arrive in a handful of ArrayBuffers, not one each.
+    const q = await small.query({ owner: 'x', tables, sql: 'SELECT id FROM big' });
+    const arrays = new Set<ArrayBufferLike>();
+    let batches = 0;
+    for await (const m of q.messages()) {
+      if (m.body.length) {
+        arrays.add(m.body.buffer);
+        batches++;
+      }
+      m.release?.();
+    }
+    assert.ok(batches > 50 && arrays.size <= 8, `${batches} batches in ${arrays.size} ArrayBuffers`);
   } finally {
     await small.close();
   }
@@ -278,6 +291,18 @@ test('kept connections and shapes follow the caller and the tables: another owne
   assert.deepEqual(await shape(v1), ['a']);
   assert.deepEqual(await shape(v2), ['a', 'b']);
   assert.deepEqual(await shape(v1), ['a']);
+  // A crowd of owners, each leaving a connection behind: at most 16 are kept.
+  await Promise.all(Array.from({ length: 30 }, (_, i) => run('SELECT count(*) AS n FROM typed', withoutOther, `crowd-${i % 15}-${i}`).catch(() => undefined)));
+  assert.ok(engine.idleConnections <= 16, `${engine.idleConnections} idle connections`);
+});
+
+test('checked statements are kept within their bounds: a thousand distinct statements leave at most the newest', () => {
+  const cache = new StatementCache(100, 64 * 1024);
+  for (let i = 0; i < 1000; i++) cache.set(`SELECT ${i} AS x`, { mentioned: new Set() });
+  assert.equal(cache.size, 100);
+  assert.ok(cache.get('SELECT 999 AS x') && !cache.get('SELECT 0 AS x'), 'the least recently used went first');
+  for (let i = 0; i < 100; i++) cache.set(`SELECT '${'y'.repeat(2000)}', ${i}`, { mentioned: new Set() });
+  assert.ok(cache.size < 40, `${cache.size} entries of 2 kB in a 64 kB cache`);
 });
 
 test('limits: statement size, statements per principal, deadline, cancellation', async () => {
