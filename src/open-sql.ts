@@ -9,6 +9,7 @@ import { arrowLibraryVersion, flightgateVersion } from './core/version.js';
 import type { AccessControl } from './flight/access.js';
 import type { ActionDefinition } from './flight/actions.js';
 import type { FlightCommand } from './flight/commands.js';
+import { ReadAccess } from './flight/read-access.js';
 import { FlightSqlService } from './flight/sql/flight-sql-service.js';
 import type { TicketCodec } from './flight/ticket.js';
 import type { Logger } from './logger.js';
@@ -17,6 +18,8 @@ import { memorySizeBytes } from './sql/memory-size.js';
 
 export interface OpenedSql {
   readonly engine: SqlEngine;
+  /** Reads through the engine's policy views: the Flight service must use this one too. */
+  readonly reads: ReadAccess;
   readonly command: FlightCommand;
   readonly actions: readonly ActionDefinition[];
 }
@@ -24,6 +27,7 @@ export interface OpenedSql {
 export function openSql(config: Config, dataDir: string, deps: { catalog: Catalog; access: AccessControl; tickets: TicketCodec; logger: Logger }): OpenedSql | undefined {
   const s = config.sql;
   if (!s.enabled) return undefined;
+  const warn = (message: string): void => deps.logger.warn(message);
   const engine = new SqlEngine(
     {
       threads: s.threads,
@@ -38,18 +42,22 @@ export function openSql(config: Config, dataDir: string, deps: { catalog: Catalo
       resultBatchRows: s.resultBatchRows,
       materializeBelowBytes: memorySizeBytes(s.materializeBelow),
       scanCacheBytes: memorySizeBytes(s.scanCacheSize),
+      // Shared by replicas through the ticket key, so that pseudonyms agree across them.
+      columnHashKey: deps.tickets.derive('column-mask-hash').toString('hex'),
     },
-    (message) => deps.logger.warn(message),
+    warn,
   );
+  const reads = new ReadAccess(deps.catalog, deps.access, engine, warn);
   const service = new FlightSqlService({
     engine,
     catalog: deps.catalog,
     access: deps.access,
+    reads,
     tickets: deps.tickets,
     ticketTtlMs: config.ticketTtlSeconds * 1000,
     advertisedUri: config.advertisedUri,
     serverVersion: `${flightgateVersion()} (DuckDB ${engine.version})`,
     arrowVersion: arrowLibraryVersion(),
   });
-  return { engine, command: service.command(), actions: service.actions() };
+  return { engine, reads, command: service.command(), actions: service.actions() };
 }

@@ -29,6 +29,10 @@ import { SessionManager } from './auth/sessions.js';
 import { LoginThrottle } from './auth/throttle.js';
 import { UserDirectory } from './auth/user-directory.js';
 import type { Config } from './config/schema.js';
+import { ConfigError } from './config/load.js';
+import { configGrants } from './authz/config-grants.js';
+import type { PolicyGrant } from './authz/policy.js';
+import { PolicyError } from './authz/read-policy.js';
 import { SecuredAccess } from './flight/secured-access.js';
 import { TicketCodec } from './flight/ticket.js';
 import type { Registry } from './stores/registry.js';
@@ -87,6 +91,16 @@ export const keyEncryptionKeySource = (config: Config): KeyEncryptionKeySource =
   dataDir: config.dataDir,
 });
 
+/** The config file's grants, or a ConfigError naming the one that is wrong. */
+function declaredGrants(config: Config): PolicyGrant[] {
+  try {
+    return configGrants(config.grants);
+  } catch (err) {
+    if (err instanceof PolicyError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
 export async function buildSecurity(config: Config, logger: SecurityLogger, issuer: string, options: SecurityOptions = {}): Promise<Security> {
   const registry = await openConfiguredRegistry(config, logger);
   const shared = openConfiguredSharedStores(config, logger);
@@ -96,7 +110,9 @@ export async function buildSecurity(config: Config, logger: SecurityLogger, issu
   }
   const auditLog = new AuditLog(config.audit.file);
   const audit = options.observeAudit ? options.observeAudit(auditLog) : auditLog;
-  const directory = new UserDirectory(registry.users, registry.roles, config.auth.registryCacheMs);
+  const declared = declaredGrants(config);
+  const grantSource = declared.length ? { grants: async () => [...(await registry.roles.grants()), ...declared] } : registry.roles;
+  const directory = new UserDirectory(registry.users, grantSource, config.auth.registryCacheMs);
   const throttle = new LoginThrottle(config.auth.throttle, shared.attempts);
   const passwords = new PasswordLogin(directory, throttle, audit);
   const sessions = new SessionManager(sessionStore, directory, config.auth, audit);

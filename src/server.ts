@@ -139,6 +139,7 @@ async function start(config: Config, options: StartOptions): Promise<RunningServ
       advertisedUri: config.advertisedUri,
       ticketTtlMs: config.ticketTtlSeconds * 1000,
       tickets,
+      ...(sql ? { reads: sql.reads } : {}),
       commands: [...(sql ? [sql.command] : []), ...(options.commands ?? [])],
       actions: [...(sql?.actions ?? []), ...(options.actions ?? [])],
     }).bind(grpc);

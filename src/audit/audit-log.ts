@@ -37,8 +37,8 @@ export type AuditEvent = AuditFields &
     | { event: 'auth.success' | 'auth.failure' | 'auth.lockout' }
     | { event: 'authz.denied'; action: DatasetAction; dataset: string }
     | { event: 'session.created' | 'session.rotated' | 'session.revoked' }
-    | { event: 'data.access'; dataset: string; rows: number; bytes: number; action?: string }
-    | { event: 'sql.query'; statement: string; statementHash: string; rows: number; bytes: number; durationMs: number }
+    | { event: 'data.access'; dataset: string; rows: number; bytes: number; action?: string; grants?: readonly string[]; restricted?: boolean }
+    | { event: 'sql.query'; statement: string; statementHash: string; rows: number; bytes: number; durationMs: number; policies?: readonly string[] }
     | { event: 'token.issued'; grant: GrantType }
     | { event: 'token.refreshed'; grant: 'refresh_token' }
     | { event: 'token.denied'; grant?: GrantType }

@@ -25,6 +25,7 @@ export class JwtAuthenticator implements BearerKind {
         ...(v.subjectIssuer !== undefined ? { issuer: v.subjectIssuer } : {}),
         method: v.method,
         roles: v.roles,
+        claims: v.claims,
       };
       return { principal };
     } catch (err) {

@@ -7,6 +7,7 @@ import { invalidArgument } from '../core/errors.js';
 import { checkName } from '../core/account-names.js';
 
 export { checkName };
+import type { ReadPolicy } from '../authz/read-policy.js';
 import { isValidPattern } from '../authz/pattern.js';
 import type { RoleRecord, RoleStore } from '../stores/role-store.js';
 import type { UserRecord, UserStore } from '../stores/user-store.js';
@@ -96,13 +97,14 @@ export class UserAdmin {
     return this.stores.roles.delete(name);
   }
 
-  async grant(role: string, patterns: readonly string[], actions: readonly string[]): Promise<void> {
+  /** Grants actions on patterns; a read grant's policy (checked by the caller against the datasets) replaces the one it had. */
+  async grant(role: string, patterns: readonly string[], actions: readonly string[], policy?: ReadPolicy): Promise<void> {
     const checked = checkActions(actions);
     if (patterns.length === 0) throw invalidArgument('name at least one --dataset pattern');
     for (const p of patterns) {
       if (!isValidPattern(p)) throw invalidArgument(`invalid dataset pattern ${JSON.stringify(p)}: dataset name characters plus * and ?`);
-      await this.stores.roles.grant(role, p, checked);
     }
+    for (const p of patterns) await this.stores.roles.grant(role, p, checked, policy);
   }
 
   async revoke(role: string, patterns: readonly string[], actions: readonly string[]): Promise<number> {

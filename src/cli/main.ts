@@ -9,6 +9,7 @@ import { certsCommand } from './certs.js';
 import { configCommand } from './config.js';
 import { clientsCommand } from './clients.js';
 import { keysCommand } from './keys.js';
+import { policyCommand } from './policy.js';
 import { rolesCommand } from './roles.js';
 import { sessionsCommand } from './sessions.js';
 import { UsageError } from './usage-error.js';
@@ -19,7 +20,8 @@ const USAGE = `usage: flightgate <command> [options]
 commands:
   serve     run the Flight server
   users     add, list, change and remove users
-  roles     create roles and grant them actions on datasets
+  roles     create roles and grant them actions on datasets (with row filters and column masks)
+  policy    test what a caller would read of a dataset (policy test)
   sessions  revoke sessions
   clients   OAuth clients for client_credentials (machines, jobs)
   apikeys   API keys (fgk_…) for scripts
@@ -136,6 +138,8 @@ export async function main(argv: string[]): Promise<number> {
         return await rolesCommand(rest);
       case 'sessions':
         return await sessionsCommand(rest);
+      case 'policy':
+        return await policyCommand(rest);
       case 'clients':
         return await clientsCommand(rest);
       case 'apikeys':

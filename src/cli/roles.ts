@@ -1,27 +1,52 @@
 /** `flightgate roles …`: create, delete, grant, revoke, assign, unassign, list. */
 import { parseArgs } from 'node:util';
 import { COMMON_HELP, COMMON_OPTIONS, openAdmin, output } from './admin-context.js';
+import { grantId } from '../authz/policy.js';
+import { PolicyError, type ReadPolicy } from '../authz/read-policy.js';
+import { checkGrantPolicy } from '../flight/policy-check.js';
+import { openPolicyTools } from './policy-tools.js';
 import { UsageError } from './usage-error.js';
 
-export const ROLES_USAGE = `usage: flightgate roles <create|delete|grant|revoke|assign|unassign|list> [ROLE] [USER] [options]
+export const ROLES_USAGE = `usage: flightgate roles <create|delete|grant|revoke|assign|unassign|list|show> [ROLE] [USER] [options]
 
   roles create ROLE
   roles delete ROLE
   roles grant ROLE --dataset PATTERN --action A...    allow actions on datasets matching PATTERN
+        [--rows EXPR] [--hide COL]... [--mask COL=RULE]...
+                                                      a read grant may show only some rows and
+                                                      hide or mask columns (see below)
   roles revoke ROLE --dataset PATTERN [--action A]... remove those actions (all when none named)
   roles assign ROLE USER                              give USER the role
   roles unassign ROLE USER
   roles list                                          roles with their grants and members
+  roles show ROLE                                     one role: its grants with their policies
 
-  actions: list (see it in ListFlights), read (GetFlightInfo, GetSchema, DoGet; implies list),
-           write (DoPut, drop), admin (all of them)
+  actions: list (see it in ListFlights), read (GetFlightInfo, GetSchema, DoGet, SQL; implies list),
+           write (DoPut, drop), admin (all of them, every row and column)
   PATTERN: a dataset name or a glob with * and ?, e.g. 'sales_*' (quote it for the shell)
+  --rows EXPR   a SQL condition over the dataset's columns; rows where it is not true are left
+                out. It may use principal(), roles(), has_role('R') and claim('NAME') (a claim of
+                the caller's token; NULL when absent), e.g. "region = 'EU'",
+                "tenant_id = claim('tenant')", "owner = principal() OR has_role('auditor')".
+  --hide COL    the column is absent from what the role reads
+  --mask COL=RULE  null, redact (text → ****), hash (a keyed pseudonym: equal values stay equal),
+                last4 (last1…last9: only the last characters of text), truncate:UNIT (dates and
+                timestamps to year, quarter, month, week, day, hour or minute)
+  Granting read again replaces the read grant's policy (no --rows/--hide/--mask: the whole dataset).
+  Several read grants of a caller combine: a row shows if any shows it, as the most open of those.
 ${COMMON_HELP}`;
 
 export async function rolesCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { ...COMMON_OPTIONS, dataset: { type: 'string', multiple: true }, action: { type: 'string', multiple: true } },
+    options: {
+      ...COMMON_OPTIONS,
+      dataset: { type: 'string', multiple: true },
+      action: { type: 'string', multiple: true },
+      rows: { type: 'string' },
+      hide: { type: 'string', multiple: true },
+      mask: { type: 'string', multiple: true },
+    },
     allowPositionals: true,
     strict: true,
   });
@@ -31,7 +56,7 @@ export async function rolesCommand(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
-  if (!['create', 'delete', 'grant', 'revoke', 'assign', 'unassign', 'list'].includes(command)) {
+  if (!['create', 'delete', 'grant', 'revoke', 'assign', 'unassign', 'list', 'show'].includes(command)) {
     throw new UsageError(`unknown roles command "${command}"\n${ROLES_USAGE}`);
   }
   const needRole = (): string => {
@@ -43,6 +68,8 @@ export async function rolesCommand(argv: string[]): Promise<number> {
     return user;
   };
   if (command !== 'assign' && command !== 'unassign' && user !== undefined) throw new UsageError(`unexpected argument: ${user}`);
+  const policy = command === 'grant' ? policyOf(values) : undefined;
+  if (command !== 'grant' && (values.rows !== undefined || values.hide || values.mask)) throw new UsageError('--rows, --hide and --mask go with roles grant');
   const ctx = await openAdmin(values);
   try {
     switch (command) {
@@ -55,10 +82,47 @@ export async function rolesCommand(argv: string[]): Promise<number> {
         await ctx.settle();
         output(values.json, { role, deleted: true }, `deleted role ${role}`);
         break;
-      case 'grant':
-        await ctx.admin.grant(needRole(), values.dataset ?? [], values.action ?? []);
-        output(values.json, { role, datasets: values.dataset, actions: values.action }, `role ${role} may now ${values.action!.join(', ')} ${values.dataset!.join(', ')}`);
+      case 'grant': {
+        needRole();
+        const checked: string[] = [];
+        if (policy) {
+          if (!(values.action ?? []).includes('read')) throw new UsageError('--rows, --hide and --mask restrict a read grant: add --action read');
+          // Checked by the code that applies it, against the datasets the pattern matches now.
+          const tools = await openPolicyTools(ctx.config, ctx.registry);
+          try {
+            for (const pattern of values.dataset ?? []) checked.push(...(await checkGrantPolicy(tools.engine, tools.catalog, pattern, policy)));
+          } catch (err) {
+            if (err instanceof PolicyError) throw new UsageError(`the policy is refused: ${err.message}`);
+            throw err;
+          } finally {
+            await tools.close();
+          }
+        }
+        await ctx.admin.grant(role!, values.dataset ?? [], values.action ?? [], policy);
+        const what = policy ? ` (${describePolicy(policy)}; checked against ${checked.length ? checked.join(', ') : 'no dataset yet'})` : '';
+        output(values.json, { role, datasets: values.dataset, actions: values.action, ...(policy ? { policy, checked } : {}) }, `role ${role} may now ${values.action!.join(', ')} ${values.dataset!.join(', ')}${what}`);
         break;
+      }
+      case 'show': {
+        const r = (await ctx.admin.listRoles()).find((x) => x.name === needRole());
+        if (!r) throw new UsageError(`no role "${role}"`);
+        const declared = ctx.config.grants.filter((g) => g.role === role);
+        const grants = [
+          ...r.grants.map((g) => ({ id: grantId(g), dataset: g.pattern, action: g.action, source: 'registry', ...(g.policy ? { policy: g.policy } : {}) })),
+          ...declared.flatMap((g) =>
+            g.actions.map((action) => ({
+              id: grantId({ role: g.role, pattern: g.dataset, source: 'config' }), dataset: g.dataset, action, source: 'config',
+              ...(action === 'read' && (g.rows || g.columns) ? { policy: { ...(g.rows ? { rows: g.rows } : {}), ...(g.columns ? { columns: g.columns } : {}) } } : {}),
+            })),
+          ),
+        ];
+        const text = [
+          `role ${r.name}; members: ${r.members.join(', ') || 'none'}`,
+          ...grants.map((g) => `  ${g.action} on ${g.dataset}${g.source === 'config' ? ' (config file)' : ''}${g.policy ? `: ${describePolicy(g.policy)}` : ''}   [${g.id}]`),
+        ].join('\n');
+        output(values.json, { role: r.name, members: r.members, grants }, grants.length ? text : `${text}\n  no grants`);
+        break;
+      }
       case 'revoke': {
         const n = await ctx.admin.revoke(needRole(), values.dataset ?? [], values.action ?? []);
         await ctx.settle();
@@ -92,4 +156,31 @@ export async function rolesCommand(argv: string[]): Promise<number> {
   } finally {
     await ctx.close();
   }
+}
+
+/** The read policy the grant flags describe, if any. */
+function policyOf(values: { rows?: string; hide?: string[]; mask?: string[] }): ReadPolicy | undefined {
+  const columns: Record<string, string> = {};
+  for (const c of values.hide ?? []) columns[c] = 'hide';
+  for (const m of values.mask ?? []) {
+    const at = m.indexOf('=');
+    if (at <= 0 || at === m.length - 1) throw new UsageError(`--mask takes COLUMN=RULE, e.g. email=hash (got ${JSON.stringify(m)})`);
+    const column = m.slice(0, at);
+    if (columns[column]) throw new UsageError(`column ${column} is named twice`);
+    columns[column] = m.slice(at + 1);
+  }
+  if (values.rows === undefined && !Object.keys(columns).length) return undefined;
+  return { ...(values.rows !== undefined ? { rows: values.rows } : {}), ...(Object.keys(columns).length ? { columns } : {}) };
+}
+
+/** A policy in one line: its filter and column rules. */
+export function describePolicy(p: ReadPolicy): string {
+  const parts: string[] = [];
+  if (p.rows !== undefined) parts.push(`rows where ${p.rows}`);
+  const cols = Object.entries(p.columns ?? {});
+  const hidden = cols.filter(([, r]) => r === 'hide').map(([c]) => c);
+  if (hidden.length) parts.push(`hides ${hidden.join(', ')}`);
+  const masked = cols.filter(([, r]) => r !== 'hide').map(([c, r]) => `${c}=${r}`);
+  if (masked.length) parts.push(`masks ${masked.join(', ')}`);
+  return parts.join('; ');
 }

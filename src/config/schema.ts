@@ -1,5 +1,6 @@
 /** Every setting flightgate reads, with defaults that work embedded (no other service). */
 import { z } from 'zod';
+import { DATASET_ACTIONS } from '../core/actions.js';
 
 const throttleSchema = z
   .object({
@@ -163,6 +164,20 @@ export const configSchema = z
       )
       .default([])
       .describe('datasets declared by file path'),
+    grants: z
+      .array(
+        z
+          .object({
+            role: z.string().min(1).max(128),
+            dataset: z.string().min(1).max(256).describe('a dataset name or a glob with * and ?'),
+            actions: z.array(z.enum(DATASET_ACTIONS)).min(1),
+            rows: z.string().min(1).max(4096).optional().describe("row filter of the read grant, e.g. \"region = 'EU'\" or \"tenant_id = claim('tenant')\""),
+            columns: z.record(z.string().min(1), z.string().min(1)).optional().describe('column → hide, null, redact, hash, last4 or truncate:UNIT, for the read grant'),
+          })
+          .strict(),
+      )
+      .default([])
+      .describe('grants declared here besides those in the registry (roles grant); read grants may restrict rows and columns'),
     tls: tlsSchema.optional().describe('serve grpc+tls:// (and https:// for the HTTP service) instead of plain text'),
     transport: transportSchema.default(transportSchema.parse({})),
     limits: limitsSchema.default(limitsSchema.parse({})).describe('per-principal limits, counted in each replica'),

@@ -16,6 +16,8 @@ export interface Principal {
   readonly roles: readonly string[];
   /** The session the call was made in (its id is a hash, never the token), when there is one. */
   readonly sessionId?: string;
+  /** The verified claims of the token the call came with (JWT bearers), for row filters' claim(). */
+  readonly claims?: Readonly<Record<string, unknown>>;
 }
 
 /** The principal's identity across kinds and issuers: what tickets are bound to and limits count by. */

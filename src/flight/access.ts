@@ -3,6 +3,7 @@
  * The data plane only ever talks to this interface; authentication and authorization modules
  * plug in behind it (see secured-access.ts).
  */
+import type { ReadScope } from '../authz/policy.js';
 import type { DatasetAction } from '../core/actions.js';
 import { unimplemented } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
@@ -33,6 +34,9 @@ export interface DataAccess {
   outcome: 'ok' | 'error';
   /** An upload's mode (create, append, replace). */
   mode?: string;
+  /** A read's grants (ids), and whether their row or column policy restricted it. */
+  grants?: readonly string[];
+  restricted?: boolean;
 }
 
 /** A SQL statement that ran (or failed): what the audit log records about queries. */
@@ -50,6 +54,8 @@ export interface QueryAudit {
   outcome: 'ok' | 'denied' | 'error';
   /** A short reason when it failed (the status name). */
   reason?: string;
+  /** The row and column policies (grant ids) applied to the tables the statement read. */
+  policies?: readonly string[];
 }
 
 export interface AccessControl {
@@ -59,6 +65,11 @@ export interface AccessControl {
   authorize(principal: Principal, action: DatasetAction, dataset: string, call: ServerCall): Promise<void>;
   /** Whether `principal` may do `action` on `dataset`, without auditing a denial (to filter lists). */
   may(principal: Principal, action: DatasetAction, dataset: string): Promise<boolean>;
+  /**
+   * What `principal` may read of `dataset`: all of it, or the rows and columns of the restricted
+   * grants; undefined when they may not read it. Absent: whoever may read reads all.
+   */
+  readScope?(principal: Principal, dataset: string): Promise<ReadScope | undefined>;
   /** Handshake: a login from the headers or from the first request's payload (undefined if none came). */
   handshake(call: ServerCall, payload: Uint8Array | undefined): Promise<HandshakeOutcome>;
   /** Ends the session the call was made in; false when there is none to close. */

@@ -5,6 +5,8 @@
 import { invalidArgument, unimplemented } from '../core/errors.js';
 import { principalKey, type Principal } from '../core/principal.js';
 import type { Catalog } from '../catalog/catalog.js';
+import type { Dataset } from '../catalog/dataset.js';
+import type { Schema } from 'apache-arrow';
 import type { AccessControl } from './access.js';
 import {
   CancelStatus,
@@ -65,7 +67,8 @@ export class ActionRegistry {
 
   constructor(
     ctx: ActionContext,
-    describeFlight: (name: string, principal: Principal, call: ServerCall) => Promise<FlightInfo>,
+    /** A dataset as the caller may read it: its FlightInfo and schema after any policy, and the dataset. */
+    describeFlight: (name: string, principal: Principal, call: ServerCall) => Promise<{ info: FlightInfo; schema: Schema; dataset: Dataset }>,
   ) {
     const { catalog, access, tickets } = ctx;
     const builtins: ActionDefinition[] = [
@@ -122,9 +125,7 @@ export class ActionRegistry {
           'Describes a dataset: body {"dataset": "name"} (or the bare name). Returns JSON with kind, writable, rows, bytes and schema.',
         run: async (body, principal, call) => {
           const name = datasetFromBody(body);
-          const info = await describeFlight(name, principal, call);
-          const ds = await catalog.get(name);
-          const schema = await ds.schema();
+          const { info, schema, dataset: ds } = await describeFlight(name, principal, call);
           return [
             json({
               dataset: name,

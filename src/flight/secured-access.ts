@@ -7,6 +7,7 @@ import type { AuditSink } from '../audit/audit-log.js';
 import type { AuthGate } from '../auth/auth-gate.js';
 import type { CallContext, IssuedToken } from '../auth/authenticator.js';
 import type { UserDirectory } from '../auth/user-directory.js';
+import type { ReadScope } from '../authz/policy.js';
 import type { DatasetAction } from '../core/actions.js';
 import { permissionDenied } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
@@ -64,6 +65,7 @@ export class SecuredAccess implements AccessControl {
     this.audit.record({
       event: 'data.access', outcome: e.outcome, principal: p.id, kind: p.kind, issuer: p.issuer, method: p.method,
       peer: e.peer, rpc: e.rpc, dataset: e.dataset, rows: e.rows, bytes: e.bytes, ...(e.mode ? { action: e.mode } : {}),
+      ...(e.grants ? { grants: e.grants, restricted: e.restricted ?? false } : {}),
     });
   }
 
@@ -73,7 +75,12 @@ export class SecuredAccess implements AccessControl {
       event: 'sql.query', outcome: q.outcome, principal: p.id, kind: p.kind, issuer: p.issuer, method: p.method, peer: q.peer, rpc: q.rpc,
       statement: q.statement, statementHash: q.statementHash, rows: q.rows, bytes: q.bytes, durationMs: q.durationMs,
       ...(q.reason ? { reason: q.reason } : {}),
+      ...(q.policies?.length ? { policies: q.policies } : {}),
     });
+  }
+
+  async readScope(principal: Principal, dataset: string): Promise<ReadScope | undefined> {
+    return (await this.directory.policy()).readScope(principal.roles, dataset);
   }
 
   async may(principal: Principal, action: DatasetAction, dataset: string): Promise<boolean> {

@@ -5,7 +5,6 @@
  */
 import type { Schema } from 'apache-arrow';
 import type { Catalog } from '../catalog/catalog.js';
-import type { Dataset } from '../catalog/dataset.js';
 import { FlightgateError, invalidArgument, unimplemented } from '../core/errors.js';
 import { principalKey, type Principal } from '../core/principal.js';
 import { Status } from '../core/status.js';
@@ -33,6 +32,7 @@ import {
   type FlightDescriptor,
   type FlightInfo,
 } from './proto/messages.js';
+import { ReadAccess, type ReadableDataset } from './read-access.js';
 import { TicketCodec } from './ticket.js';
 import { receiveUpload } from './upload-stream.js';
 import type { MessageSink, MethodRegistry, ServerCall } from './transport/call.js';
@@ -54,6 +54,8 @@ export interface FlightServiceOptions {
   commands?: readonly FlightCommand[];
   /** DoAction types besides the built-in ones. */
   actions?: readonly ActionDefinition[];
+  /** Every read goes through it; by default one without a SQL engine (restricted reads refused). */
+  reads?: ReadAccess;
 }
 
 export class FlightService {
@@ -62,9 +64,11 @@ export class FlightService {
   private readonly bodies = new BufferPool();
   private readonly tickets: TicketCodec;
   private readonly schemas = new WeakMap<Schema, Uint8Array>();
+  private readonly reads: ReadAccess;
 
   constructor(private readonly options: FlightServiceOptions) {
     this.tickets = options.tickets ?? new TicketCodec();
+    this.reads = options.reads ?? new ReadAccess(options.catalog, options.access, undefined);
     this.actions = new ActionRegistry(
       {
         catalog: options.catalog,
@@ -82,7 +86,10 @@ export class FlightService {
           for (const c of this.commands.list()) c.sessionClosed?.(principal);
         },
       },
-      (name, principal, call) => this.flightInfo(name, principal, call),
+      async (name, principal, call) => {
+        const r = await this.readable(name, principal, call);
+        return { info: await this.describe(r, principal, call), schema: await this.reads.schema(r, principal, call), dataset: r.dataset };
+      },
     );
     for (const a of options.actions ?? []) this.actions.register(a);
     this.commands.register(this.datasetCommand());
@@ -96,7 +103,7 @@ export class FlightService {
       name: 'JSON {"dataset": "name", "mode": "create" | "append" | "replace"}',
       claims: isJsonCommand,
       getFlightInfo: ({ call, principal }, d) => this.flightInfo(parseDatasetCommand(d.cmd).dataset, principal, call, d),
-      getSchema: async ({ call, principal }, d) => this.encodedSchema(await (await this.readable(parseDatasetCommand(d.cmd).dataset, principal, call)).schema()),
+      getSchema: async ({ call, principal }, d) => this.encodedSchema(await this.reads.schema(await this.readable(parseDatasetCommand(d.cmd).dataset, principal, call), principal, call)),
       doPut: (c, d, stream) => this.upload(c, parseDatasetCommand(d.cmd), stream),
     };
   }
@@ -145,15 +152,13 @@ export class FlightService {
     }
   }
 
-  /** Looks a dataset up for `principal`, hiding whether it exists from those who may not read it. */
-  private async readable(name: string, principal: Principal, call: ServerCall): Promise<Dataset> {
-    await this.access.authorize(principal, 'read', name, call);
-    return this.options.catalog.get(name);
+  /** Looks a dataset up for `principal` as they may read it, hiding whether it exists from those who may not. */
+  private readable(name: string, principal: Principal, call: ServerCall): Promise<ReadableDataset> {
+    return this.reads.open(principal, name, call);
   }
 
   async flightInfo(name: string, principal: Principal, call: ServerCall, descriptor?: FlightDescriptor): Promise<FlightInfo> {
-    const ds = await this.readable(name, principal, call);
-    return this.describe(ds, principal, descriptor);
+    return this.describe(await this.readable(name, principal, call), principal, call, descriptor);
   }
 
   /**
@@ -177,8 +182,9 @@ export class FlightService {
     return bytes;
   }
 
-  private async describe(ds: Dataset, principal: Principal, descriptor?: FlightDescriptor): Promise<FlightInfo> {
-    const [schema, stats] = await Promise.all([ds.schema(), ds.stats()]);
+  private async describe(r: ReadableDataset, principal: Principal, call: ServerCall, descriptor?: FlightDescriptor): Promise<FlightInfo> {
+    const [schema, stats] = await Promise.all([this.reads.schema(r, principal, call), this.reads.stats(r)]);
+    const ds = r;
     const { ticket, expiresAt } = this.issueTicket(ds.name, principal);
     return {
       schema: this.encodedSchema(schema),
@@ -203,7 +209,7 @@ export class FlightService {
    * checked before the glob is matched, so names the caller may not see cost them nothing and
    * tell them nothing. Whoever may only list gets names, not schemas, counts or tickets.
    */
-  private async listFlights({ principal, out }: AuthenticatedCall, request: Uint8Array): Promise<void> {
+  private async listFlights({ principal, out, call }: AuthenticatedCall, request: Uint8Array): Promise<void> {
     const criteria = decodeSingleBytes(request, 'Criteria');
     if (criteria.length > MAX_CRITERIA_BYTES) throw invalidArgument(`ListFlights criteria is too long (${criteria.length} bytes; at most ${MAX_CRITERIA_BYTES})`);
     const expression = Buffer.from(criteria).toString('utf8');
@@ -212,10 +218,11 @@ export class FlightService {
       if (!(await this.access.may(principal, 'list', ds.name)) || !matches(ds.name)) continue;
       let info: FlightInfo;
       try {
-        info = (await this.access.may(principal, 'read', ds.name)) ? await this.describe(ds, principal) : nameOnly(ds.name);
+        const r = await this.reads.readable(principal, ds);
+        info = r ? await this.describe(r, principal, call) : nameOnly(ds.name);
       } catch (err) {
-        // Its file vanished since the catalog looked: leave it out.
-        if (err instanceof FlightgateError && err.status === Status.NOT_FOUND) continue;
+        // Its file vanished since the catalog looked, or its policy does not fit it (reading it says so): leave it out.
+        if (err instanceof FlightgateError && (err.status === Status.NOT_FOUND || err.status === Status.FAILED_PRECONDITION)) continue;
         throw err;
       }
       await out.send(encodeFlightInfo(info));
@@ -234,7 +241,7 @@ export class FlightService {
   private async getSchema(c: AuthenticatedCall, request: Uint8Array): Promise<void> {
     const d = decodeDescriptor(request);
     let schema: Uint8Array;
-    if (d.type === DescriptorType.PATH) schema = this.encodedSchema(await (await this.readable(datasetOfPath(d), c.principal, c.call)).schema());
+    if (d.type === DescriptorType.PATH) schema = this.encodedSchema(await this.reads.schema(await this.readable(datasetOfPath(d), c.principal, c.call), c.principal, c.call));
     else if (d.type === DescriptorType.CMD) schema = await this.commands.resolve(d.cmd, 'getSchema').getSchema(c, d);
     else throw invalidArgument(`unsupported descriptor type ${d.type}; use PATH [dataset] or a CMD`);
     await c.out.send(encodeSingleBytes(schema));
@@ -246,20 +253,22 @@ export class FlightService {
     if (command) return command.doGet(c, ticketBytes);
     const { call, principal, out } = c;
     const ticket = this.tickets.decode(ticketBytes, principalKey(principal));
-    const ds = await this.readable(ticket.dataset, principal, call);
+    // The ticket only names the dataset: who may read what of it is decided now, not when it was issued.
+    const r = await this.readable(ticket.dataset, principal, call);
     let rows = 0;
     let bytes = 0;
     let outcome: 'ok' | 'error' = 'error';
     try {
       const pool = this.bodies;
-      for await (const m of ds.messages({ signal: call.signal, allocate: (n) => pool.acquire(n) })) {
-        await out.send(flightDataHead({ header: m.header, body: m.body }), m.body, () => pool.release(m.body));
+      const messages = this.reads.messages(r, principal, call, (n) => pool.acquire(n), (n) => (rows = n));
+      for await (const m of messages) {
+        const release = m.release ?? (() => pool.release(m.body));
+        await out.send(flightDataHead({ header: m.header, body: m.body }), m.body, release);
         bytes += m.header.length + m.body.length;
       }
-      rows = (await ds.stats()).records;
       outcome = 'ok';
     } finally {
-      this.access.recordDataAccess?.({ rpc: 'DoGet', principal, peer: call.peer, dataset: ds.name, rows, bytes, outcome });
+      this.access.recordDataAccess?.({ rpc: 'DoGet', principal, peer: call.peer, dataset: r.name, rows, bytes, outcome, grants: r.grants, restricted: r.view !== undefined });
     }
   }
 

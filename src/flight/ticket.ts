@@ -24,6 +24,11 @@ const NOT_OURS = 'ticket is not one this server issued (get one from GetFlightIn
 export class TicketCodec {
   constructor(private readonly key: Buffer = randomBytes(32)) {}
 
+  /** A key for another purpose, derived from this one (so replicas that share tickets share it too). */
+  derive(purpose: string): Buffer {
+    return createHmac('sha256', this.key).update('flightgate derived key\0').update(purpose).digest();
+  }
+
   private mac(payload: string): Buffer {
     return createHmac('sha256', this.key).update(PREFIX).update(payload).digest();
   }

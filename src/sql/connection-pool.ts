@@ -58,7 +58,7 @@ export class ConnectionPool {
 }
 
 /** The pool key: whose connection it is and exactly which views it holds. */
-export function poolKey(owner: string, views: readonly { name: string; key: string }[]): string {
-  return JSON.stringify([owner, ...views.map((v) => [v.name, v.key])]);
+export function poolKey(owner: string, views: readonly { name: string; key: string; view?: { select: string; where?: string } }[]): string {
+  return JSON.stringify([owner, ...views.map((v) => [v.name, v.key, v.view?.select, v.view?.where])]);
 }
 

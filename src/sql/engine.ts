@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import type { Schema } from 'apache-arrow';
 import type { Dataset, FileLayout } from '../catalog/dataset.js';
 import { sameColumns } from '../catalog/schema-equality.js';
-import { FlightgateError, invalidArgument, permissionDenied, resourceExhausted } from '../core/errors.js';
+import { MASK_KEY_VARIABLE } from '../authz/view-definition.js';
+import { failedPrecondition, FlightgateError, invalidArgument, permissionDenied, resourceExhausted } from '../core/errors.js';
 import { Status } from '../core/status.js';
 import { schemaMessage, type IpcMessage } from '../ipc/message.js';
 import { recordBatchHeader } from '../ipc/record-batch-header.js';
@@ -54,6 +55,11 @@ export interface SqlEngineSettings {
    * threads, before they stream; larger ones stream as they are computed. 0: always stream.
    */
   readonly materializeBelowBytes?: number;
+  /**
+   * Key of the `hash` column mask (hex); replicas must share it for their pseudonyms to agree.
+   * A random one when unset.
+   */
+  readonly columnHashKey?: string;
 }
 
 export const DEFAULT_SQL_SETTINGS: SqlEngineSettings = {
@@ -75,6 +81,18 @@ const ESTIMATE_MS = 60_000;
 export interface SqlTable {
   readonly name: string;
   readonly dataset: Dataset;
+  /** What of the dataset the table shows, when a row or column policy restricts it. */
+  readonly view?: TableView;
+}
+
+/** A policy's view of a dataset (see authz/view-definition.ts): SQL over the dataset's columns. */
+export interface TableView {
+  readonly select: string;
+  readonly where?: string;
+  /** Whether `select` reads the column-hash key. */
+  readonly usesMaskKey: boolean;
+  /** The grants it comes from, for messages. */
+  readonly grants: readonly string[];
 }
 
 export interface StatementRequest {
@@ -125,11 +143,13 @@ export class SqlEngine {
   private readonly spillDirectory: string | undefined;
   private readonly statements = new StatementCache();
   private readonly pool: ConnectionPool;
+  private readonly columnHashKey: string;
 
   constructor(
     readonly settings: SqlEngineSettings = DEFAULT_SQL_SETTINGS,
     private readonly warn: (message: string) => void = () => {},
   ) {
+    this.columnHashKey = settings.columnHashKey ?? randomBytes(32).toString('hex');
     this.native = loadNativeDuckDB();
     this.feeds = new ScanFeeds(this.native, (key) => this.byKey.get(key), (err) => this.warn(`a SQL scan failed: ${err instanceof Error ? err.message : String(err)}`));
     if (settings.tempDirectory) {
@@ -307,11 +327,51 @@ export class SqlEngine {
   }
 
   /** Grants a fresh connection its sources and creates its views over them. */
-  private async holdViews(session: Session, sources: readonly { name: string; key: string }[]): Promise<void> {
+  private async holdViews(session: Session, sources: readonly ViewSource[]): Promise<void> {
     this.native.grant(session.conn, sources.map((s) => s.key));
-    if (sources.length) {
-      const views = sources.map(({ name, key }) => `CREATE TEMP VIEW ${quoteIdentifier(name)} AS SELECT * FROM flightgate_scan(${sqlString(key)})`).join(';\n');
-      await session.run(views);
+    const plain = sources.filter((s) => !s.view);
+    if (plain.length) {
+      await session.run(plain.map(({ name, key }) => `CREATE TEMP VIEW ${quoteIdentifier(name)} AS SELECT * FROM flightgate_scan(${sqlString(key)})`).join(';\n'));
+    }
+    const restricted = sources.filter((s) => s.view);
+    if (restricted.some((s) => s.view!.usesMaskKey)) await session.run(`SET VARIABLE ${MASK_KEY_VARIABLE} = ${sqlString(this.columnHashKey)}`);
+    for (const { name, key, view } of restricted) {
+      const where = view!.where ? ` WHERE ${view!.where}` : '';
+      try {
+        await session.run(`CREATE TEMP VIEW ${quoteIdentifier(name)} AS SELECT ${view!.select} FROM flightgate_scan(${sqlString(key)})${where}`);
+      } catch (err) {
+        // The policy's text is not the caller's to see: they learn which grants, the log says why.
+        this.warn(`the row and column policy of ${view!.grants.join(', ')} cannot be applied to dataset "${name}": ${(err as Error).message}`);
+        throw failedPrecondition(`dataset "${name}" cannot be read: the row or column policy of ${view!.grants.join(', ')} does not fit it; an administrator must fix it (flightgate policy test shows why)`);
+      }
+    }
+  }
+
+  /** DuckDB's parse tree of a statement (`json_serialize_sql`), for checking policy expressions. */
+  async parseTree(sql: string): Promise<string> {
+    return this.ownScalar(parseTreeQuery(sql));
+  }
+
+  /** The SQL for a parse tree (`json_deserialize_sql`). */
+  async sqlOfTree(tree: string): Promise<string> {
+    return this.ownScalar(`SELECT json_deserialize_sql(CAST(${sqlString(tree)} AS JSON))`);
+  }
+
+  /** The tables a statement checked before mentions (lower case), if it was. */
+  mentionedTables(sql: string): ReadonlySet<string> | undefined {
+    return this.statements.get(sql)?.mentioned;
+  }
+
+  /** Runs one of our own one-value statements on a connection of its own, outside the callers' limits. */
+  private async ownScalar(sql: string): Promise<string> {
+    if (this.closed) throw new FlightgateError(Status.UNAVAILABLE, 'the SQL engine is shutting down');
+    const session = new Session(this.native, this.native.connect(this.db), () => {}, this.settings.maxQuerySeconds, { owner: 'flightgate', tables: [], sql }, this.spillDirectory, { mentioned: new Set() }, '', () => false);
+    try {
+      return await session.scalarString(sql);
+    } catch (err) {
+      throw session.failure(err);
+    } finally {
+      await session.close();
     }
   }
 
@@ -320,8 +380,8 @@ export class SqlEngine {
    * tables the statement mentions need their file layout (indexing a file the first time reads
    * it whole): the others keep what they have, since a view that is never scanned reads nothing.
    */
-  private async sources(tables: readonly SqlTable[], mentioned: ReadonlySet<string>): Promise<{ name: string; key: string }[]> {
-    const out: { name: string; key: string }[] = [];
+  private async sources(tables: readonly SqlTable[], mentioned: ReadonlySet<string>): Promise<ViewSource[]> {
+    const out: ViewSource[] = [];
     // Each dataset's schema and layout (a stat of its file, say) are asked for all at once.
     const looked = await Promise.all(
       tables.map(async (t) => {
@@ -339,6 +399,8 @@ export class SqlEngine {
           this.native.registerSource(this.db, key, cSchemaOf(schema), (await t.dataset.stats()).records, layout && nativeLayout(layout));
         } catch (err) {
           if (!(err instanceof UnsupportedType) && !(err instanceof Error && (err as { code?: string }).code === 'FG_SQL_SOURCE')) throw err;
+          // Shown through a policy, it can be read through the engine only: refused, never shown whole.
+          if (t.view) throw failedPrecondition(`dataset "${t.name}" is shown to you through a row or column policy, and the SQL engine cannot read it: ${err.message}`);
           if (!this.skipped.has(t.dataset.name)) this.warn(`dataset "${t.dataset.name}" is left out of SQL: ${err.message}`);
           this.skipped.add(t.dataset.name);
           continue;
@@ -354,7 +416,7 @@ export class SqlEngine {
         this.byDataset.set(t.dataset.name, src);
         this.byKey.set(src.key, src);
       }
-      out.push({ name: t.name, key: src.key });
+      out.push({ name: t.name, key: src.key, ...(t.view ? { view: t.view } : {}) });
     }
     return out;
   }
@@ -370,8 +432,15 @@ export class SqlEngine {
   }
 }
 
+/** A table as a connection holds it: its name, its registered source and the policy's view, if any. */
+interface ViewSource {
+  readonly name: string;
+  readonly key: string;
+  readonly view?: TableView;
+}
+
 /** What a statement's shape depends on besides its text: the views it is described over. */
-const viewsKey = (views: readonly { name: string; key: string }[]): string => JSON.stringify(views.map((v) => [v.name, v.key]));
+const viewsKey = (views: readonly ViewSource[]): string => JSON.stringify(views.map((v) => [v.name, v.key, v.view?.select, v.view?.where]));
 
 /** Keeps a statement's shape for these views (a few view sets per statement). */
 function rememberShape(entry: CheckedStatement, key: string, shape: StatementShape): void {
@@ -436,8 +505,8 @@ class Session {
   private readonly refusalsBefore: number;
   /** Set once the statement ended well: the connection may then serve the owner's next one. */
   reusable = false;
-  /** The views the connection holds (name → source key). */
-  views: readonly { name: string; key: string }[] = [];
+  /** The views the connection holds (name → source key, policy). */
+  views: readonly ViewSource[] = [];
 
   constructor(
     private readonly native: NativeDuckDB,

@@ -18,6 +18,7 @@ import type { SqlEngine, SqlTable } from '../../sql/engine.js';
 import type { ParameterValue } from '../../sql/native.js';
 import type { AccessControl } from '../access.js';
 import type { ActionDefinition } from '../actions.js';
+import type { ReadAccess } from '../read-access.js';
 import type { AuthenticatedCall } from '../binding.js';
 import { flightDataHead, readFlightData } from '../codec.js';
 import type { CommandStream, FlightCommand } from '../commands.js';
@@ -50,6 +51,8 @@ export interface FlightSqlOptions {
   engine: SqlEngine;
   catalog: Catalog;
   access: AccessControl;
+  /** Every table a statement sees comes from here, as the caller may read it. */
+  reads: ReadAccess;
   tickets: TicketCodec;
   ticketTtlMs: number;
   advertisedUri?: string;
@@ -218,13 +221,17 @@ export class FlightSqlService {
     return m;
   }
 
-  /** The caller's tables: every dataset they may read, by its name. */
+  /** The caller's tables: every dataset they may read, by its name, each as the policy shows it. */
   private async tablesFor(principal: Principal): Promise<SqlTable[]> {
-    const out: SqlTable[] = [];
-    for (const ds of await this.o.catalog.list()) {
-      if (await this.o.access.may(principal, 'read', ds.name)) out.push({ name: ds.name, dataset: ds });
-    }
-    return out;
+    return (await this.o.reads.list(principal)).map((r) => r.table);
+  }
+
+  /** The policies (grant ids) a statement's tables were read through. */
+  private policiesOf(sql: string, tables: readonly SqlTable[]): string[] {
+    const mentioned = this.o.engine.mentionedTables(sql);
+    const out = new Set<string>();
+    for (const t of tables) if (t.view && (!mentioned || mentioned.has(t.name.toLowerCase()))) for (const g of t.view.grants) out.add(g);
+    return [...out];
   }
 
   /** Plans a statement for the caller; one that is refused or fails is audited here (a run is audited by DoGet). */
@@ -297,13 +304,15 @@ export class FlightSqlService {
     let outcome: 'ok' | 'denied' | 'error' = 'error';
     let reason: string | undefined;
     const cancel = new AbortController();
+    let tables: SqlTable[] = [];
     const runs = this.running.get(hash) ?? new Set();
     runs.add(cancel);
     this.running.set(hash, runs);
     try {
+      tables = await this.tablesFor(principal);
       const run = await this.o.engine.query({
         owner: principalKey(principal),
-        tables: await this.tablesFor(principal),
+        tables,
         sql: content.q,
         parameters: content.v?.map(openValue),
         signal: AbortSignal.any([call.signal, cancel.signal]),
@@ -329,6 +338,7 @@ export class FlightSqlService {
       this.o.access.recordQuery?.({
         principal, peer: call.peer, rpc: 'DoGet', statement: content.q.slice(0, AUDITED_STATEMENT_CHARS),
         statementHash: createHash('sha256').update(content.q).digest('hex'), rows, bytes, durationMs: Math.round(performance.now() - started), outcome, reason,
+        policies: this.policiesOf(content.q, tables),
       });
     }
   }
@@ -363,9 +373,9 @@ export class FlightSqlService {
         const show = catalogMatches(m.catalog) && compileLike(m.dbSchemaFilterPattern)(SQL_SCHEMA) && typeMatches;
         const rows: TableListing[] = [];
         if (show) {
-          for (const t of await this.tablesFor(principal)) {
-            if (!tableMatches(t.name)) continue;
-            rows.push({ catalog: SQL_CATALOG, dbSchema: SQL_SCHEMA, table: t.name, type: TABLE_TYPES[0], ...(m.includeSchema ? { schema: await t.dataset.schema() } : {}) });
+          for (const r of await this.o.reads.list(principal)) {
+            if (!tableMatches(r.name)) continue;
+            rows.push({ catalog: SQL_CATALOG, dbSchema: SQL_SCHEMA, table: r.name, type: TABLE_TYPES[0], ...(m.includeSchema ? { schema: await this.o.reads.schema(r, principal) } : {}) });
           }
         }
         rows.sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0));

@@ -102,6 +102,20 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('fg_refresh_families').addColumn('subject_issuer', 'varchar(512)').execute();
     },
   },
+  '0004_read_policies': {
+    // Row filters and column rules of read grants, one per (role, pattern) read grant.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('fg_read_policies')
+        .addColumn('role_name', 'varchar(128)', (c) => c.notNull())
+        .addColumn('pattern', 'varchar(256)', (c) => c.notNull())
+        .addColumn('row_filter', 'text')
+        .addColumn('columns', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('fg_read_policies_pk', ['role_name', 'pattern'])
+        .execute();
+    },
+  },
 };
 
 export const registryMigrations: MigrationProvider = {

@@ -23,6 +23,15 @@ export interface GrantsTable {
   action: string;
 }
 
+export interface ReadPoliciesTable {
+  role_name: string;
+  pattern: string;
+  row_filter: string | null;
+  /** JSON: column → rule. */
+  columns: string;
+  updated_at: number | string;
+}
+
 export interface SecretsTable {
   name: string;
   value: string;
@@ -92,5 +101,6 @@ export interface RegistryDatabase {
   fg_roles: RolesTable;
   fg_user_roles: UserRolesTable;
   fg_grants: GrantsTable;
+  fg_read_policies: ReadPoliciesTable;
   fg_secrets: SecretsTable;
 }

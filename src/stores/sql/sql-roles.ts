@@ -1,7 +1,8 @@
 /** Roles, grants and memberships in the SQL registry. */
 import type { Kysely } from 'kysely';
+import { checkReadPolicy, PolicyError, restricts, type ReadPolicy } from '../../authz/read-policy.js';
 import { isDatasetAction, type DatasetAction } from '../../core/actions.js';
-import { alreadyExists, notFound } from '../../core/errors.js';
+import { alreadyExists, invalidArgument, notFound } from '../../core/errors.js';
 import type { Grant, RoleRecord, RoleStore } from '../role-store.js';
 import { requireRole, requireUser } from './existence.js';
 import { isUniqueViolation, type SqlGuard } from './guard.js';
@@ -29,6 +30,7 @@ export class SqlRoles implements RoleStore {
       this.db.transaction().execute(async (tx) => {
         await requireRole(tx, name);
         await tx.deleteFrom('fg_grants').where('role_name', '=', name).execute();
+        await tx.deleteFrom('fg_read_policies').where('role_name', '=', name).execute();
         await tx.deleteFrom('fg_user_roles').where('role_name', '=', name).execute();
         await tx.deleteFrom('fg_roles').where('name', '=', name).execute();
       }),
@@ -48,10 +50,28 @@ export class SqlRoles implements RoleStore {
     });
   }
 
-  grant(role: string, pattern: string, actions: readonly DatasetAction[]): Promise<void> {
+  grant(role: string, pattern: string, actions: readonly DatasetAction[], policy?: ReadPolicy): Promise<void> {
+    if (policy) {
+      if (!actions.includes('read')) throw invalidArgument('row and column policies belong to read grants: add --action read');
+      try {
+        checkReadPolicy(policy);
+      } catch (err) {
+        if (err instanceof PolicyError) throw invalidArgument(err.message);
+        throw err;
+      }
+    }
     return this.guard(() =>
       this.db.transaction().execute(async (tx) => {
         await requireRole(tx, role);
+        if (actions.includes('read')) {
+          await tx.deleteFrom('fg_read_policies').where('role_name', '=', role).where('pattern', '=', pattern).execute();
+          if (restricts(policy)) {
+            await tx
+              .insertInto('fg_read_policies')
+              .values({ role_name: role, pattern, row_filter: policy!.rows ?? null, columns: JSON.stringify(policy!.columns ?? {}), updated_at: Date.now() })
+              .execute();
+          }
+        }
         for (const action of new Set(actions)) {
           const exists = await tx
             .selectFrom('fg_grants')
@@ -69,10 +89,13 @@ export class SqlRoles implements RoleStore {
   revoke(role: string, pattern: string, actions: readonly DatasetAction[]): Promise<number> {
     return this.guard(async () => {
       await requireRole(this.db, role);
-      let q = this.db.deleteFrom('fg_grants').where('role_name', '=', role).where('pattern', '=', pattern);
-      if (actions.length) q = q.where('action', 'in', [...actions]);
-      const result = await q.executeTakeFirst();
-      return Number(result.numDeletedRows);
+      return this.db.transaction().execute(async (tx) => {
+        let q = tx.deleteFrom('fg_grants').where('role_name', '=', role).where('pattern', '=', pattern);
+        if (actions.length) q = q.where('action', 'in', [...actions]);
+        const result = await q.executeTakeFirst();
+        if (!actions.length || actions.includes('read')) await tx.deleteFrom('fg_read_policies').where('role_name', '=', role).where('pattern', '=', pattern).execute();
+        return Number(result.numDeletedRows);
+      });
     });
   }
 
@@ -97,7 +120,31 @@ export class SqlRoles implements RoleStore {
   grants(): Promise<Grant[]> {
     return this.guard(async () => {
       const rows = await this.db.selectFrom('fg_grants').selectAll().orderBy('role_name').orderBy('pattern').orderBy('action').execute();
-      return rows.filter((r) => isDatasetAction(r.action)).map((r) => ({ role: r.role_name, pattern: r.pattern, action: r.action as DatasetAction }));
+      const policies = new Map<string, ReadPolicy>();
+      for (const p of await this.db.selectFrom('fg_read_policies').selectAll().execute()) policies.set(`${p.role_name}\0${p.pattern}`, storedPolicy(p.row_filter, p.columns));
+      return rows
+        .filter((r) => isDatasetAction(r.action))
+        .map((r) => {
+          const policy = r.action === 'read' ? policies.get(`${r.role_name}\0${r.pattern}`) : undefined;
+          return { role: r.role_name, pattern: r.pattern, action: r.action as DatasetAction, ...(policy ? { policy } : {}) };
+        });
     });
+  }
+}
+
+/**
+ * A stored policy as read back. Rows someone edited by hand are not trusted to be well formed: a
+ * policy that does not read as one restricts everything (a filter that is always false), so a
+ * damaged row can only ever show less.
+ */
+function storedPolicy(rows: string | null, columns: string): ReadPolicy {
+  try {
+    const parsed = JSON.parse(columns) as unknown;
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || Object.values(parsed).some((v) => typeof v !== 'string')) throw new Error('columns');
+    const policy: ReadPolicy = { ...(rows !== null ? { rows } : {}), columns: parsed as Record<string, string> };
+    checkReadPolicy(policy);
+    return policy;
+  } catch {
+    return { rows: 'false' };
   }
 }
