@@ -71,7 +71,8 @@ type Node = Record<string, unknown>;
 export function checkFilterTree(json: string, fields: readonly Field[] | undefined, dataset: string): CheckedFilter {
   let parsed: { error?: boolean; error_message?: string; statements?: unknown[] };
   try {
-    parsed = JSON.parse(json) as typeof parsed;
+    // "No location" is 2^64 - 1, which a JavaScript number cannot hold: kept as a marker instead.
+    parsed = JSON.parse(json.replaceAll(`"query_location":${NO_LOCATION}`, '"query_location":-1')) as typeof parsed;
   } catch {
     throw new PolicyError('the row filter could not be parsed');
   }
@@ -100,7 +101,7 @@ export function checkFilterTree(json: string, fields: readonly Field[] | undefin
   const columns = new Set<string>();
   const where = rewrite(node.where_clause as Node, fields, dataset, nonce, attributes, columns);
   node.where_clause = where;
-  return { tree: JSON.stringify(parsed), nonce, attributes, columns: [...columns] };
+  return { tree: JSON.stringify(parsed).replaceAll('"query_location":-1', `"query_location":${NO_LOCATION}`), nonce, attributes, columns: [...columns] };
 }
 
 function isEmpty(v: unknown): boolean {
@@ -109,6 +110,8 @@ function isEmpty(v: unknown): boolean {
   if (typeof v === 'object') return Object.keys(v).length === 0;
   return false;
 }
+
+const NO_LOCATION = '18446744073709551615';
 
 const placeholder = (nonce: string, i: number): string => `fgp_${nonce}_${i}`;
 
@@ -142,7 +145,7 @@ function rewrite(n: Node, fields: readonly Field[] | undefined, dataset: string,
     const attribute = attributeOf(name, children);
     if (attribute) {
       const i = attributes.push(attribute) - 1;
-      return { class: 'CONSTANT', type: 'VALUE_CONSTANT', alias: '', query_location: n.query_location ?? 0, value: { type: { id: 'VARCHAR', type_info: null }, is_null: false, value: placeholder(nonce, i) } };
+      return { class: 'CONSTANT', type: 'VALUE_CONSTANT', alias: '', query_location: n.query_location ?? -1, value: { type: { id: 'VARCHAR', type_info: null }, is_null: false, value: placeholder(nonce, i) } };
     }
     if (!FUNCTIONS.has(name)) throw new PolicyError(`the row filter may not call ${name}(); it may call ${ATTRIBUTE_FUNCTIONS} and pure functions such as lower, upper, length, starts_with, regexp_matches, date_trunc, list_contains`);
     if (n.distinct || n.filter || !isEmpty((n.order_bys as Node | undefined)?.orders) || n.export_state) throw new PolicyError(`the row filter may not use ${name}() with DISTINCT, FILTER or ORDER BY`);

@@ -12,6 +12,8 @@ export interface IssuerClient {
   clientId: string;
   clientSecret: string;
   groups: string[];
+  /** More claims its access tokens carry (a tenant, regions). */
+  claims?: Record<string, unknown>;
 }
 
 export interface TestIssuer {
@@ -65,6 +67,7 @@ export async function startTestIssuer(options: {
   console.warn = () => undefined;
   const { default: Provider } = (await import('oidc-provider')) as unknown as { default: ProviderConstructor };
   const groupsOf = new Map(options.clients.map((c) => [c.clientId, c.groups]));
+  const claimsOf = new Map(options.clients.map((c) => [c.clientId, c.claims ?? {}]));
   const provider = new Provider(issuer, {
     jwks: { keys: [privateJwk] },
     clients: options.clients.map((c) => ({
@@ -96,7 +99,7 @@ export async function startTestIssuer(options: {
         }),
       },
     },
-    extraTokenClaims: (_ctx: unknown, token: { clientId?: string }) => ({ groups: groupsOf.get(token.clientId ?? '') ?? [] }),
+    extraTokenClaims: (_ctx: unknown, token: { clientId?: string }) => ({ ...claimsOf.get(token.clientId ?? ''), groups: groupsOf.get(token.clientId ?? '') ?? [] }),
   });
   console.warn = originalWarn;
   handler = provider.callback();
