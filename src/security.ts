@@ -32,7 +32,7 @@ import type { Config } from './config/schema.js';
 import { ConfigError } from './config/load.js';
 import { configGrants } from './authz/config-grants.js';
 import type { PolicyGrant } from './authz/policy.js';
-import { PolicyError } from './authz/read-policy.js';
+import { PolicyError } from './core/read-policy.js';
 import { SecuredAccess } from './flight/secured-access.js';
 import { TicketCodec } from './flight/ticket.js';
 import type { Registry } from './stores/registry.js';

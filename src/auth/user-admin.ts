@@ -7,7 +7,7 @@ import { invalidArgument } from '../core/errors.js';
 import { checkName } from '../core/account-names.js';
 
 export { checkName };
-import type { ReadPolicy } from '../authz/read-policy.js';
+import type { ReadPolicy } from '../core/read-policy.js';
 import { isValidPattern } from '../authz/pattern.js';
 import type { RoleRecord, RoleStore } from '../stores/role-store.js';
 import type { UserRecord, UserStore } from '../stores/user-store.js';

@@ -2,7 +2,7 @@
 import type { DatasetAction } from '../core/actions.js';
 import { isValidPattern } from './pattern.js';
 import type { PolicyGrant } from './policy.js';
-import { checkReadPolicy, PolicyError, type ReadPolicy } from './read-policy.js';
+import { checkReadPolicy, PolicyError, type ReadPolicy } from '../core/read-policy.js';
 
 export interface DeclaredGrant {
   readonly role: string;

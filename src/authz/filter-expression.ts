@@ -7,7 +7,8 @@
  */
 import type { Field } from 'apache-arrow';
 import { randomBytes } from 'node:crypto';
-import { findField, PolicyError } from './read-policy.js';
+import { PolicyError } from '../core/read-policy.js';
+import { findField } from './column-types.js';
 
 /** The statement the engine parses to check a filter: the expression as the WHERE of a plain query. */
 export const FILTER_PROBE_PREFIX = 'SELECT * FROM flightgate_policy_rows WHERE ';

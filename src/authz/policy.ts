@@ -5,7 +5,7 @@
  */
 import type { DatasetAction } from '../core/actions.js';
 import { compilePattern } from './pattern.js';
-import { restricts, type ReadPolicy } from './read-policy.js';
+import { restricts, type ReadPolicy } from '../core/read-policy.js';
 
 export interface PolicyGrant {
   readonly role: string;

@@ -7,7 +7,8 @@
  * can ever see a value of a row the filter leaves out, whatever order the planner evaluates in.
  */
 import type { Field } from 'apache-arrow';
-import { valueKind, type ColumnRule } from './read-policy.js';
+import type { ColumnRule } from '../core/read-policy.js';
+import { valueKind } from './column-types.js';
 
 /** The session variable the engine holds the column-hash key in; callers can neither read nor set it. */
 export const MASK_KEY_VARIABLE = 'flightgate_mask_key';

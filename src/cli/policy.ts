@@ -1,14 +1,11 @@
 /** `flightgate policy test`: what one caller would read of a dataset, as a server would show it. */
 import { parseArgs } from 'node:util';
 import type { Table } from 'apache-arrow';
-import { configGrants } from '../authz/config-grants.js';
-import { Policy } from '../authz/policy.js';
-import { PolicyError } from '../authz/read-policy.js';
 import { FlightgateError } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
-import { previewRead } from '../flight/policy-check.js';
+import { PolicyError } from '../core/read-policy.js';
+import { previewPolicy } from '../policy-admin.js';
 import { COMMON_HELP, COMMON_OPTIONS, openAdmin, output } from './admin-context.js';
-import { openPolicyTools } from './policy-tools.js';
 import { UsageError } from './usage-error.js';
 
 export const POLICY_USAGE = `usage: flightgate policy test (--user USER | --roles R1,R2) [--claims JSON] --dataset NAME [--rows N]
@@ -70,17 +67,8 @@ export async function policyCommand(argv: string[]): Promise<number> {
       const roles = values.roles!.split(',').map((r) => r.trim()).filter(Boolean);
       principal = { id: values.principal ?? 'tester', kind: 'external', method: 'policy-test', roles, ...(claims ? { claims } : {}) };
     }
-    let declared;
     try {
-      declared = configGrants(ctx.config.grants);
-    } catch (err) {
-      if (err instanceof PolicyError) throw new UsageError(err.message);
-      throw err;
-    }
-    const policy = new Policy([...(await ctx.registry.roles.grants()), ...declared]);
-    const tools = await openPolicyTools(ctx.config, ctx.registry);
-    try {
-      const preview = await previewRead({ catalog: tools.catalog, engine: tools.engine, policy, principal, dataset: values.dataset, rows });
+      const preview = await previewPolicy(ctx.config, ctx.registry, principal, values.dataset, rows);
       const fields = preview.schema.fields.map((f) => ({ name: f.name, type: String(f.type), nullable: f.nullable }));
       const records = plainRows(preview.rows);
       const text = [
@@ -95,9 +83,8 @@ export async function policyCommand(argv: string[]): Promise<number> {
       output(values.json, { principal: principal.id, roles: principal.roles, ...preview, schema: fields, rows: records }, text);
     } catch (err) {
       if (err instanceof FlightgateError) throw new UsageError(`${err.statusName}: ${err.message}`);
+      if (err instanceof PolicyError) throw new UsageError(err.message);
       throw err;
-    } finally {
-      await tools.close();
     }
     return 0;
   } finally {

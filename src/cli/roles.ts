@@ -1,10 +1,8 @@
 /** `flightgate roles …`: create, delete, grant, revoke, assign, unassign, list. */
 import { parseArgs } from 'node:util';
 import { COMMON_HELP, COMMON_OPTIONS, openAdmin, output } from './admin-context.js';
-import { grantId } from '../authz/policy.js';
-import { PolicyError, type ReadPolicy } from '../authz/read-policy.js';
-import { checkGrantPolicy } from '../flight/policy-check.js';
-import { openPolicyTools } from './policy-tools.js';
+import { PolicyError, type ReadPolicy } from '../core/read-policy.js';
+import { checkPolicyForGrant, roleGrants } from '../policy-admin.js';
 import { UsageError } from './usage-error.js';
 
 export const ROLES_USAGE = `usage: flightgate roles <create|delete|grant|revoke|assign|unassign|list|show> [ROLE] [USER] [options]
@@ -88,14 +86,11 @@ export async function rolesCommand(argv: string[]): Promise<number> {
         if (policy) {
           if (!(values.action ?? []).includes('read')) throw new UsageError('--rows, --hide and --mask restrict a read grant: add --action read');
           // Checked by the code that applies it, against the datasets the pattern matches now.
-          const tools = await openPolicyTools(ctx.config, ctx.registry);
           try {
-            for (const pattern of values.dataset ?? []) checked.push(...(await checkGrantPolicy(tools.engine, tools.catalog, pattern, policy)));
+            checked.push(...(await checkPolicyForGrant(ctx.config, ctx.registry, values.dataset ?? [], policy)));
           } catch (err) {
             if (err instanceof PolicyError) throw new UsageError(`the policy is refused: ${err.message}`);
             throw err;
-          } finally {
-            await tools.close();
           }
         }
         await ctx.admin.grant(role!, values.dataset ?? [], values.action ?? [], policy);
@@ -106,16 +101,7 @@ export async function rolesCommand(argv: string[]): Promise<number> {
       case 'show': {
         const r = (await ctx.admin.listRoles()).find((x) => x.name === needRole());
         if (!r) throw new UsageError(`no role "${role}"`);
-        const declared = ctx.config.grants.filter((g) => g.role === role);
-        const grants = [
-          ...r.grants.map((g) => ({ id: grantId(g), dataset: g.pattern, action: g.action, source: 'registry', ...(g.policy ? { policy: g.policy } : {}) })),
-          ...declared.flatMap((g) =>
-            g.actions.map((action) => ({
-              id: grantId({ role: g.role, pattern: g.dataset, source: 'config' }), dataset: g.dataset, action, source: 'config',
-              ...(action === 'read' && (g.rows || g.columns) ? { policy: { ...(g.rows ? { rows: g.rows } : {}), ...(g.columns ? { columns: g.columns } : {}) } } : {}),
-            })),
-          ),
-        ];
+        const grants = roleGrants(ctx.config, r);
         const text = [
           `role ${r.name}; members: ${r.members.join(', ') || 'none'}`,
           ...grants.map((g) => `  ${g.action} on ${g.dataset}${g.source === 'config' ? ' (config file)' : ''}${g.policy ? `: ${describePolicy(g.policy)}` : ''}   [${g.id}]`),
@@ -144,7 +130,8 @@ export async function rolesCommand(argv: string[]): Promise<number> {
           .map((r) => {
             const byPattern = new Map<string, string[]>();
             for (const g of r.grants) byPattern.set(g.pattern, [...(byPattern.get(g.pattern) ?? []), g.action]);
-            const grants = [...byPattern].map(([p, a]) => `${a.join('+')} on ${p}`).join('; ') || 'no grants';
+            const restricted = new Map(r.grants.filter((g) => g.policy).map((g) => [g.pattern, g.policy!]));
+            const grants = [...byPattern].map(([p, a]) => `${a.join('+')} on ${p}${restricted.has(p) ? ` (${describePolicy(restricted.get(p)!)})` : ''}`).join('; ') || 'no grants';
             return `${r.name}: ${grants}; members: ${r.members.join(', ') || 'none'}`;
           })
           .join('\n');

@@ -7,7 +7,7 @@
 import { tableFromIPC, type Schema, type Table } from 'apache-arrow';
 import { compilePattern } from '../authz/pattern.js';
 import type { Policy } from '../authz/policy.js';
-import { PolicyError, type ReadPolicy } from '../authz/read-policy.js';
+import { PolicyError, type ReadPolicy } from '../core/read-policy.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { permissionDenied } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';

@@ -9,7 +9,8 @@
 import type { Field, Schema } from 'apache-arrow';
 import { checkFilterTree, filterProbe, filterTemplate, renderFilter, type FilterTemplate } from '../authz/filter-expression.js';
 import type { ReadScope, RestrictedGrant } from '../authz/policy.js';
-import { findField, parseColumnRule, PolicyError, ruleMisfit, type ColumnRule, type ReadPolicy } from '../authz/read-policy.js';
+import { findField, ruleMisfit } from '../authz/column-types.js';
+import { parseColumnRule, PolicyError, type ColumnRule, type ReadPolicy } from '../core/read-policy.js';
 import { viewDefinition, type GrantRestriction, type ViewDefinition } from '../authz/view-definition.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Dataset, DatasetStats } from '../catalog/dataset.js';

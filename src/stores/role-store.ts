@@ -1,5 +1,5 @@
 /** Roles, their grants on dataset patterns, and which users hold them. */
-import type { ReadPolicy } from '../authz/read-policy.js';
+import type { ReadPolicy } from '../core/read-policy.js';
 import type { DatasetAction } from '../core/actions.js';
 
 export interface Grant {

@@ -15,7 +15,7 @@ const SRC = join(ROOT, 'src');
 const ALLOWED: Record<string, readonly string[]> = {
   core: [],
   ipc: ['core'],
-  config: [],
+  config: ['core'],
   audit: ['core'],
   stores: ['core'],
   catalog: ['core', 'ipc'],
@@ -23,7 +23,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   tokens: ['core', 'config', 'stores', 'audit'],
   auth: ['core', 'config', 'stores', 'audit', 'authz', 'tokens'],
   tls: ['config', 'core'],
-  sql: ['core', 'ipc', 'catalog'],
+  sql: ['core', 'ipc', 'catalog', 'authz'],
   flight: ['core', 'ipc', 'catalog', 'auth', 'authz', 'audit', 'tokens', 'sql'],
   http: ['core', 'audit', 'auth', 'tokens'],
   'resource-server': ['core', 'stores', 'tokens'],

@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import { DateDay, Int32, Table, TimestampMillisecond, Utf8, tableFromIPC, vectorFromArray, type Schema } from 'apache-arrow';
 import { checkFilterTree } from '../../src/authz/filter-expression.js';
 import { Policy, type PolicyGrant } from '../../src/authz/policy.js';
-import { PolicyError, type ReadPolicy } from '../../src/authz/read-policy.js';
+import { PolicyError, type ReadPolicy } from '../../src/core/read-policy.js';
 import { Catalog } from '../../src/catalog/catalog.js';
 import { ManagedStore } from '../../src/catalog/managed/managed-store.js';
 import { TableProvider } from '../../src/catalog/table-provider.js';

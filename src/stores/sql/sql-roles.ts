@@ -1,6 +1,6 @@
 /** Roles, grants and memberships in the SQL registry. */
 import type { Kysely } from 'kysely';
-import { checkReadPolicy, PolicyError, restricts, type ReadPolicy } from '../../authz/read-policy.js';
+import { checkReadPolicy, PolicyError, restricts, type ReadPolicy } from '../../core/read-policy.js';
 import { isDatasetAction, type DatasetAction } from '../../core/actions.js';
 import { alreadyExists, invalidArgument, notFound } from '../../core/errors.js';
 import type { Grant, RoleRecord, RoleStore } from '../role-store.js';

@@ -1,9 +1,9 @@
 /**
- * What a read grant may restrict: which rows (a filter expression) and how each column shows
- * (hidden, or masked). This file holds the stored form and the column rules; the filter's checks
- * are in filter-expression.ts and the composition into a view in view-definition.ts.
+ * What a read grant may restrict, in its stored form (registry rows, the config file): which
+ * rows (a filter expression) and how each column shows (hidden, or masked), and the checks of
+ * that form. What it means for a dataset is authz/'s (column-types.ts, filter-expression.ts,
+ * view-definition.ts).
  */
-import { DataType, type Field } from 'apache-arrow';
 
 /** As stored (registry, config file): the filter's text and, per column, a rule's text. */
 export interface ReadPolicy {
@@ -69,42 +69,3 @@ export function checkReadPolicy(policy: ReadPolicy): void {
 /** Whether a policy restricts anything. */
 export const restricts = (p: ReadPolicy | undefined): boolean => p !== undefined && (p.rows !== undefined || Object.keys(p.columns ?? {}).length > 0);
 
-/** The kinds of value a rule may apply to. */
-export type ValueKind = 'string' | 'number' | 'temporal' | 'boolean' | 'binary' | 'other';
-
-export function valueKind(type: DataType): ValueKind {
-  if (DataType.isDictionary(type)) return valueKind(type.dictionary);
-  if (DataType.isUtf8(type) || DataType.isLargeUtf8(type)) return 'string';
-  if (DataType.isInt(type) || DataType.isFloat(type) || DataType.isDecimal(type)) return 'number';
-  if (DataType.isDate(type) || DataType.isTimestamp(type)) return 'temporal';
-  if (DataType.isBool(type)) return 'boolean';
-  if (DataType.isBinary(type) || DataType.isLargeBinary(type) || DataType.isFixedSizeBinary(type)) return 'binary';
-  return 'other';
-}
-
-const FITS: Record<ColumnRule['kind'], readonly ValueKind[]> = {
-  hide: ['string', 'number', 'temporal', 'boolean', 'binary', 'other'],
-  null: ['string', 'number', 'temporal', 'boolean', 'binary', 'other'],
-  redact: ['string'],
-  hash: ['string', 'number', 'temporal', 'boolean', 'binary'],
-  last: ['string'],
-  truncate: ['temporal'],
-};
-
-/** Undefined when `rule` fits the column's type, else why not (naming what would). */
-export function ruleMisfit(field: Field, rule: ColumnRule): string | undefined {
-  const kind = valueKind(field.type);
-  if (FITS[rule.kind].includes(kind)) return undefined;
-  const fitting = (Object.keys(FITS) as ColumnRule['kind'][]).filter((k) => k !== 'hide' && FITS[k].includes(kind)).map((k) => (k === 'last' ? 'last4' : k === 'truncate' ? 'truncate:UNIT' : k));
-  const name = rule.kind === 'last' ? `last${rule.keep}` : rule.kind === 'truncate' ? `truncate:${rule.unit}` : rule.kind;
-  return `the mask ${name} does not fit column "${field.name}" (${String(field.type)}); for it use hide or ${fitting.join(', ')}`;
-}
-
-/** Finds a policy's column in the dataset: by exact name, else by the one name equal ignoring case (as SQL does). */
-export function findField(fields: readonly Field[], column: string): Field | undefined {
-  const exact = fields.find((f) => f.name === column);
-  if (exact) return exact;
-  const lower = column.toLowerCase();
-  const loose = fields.filter((f) => f.name.toLowerCase() === lower);
-  return loose.length === 1 ? loose[0] : undefined;
-}
