@@ -22,6 +22,8 @@ import { TicketCodec } from './flight/ticket.js';
 import { GrpcServer } from './flight/transport/server.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { openCatalog } from './open-catalog.js';
+import { checkGrantPolicy } from './flight/policy-check.js';
+import { PolicyError } from './core/read-policy.js';
 import { openSql, type OpenedSql } from './open-sql.js';
 import { loadTls } from './tls/tls-material.js';
 
@@ -84,6 +86,21 @@ export async function startServer(first: Config | EmbeddedServerOptions, second:
   return start(first, second);
 }
 
+/** The config file's read policies, checked as `roles grant` checks them: a mistake stops the start. */
+async function checkDeclaredPolicies(config: Config, sql: OpenedSql | undefined, catalog: Catalog): Promise<void> {
+  for (const [i, g] of config.grants.entries()) {
+    if (g.rows === undefined && !g.columns) continue;
+    const where = `grants[${i}] (role ${g.role}, dataset ${g.dataset})`;
+    if (!sql) throw new ConfigError(`${where}: row filters and column masks are applied by the SQL engine, and sql.enabled is false`);
+    try {
+      await checkGrantPolicy(sql.engine, catalog, g.dataset, { ...(g.rows !== undefined ? { rows: g.rows } : {}), ...(g.columns ? { columns: g.columns } : {}) });
+    } catch (err) {
+      if (err instanceof PolicyError) throw new ConfigError(`${where}: ${err.message}`);
+      throw err;
+    }
+  }
+}
+
 function isEmbedded(value: Config | EmbeddedServerOptions): value is EmbeddedServerOptions {
   return !('port' in value && 'transport' in value);
 }
@@ -132,6 +149,7 @@ async function start(config: Config, options: StartOptions): Promise<RunningServ
     const access = options.access ?? security!.access;
     const tickets = security?.tickets ?? new TicketCodec();
     sql = openSql(config, dataDir, { catalog, access, tickets, logger });
+    await checkDeclaredPolicies(config, sql, catalog);
     // Registering commands and actions can fail (a name given twice): nothing may be left open then.
     new FlightService({
       catalog,

@@ -5,6 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pgDriver from 'pg';
 import { after, before, describe, test } from 'node:test';
 import { FlightgateError } from '../../src/core/errors.js';
 import type { Registry } from '../../src/stores/registry.js';
@@ -14,7 +17,10 @@ import { tempDir } from '../helpers/server.js';
 
 const status = (name: string) => (e: unknown) => e instanceof FlightgateError && e.statusName === name;
 
-function contract(open: () => Promise<Registry>): void {
+/** Runs SQL on the registry's database directly, as someone editing it by hand would. */
+type RawSql = (sql: string) => Promise<void>;
+
+function contract(open: () => Promise<Registry>, raw: () => RawSql): void {
   let registry: Registry;
   before(async () => {
     registry = await open();
@@ -153,6 +159,36 @@ function contract(open: () => Promise<Registry>): void {
     assert.equal((await registry.refreshTokens.rotate('x1', 'x2', 2000, 0)).kind, 'expired');
   });
 
+  test('read policies: stored with the read grant, replaced by a new read grant, gone with it; a damaged row shows nothing', async () => {
+    await registry.roles.create('tenants');
+    const policy = { rows: "tenant = claim('tenant')", columns: { ssn: 'hide', email: 'hash' } };
+    await registry.roles.grant('tenants', 'sales_*', ['read', 'list'], policy);
+    const read = async () => (await registry.roles.grants()).filter((g) => g.role === 'tenants');
+    assert.deepEqual((await read()).map((g) => [g.action, g.policy]), [['list', undefined], ['read', policy]]);
+    await registry.roles.grant('tenants', 'sales_*', ['list']);
+    assert.deepEqual((await read()).find((g) => g.action === 'read')?.policy, policy, 'a grant without read leaves the policy');
+    await registry.roles.grant('tenants', 'sales_*', ['read'], { columns: { card: 'last4' } });
+    assert.deepEqual((await read()).find((g) => g.action === 'read')?.policy, { columns: { card: 'last4' } }, 'granting read again replaces it');
+    await assert.rejects(registry.roles.grant('tenants', 'x', ['list'], policy), status('INVALID_ARGUMENT'));
+    await assert.rejects(registry.roles.grant('tenants', 'x', ['read'], { columns: { a: 'scramble' } }), status('INVALID_ARGUMENT'));
+    await assert.rejects(registry.roles.grant('tenants', 'x', ['read'], { rows: '  ' }), status('INVALID_ARGUMENT'));
+    // Someone edits the row by hand: it no longer reads as a policy, so it shows no rows at all.
+    await raw()("UPDATE fg_read_policies SET columns = '{\"ssn\": 42' WHERE role_name = 'tenants'");
+    assert.deepEqual((await read()).find((g) => g.action === 'read')?.policy, { rows: 'false' });
+    await registry.roles.grant('tenants', 'sales_*', ['read']);
+    assert.equal((await read()).find((g) => g.action === 'read')?.policy, undefined, 'read granted with no policy: the whole dataset');
+    await registry.roles.grant('tenants', 'sales_*', ['read'], policy);
+    assert.equal(await registry.roles.revoke('tenants', 'sales_*', ['read']), 1);
+    await registry.roles.grant('tenants', 'sales_*', ['read']);
+    assert.equal((await read()).find((g) => g.action === 'read')?.policy, undefined, 'revoking read dropped its policy');
+    await registry.roles.grant('tenants', 'sales_*', ['read'], policy);
+    await registry.roles.delete('tenants');
+    await registry.roles.create('tenants');
+    await registry.roles.grant('tenants', 'sales_*', ['read']);
+    assert.equal((await read()).find((g) => g.action === 'read')?.policy, undefined, 'deleting the role dropped its policies');
+    await registry.roles.delete('tenants');
+  });
+
   test('deleting a role removes its grants and memberships', async () => {
     await registry.roles.delete('analysts');
     assert.deepEqual((await registry.users.get('alice'))?.roles, []);
@@ -165,7 +201,17 @@ function contract(open: () => Promise<Registry>): void {
 describe('registry on SQLite', () => {
   const dir = tempDir();
   after(() => rmSync(dir, { recursive: true, force: true }));
-  contract(() => openRegistry({ dataDir: dir }));
+  contract(
+    () => openRegistry({ dataDir: dir }),
+    () => async (sql) => {
+      const db = new Database(join(dir, 'flightgate.db'));
+      try {
+        db.exec(sql);
+      } finally {
+        db.close();
+      }
+    },
+  );
 });
 
 describe('registry on PostgreSQL', () => {
@@ -178,7 +224,18 @@ describe('registry on PostgreSQL', () => {
   after(async () => {
     await pg?.stop();
   });
-  contract(() => openRegistry({ databaseUrl: url, dataDir: tempDir() }));
+  contract(
+    () => openRegistry({ databaseUrl: url, dataDir: tempDir() }),
+    () => async (sql) => {
+      const client = new pgDriver.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(sql);
+      } finally {
+        await client.end();
+      }
+    },
+  );
 
   test('PostgreSQL down: UNAVAILABLE, and service resumes by itself when it is back', async () => {
     const registry = await openRegistry({ databaseUrl: url, dataDir: tempDir(), onBackendError: () => undefined });

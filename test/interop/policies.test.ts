@@ -101,6 +101,13 @@ test('row filters and column masks hold on every path for pyarrow, tickets follo
   assert.equal(denied.code, 2);
   assert.match(denied.stderr, /PERMISSION_DENIED/);
 
+  // A config file grant whose policy does not fit stops the start, naming the entry and why.
+  const badConfig = join(dir, 'bad.json');
+  writeFileSync(badConfig, JSON.stringify({ grants: [{ role: 'x', dataset: 'customers', actions: ['read'], rows: 'nosuch = 1' }] }));
+  const bad = await runCli(['serve', '--config', badConfig, '--data-dir', data, '--port', '0', '--http-port', '0'], { FLIGHTGATE_DATABASE_URL: '', FLIGHTGATE_REDIS_URL: '' });
+  assert.equal(bad.code, 2, bad.stdout);
+  assert.match(bad.stderr, /grants\[0\] \(role x, dataset customers\): dataset "customers": the row filter names column "nosuch"/);
+
   server = await startCliServer(['--config', config, '--data-dir', data]);
   const [acme, globex, tenantless] = await Promise.all([idp.accessToken('acme-app'), idp.accessToken('globex-app'), idp.accessToken('tenantless-app')]);
   const out = join(dir, 'observed.json');

@@ -50,7 +50,7 @@ export class SqlRoles implements RoleStore {
     });
   }
 
-  grant(role: string, pattern: string, actions: readonly DatasetAction[], policy?: ReadPolicy): Promise<void> {
+  async grant(role: string, pattern: string, actions: readonly DatasetAction[], policy?: ReadPolicy): Promise<void> {
     if (policy) {
       if (!actions.includes('read')) throw invalidArgument('row and column policies belong to read grants: add --action read');
       try {
