@@ -2,7 +2,9 @@
 Flight SQL, flightgate against the reference (bench/flight_sql_reference_server.py: pyarrow's
 C++ Flight server with DuckDB's Python package, GizmoSQL's shape), the same datasets and queries,
 alternating, in one run: a full scan and a 10 % filter of numbers (MB/s), a grouped aggregate with
-a small result (queries/s, 1 and 2 client threads), a join of two datasets. Each figure is one
+a small result (queries/s, 1 and 2 client threads), a join of two datasets; and a DoGet of numbers
+by a reader under a row and column policy (half the rows, names masked last4) against the
+reference answering the same view as SQL. Each figure is one
 JSON line; summaries give the flightgate/reference ratio of the medians and the per-round spread.
 
 usage: flight_sql_bench.py NUMBERS_FILE GENERATED_PROTO_DIR NAME=URI,PID
@@ -35,6 +37,9 @@ LARGE = {
     "filter10": "SELECT * FROM numbers WHERE id % 10 = 0",
     "join": "SELECT n.id, n.value, d.name AS label FROM numbers n JOIN db1 d ON n.id % 3 = d.id",
 }
+# What the reference runs for the policy view that flightgate's bench-reader gets by a plain DoGet.
+POLICY_VIEW = ("SELECT id, value, CASE WHEN name IS NULL THEN NULL WHEN length(name) <= 4 THEN repeat('*', length(name)) "
+               "ELSE repeat('*', length(name) - 4) || right(name, 4) END AS name FROM numbers WHERE id % 2 = 0")
 SMALL = {"aggregate": "SELECT id % 100 AS k, count(*) AS n, sum(value) AS s FROM numbers GROUP BY k ORDER BY k"}
 
 
@@ -44,9 +49,18 @@ def pack(msg):
     return a.SerializeToString()
 
 
-def login(uri):
+def login(uri, user=b"admin", password=b"admin123"):
     client = flight.FlightClient(uri)
-    return client, flight.FlightCallOptions(headers=[client.authenticate_basic_token(b"admin", b"admin123")])
+    return client, flight.FlightCallOptions(headers=[client.authenticate_basic_token(user, password)])
+
+
+def policy_doget(client, options):
+    info = client.get_flight_info(flight.FlightDescriptor.for_path("numbers"), options)
+    nbytes = rows = 0
+    for chunk in client.do_get(info.endpoints[0].ticket, options):
+        nbytes += chunk.data.nbytes
+        rows += chunk.data.num_rows
+    return nbytes, rows
 
 
 def query(client, options, sql):
@@ -94,20 +108,25 @@ def main():
         port = int(ref.stdout.readline().split()[-1])
         servers = {FG_NAME: (FG_URI, int(FG_PID)), "reference": (f"grpc://127.0.0.1:{port}", ref.pid)}
         sessions = {name: login(uri) for name, (uri, _) in servers.items()}
+        restricted = login(FG_URI, b"bench-reader", b"bench-reader-password")
+        # The policy view: flightgate's reader reads the dataset, the reference runs the view's SQL.
+        reads = {**{k: (lambda name, sql=sql: query(*sessions[name], sql)) for k, sql in LARGE.items()},
+                 "policy_doget": lambda name: policy_doget(*restricted) if name == FG_NAME else query(*sessions[name], POLICY_VIEW)}
         for name in servers:  # warm-up: page cache, JIT, connections
-            for sql in list(LARGE.values()) + list(SMALL.values()):
+            for read in reads.values():
+                read(name)
+            for sql in SMALL.values():
                 query(*sessions[name], sql)
-        large = {(k, s): [] for k in LARGE for s in servers}
-        cpu = {(k, s): 0.0 for k in LARGE for s in servers}
+        large = {(k, s): [] for k in reads for s in servers}
+        cpu = {(k, s): 0.0 for k in reads for s in servers}
         small = {(k, t, s): [] for k in SMALL for t in (1, 2) for s in servers}
         for run in range(RUNS):
             order = list(servers)[run % 2:] + list(servers)[:run % 2]
-            for kind, sql in LARGE.items():
+            for kind, read in reads.items():
                 for name in order:
-                    client, options = sessions[name]
                     pid = servers[name][1]
                     c0, t0 = cpu_seconds(pid), time.perf_counter()
-                    nbytes, rows = query(client, options, sql)
+                    nbytes, rows = read(name)
                     elapsed = time.perf_counter() - t0
                     used = cpu_seconds(pid) - c0
                     large[(kind, name)].append(nbytes / elapsed / 1e6)
@@ -120,7 +139,7 @@ def main():
                         qps, n = queries_per_second(servers[name][0], sql, threads)
                         small[(kind, threads, name)].append(qps)
                         emit(bench=f"sql_{kind}", server=name, run=run, threads=threads, queries=n, queries_per_s=round(qps, 1))
-        for kind in LARGE:
+        for kind in reads:
             fg, ref_v = large[(kind, FG_NAME)], large[(kind, "reference")]
             ratios = [a / b for a, b in zip(fg, ref_v)]
             emit(bench=f"sql_{kind}", summary=True, runs=RUNS, flightgate_mb_per_s=round(statistics.median(fg), 1),

@@ -31,6 +31,10 @@ start() { # variable, name, extra env: sets the variable to name=uri,pid
   done
   printf -v "$var" '%s' "$1=$(sed -n 's/^flightgate listening on //p' "$log"),$pid"
 }
+# A reader under a row and column policy, for the restricted DoGet figure (idempotent: kept in the registry).
+node bin/flightgate.js roles create bench-policy --data-dir "$DATA" >/dev/null 2>&1 || true
+node bin/flightgate.js roles grant bench-policy --dataset numbers --action read --rows 'id % 2 = 0' --mask name=last4 --data-dir "$DATA" >/dev/null
+printf '%s\n' 'bench-reader-password' | node bin/flightgate.js users add bench-reader --role bench-policy --password-stdin --data-dir "$DATA" >/dev/null 2>&1 || true
 start FG flightgate FLIGHTGATE_DURABLE_WRITES=true
 start FG_NOSYNC flightgate-nofsync FLIGHTGATE_DURABLE_WRITES=false
 .venv/bin/python bench/flight_bench.py "$DATA/numbers.arrows" "$FG" "$FG_NOSYNC"

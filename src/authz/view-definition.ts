@@ -39,7 +39,12 @@ const ident = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 /** How permissive a treatment is: lower shows more. */
 const openness = (rule: ColumnRule | undefined): number => (rule === undefined ? 0 : rule.kind === 'hide' ? 2 : 1);
 
-export function viewDefinition(fields: readonly Field[], grants: readonly GrantRestriction[]): ViewDefinition {
+/**
+ * `guard: false` is for reads that run no SQL of the caller's (a DoGet): the WHERE alone then
+ * decides the rows, and the last grant's condition need not be repeated per column.
+ */
+export function viewDefinition(fields: readonly Field[], grants: readonly GrantRestriction[], options: { guard?: boolean } = {}): ViewDefinition {
+  const guard = options.guard ?? true;
   if (grants.length === 0) throw new Error('a view needs at least one grant');
   const everyRow = grants.some((g) => g.filter === undefined);
   const where = everyRow ? undefined : grants.map((g) => `(${g.filter})`).join(' OR ');
@@ -56,11 +61,15 @@ export function viewDefinition(fields: readonly Field[], grants: readonly GrantR
       continue;
     }
     const textual = branches.some((b) => b.rule?.kind === 'hash') && valueKind(field.type) !== 'string';
-    const parts: string[] = [];
+    const parts: { filter: string; e: string }[] = [];
     let otherwise: string | undefined;
     let anyMask = false;
+    let hiddenFromSome = false;
     for (const b of branches) {
-      if (b.rule?.kind === 'hide') break; // NULL for the rows only hiding grants show
+      if (b.rule?.kind === 'hide') {
+        hiddenFromSome = true; // NULL for the rows only hiding grants show
+        break;
+      }
       if (b.rule) anyMask = true;
       if (b.rule?.kind === 'hash') usesMaskKey = true;
       let e = b.rule ? maskExpression(c, field, b.rule) : c;
@@ -69,12 +78,15 @@ export function viewDefinition(fields: readonly Field[], grants: readonly GrantR
         otherwise = e;
         break;
       }
-      parts.push(`WHEN (${b.filter}) THEN ${e}`);
+      parts.push({ filter: b.filter, e });
     }
     if (anyMask) masked.push(field.name);
+    // Unguarded, every row left passed some grant's filter: when every grant is a branch here,
+    // the last one's condition is implied.
+    if (!guard && otherwise === undefined && !hiddenFromSome && parts.length) otherwise = parts.pop()!.e;
     let expression: string;
     if (parts.length === 0) expression = otherwise ?? `CASE WHEN false THEN ${c} END`;
-    else expression = `CASE ${parts.join(' ')}${otherwise ? ` ELSE ${otherwise}` : ''} END`;
+    else expression = `CASE ${parts.map((p) => `WHEN (${p.filter}) THEN ${p.e}`).join(' ')}${otherwise ? ` ELSE ${otherwise}` : ''} END`;
     select.push(`${expression} AS ${c}`);
   }
   return { select: select.join(', ') || 'NULL AS "no visible columns"', ...(where ? { where } : {}), hidden, masked, grants: grants.map((g) => g.id), usesMaskKey };

@@ -38,8 +38,10 @@ export interface ReadableDataset {
   readonly grants: readonly string[];
   /** The policy's view for this caller; absent: the whole dataset. */
   readonly view?: ViewDefinition;
-  /** The table a statement of this caller reads it as. */
+  /** The table a statement of this caller reads it as (every column guarded by the filter). */
   readonly table: SqlTable;
+  /** The table a plain read (DoGet) streams: the same rows and values, without the guards no caller SQL needs. */
+  readonly stream: SqlTable;
 }
 
 export interface ReadMessage extends IpcMessage {
@@ -102,10 +104,14 @@ export class ReadAccess {
     return out;
   }
 
-  /** The schema the caller sees: the dataset's, or the policy view's as the engine computes it. */
-  async schema(r: ReadableDataset, principal: Principal, call?: ReadContext): Promise<Schema> {
+  /**
+   * The schema the caller sees: the dataset's, or the policy view's as the engine computes it;
+   * `sql` for the table as statements see it (its columns are all nullable there).
+   */
+  async schema(r: ReadableDataset, principal: Principal, call?: ReadContext, of: 'stream' | 'sql' = 'stream'): Promise<Schema> {
     if (!r.view) return r.dataset.schema();
-    const shape = await this.requireEngine(r).describe({ owner: principalKey(principal), tables: [r.table], sql: wholeTable(r.name), signal: call?.signal, deadline: call?.deadline });
+    const table = of === 'sql' ? r.table : r.stream;
+    const shape = await this.requireEngine(r).describe({ owner: principalKey(principal), tables: [table], sql: wholeTable(r.name), signal: call?.signal, deadline: call?.deadline });
     return shape.schema;
   }
 
@@ -127,7 +133,7 @@ export class ReadAccess {
       counted((await r.dataset.stats()).records);
       return;
     }
-    const run = await this.requireEngine(r).query({ owner: principalKey(principal), tables: [r.table], sql: wholeTable(r.name), signal: call.signal, deadline: call.deadline });
+    const run = await this.requireEngine(r).query({ owner: principalKey(principal), tables: [r.stream], sql: wholeTable(r.name), signal: call.signal, deadline: call.deadline });
     try {
       yield* run.messages();
     } finally {
@@ -149,7 +155,10 @@ export class ReadAccess {
   }
 
   private async withScope(principal: Principal, dataset: Dataset, scope: ReadScope): Promise<ReadableDataset> {
-    if (scope.kind === 'all') return { name: dataset.name, dataset, grants: scope.grants, table: { name: dataset.name, dataset } };
+    if (scope.kind === 'all') {
+      const whole = { name: dataset.name, dataset };
+      return { name: dataset.name, dataset, grants: scope.grants, table: whole, stream: whole };
+    }
     const schema = await dataset.schema();
     const restrictions: GrantRestriction[] = [];
     const caller = { principal: principal.id, roles: principal.roles, ...(principal.claims ? { claims: principal.claims } : {}) };
@@ -158,13 +167,9 @@ export class ReadAccess {
       restrictions.push({ id: g.id, columns: c.columns, ...(c.template ? { filter: renderFilter(c.template, caller) } : {}) });
     }
     const view = viewDefinition(schema.fields, restrictions);
-    return {
-      name: dataset.name,
-      dataset,
-      grants: view.grants,
-      view,
-      table: { name: dataset.name, dataset, view: { select: view.select, ...(view.where ? { where: view.where } : {}), usesMaskKey: view.usesMaskKey, grants: view.grants } },
-    };
+    const plain = viewDefinition(schema.fields, restrictions, { guard: false });
+    const table = (v: ViewDefinition): SqlTable => ({ name: dataset.name, dataset, view: { select: v.select, ...(v.where ? { where: v.where } : {}), usesMaskKey: v.usesMaskKey, grants: v.grants } });
+    return { name: dataset.name, dataset, grants: view.grants, view, table: table(view), stream: table(plain) };
   }
 
   /** A grant's policy checked against this version of the dataset (once per version). */

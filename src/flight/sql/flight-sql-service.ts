@@ -375,7 +375,7 @@ export class FlightSqlService {
         if (show) {
           for (const r of await this.o.reads.list(principal)) {
             if (!tableMatches(r.name)) continue;
-            rows.push({ catalog: SQL_CATALOG, dbSchema: SQL_SCHEMA, table: r.name, type: TABLE_TYPES[0], ...(m.includeSchema ? { schema: await this.o.reads.schema(r, principal) } : {}) });
+            rows.push({ catalog: SQL_CATALOG, dbSchema: SQL_SCHEMA, table: r.name, type: TABLE_TYPES[0], ...(m.includeSchema ? { schema: await this.o.reads.schema(r, principal, undefined, 'sql') } : {}) });
           }
         }
         rows.sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
