@@ -4,8 +4,9 @@
  * footer) and the stream format.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { Footer } from 'apache-arrow/ipc/metadata/file';
 import { invalidArgument } from '../core/errors.js';
-import { summarize, type IpcMessage, type MessageSummary } from './message.js';
+import { schemaMessage, summarize, type IpcMessage, type MessageSummary } from './message.js';
 
 const MAGIC = Buffer.from('ARROW1');
 
@@ -25,7 +26,7 @@ async function readExactly(fh: FileHandle, buf: Uint8Array, position: number, wh
 }
 
 /** Byte range holding the IPC messages: after the file magic, and before the footer if there is one. */
-async function messageRange(fh: FileHandle, size: number): Promise<{ start: number; end: number }> {
+async function messageRange(fh: FileHandle, size: number): Promise<{ start: number; end: number; footer?: { at: number; length: number } }> {
   if (size < 8) return { start: 0, end: size };
   const head = Buffer.alloc(6);
   await readExactly(fh, head, 0, 'Arrow file');
@@ -37,7 +38,21 @@ async function messageRange(fh: FileHandle, size: number): Promise<{ start: numb
   const footerLength = tail.readInt32LE(0);
   const end = size - 10 - footerLength;
   if (footerLength <= 0 || end < 8) throw invalidArgument('Arrow IPC file has an invalid footer length');
-  return { start: 8, end };
+  return { start: 8, end, footer: { at: end, length: footerLength } };
+}
+
+/**
+ * The schema message a file's footer holds. Some writers (Arrow JS among them) put the schema in
+ * the footer only, not before the first batch: read from there, it comes first all the same.
+ */
+async function footerSchema(fh: FileHandle, footer: { at: number; length: number }, name: string): Promise<IpcMessage> {
+  const bytes = Buffer.alloc(footer.length);
+  await readExactly(fh, bytes, footer.at, name);
+  try {
+    return schemaMessage(Footer.decode(bytes).schema);
+  } catch (err) {
+    throw invalidArgument(`${name}: the Arrow IPC file's footer holds no readable schema`, err);
+  }
 }
 
 export interface ReadOptions {
@@ -65,9 +80,10 @@ export async function* readFromHandle(
   options: ReadOptions,
   name: string,
 ): AsyncGenerator<FileMessage> {
-  const { start, end } = await messageRange(fh, size);
+  const { start, end, footer } = await messageRange(fh, size);
   const prefix = Buffer.alloc(8);
   let pos = start;
+  let first = true;
   while (pos + 4 <= end) {
     options.signal?.throwIfAborted();
     const avail = Math.min(8, end - pos);
@@ -84,6 +100,11 @@ export async function* readFromHandle(
     const header = Buffer.allocUnsafe(len);
     await readExactly(fh, header, headerAt, name);
     const summary = summarize(header);
+    if (first && footer && summary.kind !== 'schema') {
+      const schema = await footerSchema(fh, footer, name);
+      yield { ...schema, summary: summarize(schema.header), bodyOffset: headerAt };
+    }
+    first = false;
     const bodyAt = headerAt + len;
     if (bodyAt + summary.bodyLength > end) throw invalidArgument(`${name}: truncated Arrow IPC message body`);
     let body: Uint8Array;
