@@ -25,7 +25,8 @@ export interface RefreshedSession {
 
 /** A read or an upload that ran, ok or not: what the audit log records about data access. */
 export interface DataAccess {
-  rpc: 'DoGet' | 'DoPut';
+  /** DoGet, DoPut, or the RPC of a command that read the dataset (DoExchange). */
+  rpc: string;
   principal: Principal;
   peer: string;
   dataset: string;

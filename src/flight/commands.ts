@@ -9,6 +9,8 @@ import type { Principal } from '../core/principal.js';
 import type { AuthenticatedCall } from './binding.js';
 import type { IncomingFlightData } from './codec.js';
 import type { FlightDescriptor, FlightInfo } from './proto/messages.js';
+import type { Schema } from 'apache-arrow';
+import type { IpcMessage } from '../ipc/message.js';
 
 /** A DoPut or DoExchange as a command sees it: the first FlightData (which carried the descriptor) and the rest. */
 export interface CommandStream {
@@ -18,20 +20,40 @@ export interface CommandStream {
   readonly rest: AsyncIterator<Uint8Array>;
 }
 
+/** A dataset as the calling principal may read it (after any row filter and column masks). */
+export interface DatasetRead {
+  readonly schema: Schema;
+  /** The schema message, then dictionaries and record batches; `release` hands a body back once sent. */
+  readonly messages: AsyncIterable<IpcMessage & { readonly release?: () => void }>;
+  /** The grants that allowed the read, and whether a policy restricted it. */
+  readonly grants: readonly string[];
+  readonly restricted: boolean;
+}
+
+/**
+ * A call as a command sees it. A command that reads datasets reads them with `readDataset`,
+ * which authorizes the read and applies the caller's row and column policy (as DoGet does);
+ * reading the catalog directly would bypass both.
+ */
+export interface CommandCall extends AuthenticatedCall {
+  /** PERMISSION_DENIED unless the caller may read `name` (whether or not it exists). */
+  readDataset(name: string): Promise<DatasetRead>;
+}
+
 export interface FlightCommand {
   /** For messages and listings: what the command bytes look like, e.g. `JSON {"dataset": …}`. */
   readonly name: string;
   /** Whether `cmd` (a CMD descriptor's bytes) is this command's. Cheap: it runs for every CMD call. */
   claims(cmd: Uint8Array): boolean;
-  getFlightInfo?(c: AuthenticatedCall, descriptor: FlightDescriptor): Promise<FlightInfo>;
+  getFlightInfo?(c: CommandCall, descriptor: FlightDescriptor): Promise<FlightInfo>;
   /** The encapsulated IPC schema (SchemaResult.schema). */
-  getSchema?(c: AuthenticatedCall, descriptor: FlightDescriptor): Promise<Uint8Array>;
-  doPut?(c: AuthenticatedCall, descriptor: FlightDescriptor, stream: CommandStream): Promise<void>;
-  doExchange?(c: AuthenticatedCall, descriptor: FlightDescriptor, stream: CommandStream): Promise<void>;
+  getSchema?(c: CommandCall, descriptor: FlightDescriptor): Promise<Uint8Array>;
+  doPut?(c: CommandCall, descriptor: FlightDescriptor, stream: CommandStream): Promise<void>;
+  doExchange?(c: CommandCall, descriptor: FlightDescriptor, stream: CommandStream): Promise<void>;
   /** Whether a DoGet ticket is one this command issued (Flight SQL tickets are Any messages). Cheap. */
   claimsTicket?(ticket: Uint8Array): boolean;
   /** DoGet of a ticket this command claims. */
-  doGet?(c: AuthenticatedCall, ticket: Uint8Array): Promise<void>;
+  doGet?(c: CommandCall, ticket: Uint8Array): Promise<void>;
   /** CancelFlightInfo: the CancelStatus when the FlightInfo is this command's, else undefined. */
   cancelFlightInfo?(info: FlightInfo, principal: Principal): Promise<number | undefined>;
   /** The caller's session ended (CloseSession): drop what was kept for it. */

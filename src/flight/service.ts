@@ -9,13 +9,13 @@ import { FlightgateError, invalidArgument, unimplemented } from '../core/errors.
 import { principalKey, type Principal } from '../core/principal.js';
 import { Status } from '../core/status.js';
 import { BufferPool } from '../core/buffer-pool.js';
-import { encapsulate, schemaMessage } from '../ipc/message.js';
+import { encapsulate, schemaMessage, type IpcMessage } from '../ipc/message.js';
 import { compileGlob } from '../core/glob.js';
 import type { AccessControl } from './access.js';
 import { ActionRegistry, type ActionDefinition } from './actions.js';
 import { flightDataHead, readFlightData, type IncomingFlightData } from './codec.js';
 import { datasetOfPath, isJsonCommand, parseDatasetCommand, type DatasetRequest } from './descriptor.js';
-import { CommandRegistry, type CommandStream, type FlightCommand } from './commands.js';
+import { CommandRegistry, type CommandCall, type CommandStream, type FlightCommand } from './commands.js';
 import {
   decodeAction,
   decodeDescriptor,
@@ -108,10 +108,41 @@ export class FlightService {
     };
   }
 
+  /** A call as commands get it: datasets are read through the same policy as DoGet. */
+  private commandCall(c: AuthenticatedCall): CommandCall {
+    return {
+      ...c,
+      readDataset: async (name) => {
+        const r = await this.readable(name, c.principal, c.call);
+        const schema = await this.reads.schema(r, c.principal, c.call);
+        const { principal, call } = c;
+        const access = this.access;
+        const reads = this.reads;
+        // Audited like a DoGet once the command has read it (or stopped reading).
+        async function* audited(): AsyncGenerator<IpcMessage & { release?: () => void }> {
+          let rows = 0;
+          let bytes = 0;
+          let outcome: 'ok' | 'error' = 'error';
+          try {
+            for await (const m of reads.messages(r, principal, call, (n) => Buffer.allocUnsafe(n), (n) => (rows = n))) {
+              bytes += m.header.length + m.body.length;
+              yield m;
+            }
+            outcome = 'ok';
+          } finally {
+            const rpc = call.method.slice(call.method.lastIndexOf('/') + 1);
+            access.recordDataAccess?.({ rpc, principal, peer: call.peer, dataset: r.name, rows, bytes, outcome, grants: r.grants, restricted: r.view !== undefined });
+          }
+        }
+        return { schema, messages: audited(), grants: r.grants, restricted: r.view !== undefined };
+      },
+    };
+  }
+
   /** GetFlightInfo for any descriptor: a PATH names a dataset, a CMD goes to the command that claims it. */
   private info(c: AuthenticatedCall, d: FlightDescriptor): Promise<FlightInfo> {
     if (d.type === DescriptorType.PATH) return this.flightInfo(datasetOfPath(d), c.principal, c.call, d);
-    if (d.type === DescriptorType.CMD) return this.commands.resolve(d.cmd, 'getFlightInfo').getFlightInfo(c, d);
+    if (d.type === DescriptorType.CMD) return this.commands.resolve(d.cmd, 'getFlightInfo').getFlightInfo(this.commandCall(c), d);
     throw invalidArgument(`unsupported descriptor type ${d.type}; use PATH [dataset] or a CMD`);
   }
 
@@ -242,7 +273,7 @@ export class FlightService {
     const d = decodeDescriptor(request);
     let schema: Uint8Array;
     if (d.type === DescriptorType.PATH) schema = this.encodedSchema(await this.reads.schema(await this.readable(datasetOfPath(d), c.principal, c.call), c.principal, c.call));
-    else if (d.type === DescriptorType.CMD) schema = await this.commands.resolve(d.cmd, 'getSchema').getSchema(c, d);
+    else if (d.type === DescriptorType.CMD) schema = await this.commands.resolve(d.cmd, 'getSchema').getSchema(this.commandCall(c), d);
     else throw invalidArgument(`unsupported descriptor type ${d.type}; use PATH [dataset] or a CMD`);
     await c.out.send(encodeSingleBytes(schema));
   }
@@ -250,7 +281,7 @@ export class FlightService {
   private async doGet(c: AuthenticatedCall, request: Uint8Array): Promise<void> {
     const ticketBytes = decodeTicketMessage(request);
     const command = this.commands.forTicket(ticketBytes);
-    if (command) return command.doGet(c, ticketBytes);
+    if (command) return command.doGet(this.commandCall(c), ticketBytes);
     const { call, principal, out } = c;
     const ticket = this.tickets.decode(ticketBytes, principalKey(principal));
     // The ticket only names the dataset: who may read what of it is decided now, not when it was issued.
@@ -282,7 +313,7 @@ export class FlightService {
     if (!d) throw invalidArgument('missing FlightDescriptor');
     const stream = { first, firstBytes: next.value.length, rest };
     if (d.type === DescriptorType.PATH) return this.upload(c, { dataset: datasetOfPath(d), mode: 'create' }, stream);
-    if (d.type === DescriptorType.CMD) return this.commands.resolve(d.cmd, 'doPut').doPut(c, d, stream);
+    if (d.type === DescriptorType.CMD) return this.commands.resolve(d.cmd, 'doPut').doPut(this.commandCall(c), d, stream);
     throw invalidArgument(`unsupported descriptor type ${d.type}; use PATH [dataset] or a CMD`);
   }
 
@@ -302,7 +333,7 @@ export class FlightService {
     if (d?.type !== DescriptorType.CMD) {
       throw unimplemented(`DoExchange takes a CMD descriptor naming a command (got ${JSON.stringify(d?.path ?? null)}); the commands this server knows: ${this.commands.list().filter((x) => x.doExchange).map((x) => x.name).join('; ')}`);
     }
-    await this.commands.resolve(d.cmd, 'doExchange').doExchange(c, d, { first, firstBytes: next.value.length, rest });
+    await this.commands.resolve(d.cmd, 'doExchange').doExchange(this.commandCall(c), d, { first, firstBytes: next.value.length, rest });
   }
 
   private async doAction({ call, principal, out }: AuthenticatedCall, request: Uint8Array): Promise<void> {
