@@ -1,27 +1,55 @@
-"""The reference: a pyarrow (C++) Flight server serving the same numbers file from memory."""
+"""
+The reference: a pyarrow (C++) Flight server serving the same numbers file from memory.
+
+usage: pyarrow_server.py NUMBERS_FILE [--durable DIR]
+With --durable, DoPut writes each upload batch by batch to an Arrow IPC stream file in DIR and
+fsyncs it (and renames it into place, fsyncing the directory) before it answers: the durability
+flightgate promises with durableWrites. Without it, uploads are received whole into memory.
+"""
+import os
 import sys
+import uuid
+
 import pyarrow as pa
 import pyarrow.flight as flight
 
 
 class Reference(flight.FlightServerBase):
-    def __init__(self, location, table):
+    def __init__(self, location, table, durable_dir):
         super().__init__(location)
         self.table = table
+        self.durable_dir = durable_dir
 
     def do_get(self, context, ticket):
         return flight.RecordBatchStream(self.table)
 
     def do_put(self, context, descriptor, reader, writer):
-        # Receive and assemble the whole upload, as flightgate does before it commits.
-        reader.read_all()
+        if not self.durable_dir:
+            # Receive and assemble the whole upload, as flightgate does before it commits.
+            reader.read_all()
+            return
+        final = os.path.join(self.durable_dir, "upload.arrows")
+        tmp = os.path.join(self.durable_dir, f".upload-{uuid.uuid4().hex}.arrows")
+        with open(tmp, "wb") as f:
+            with pa.ipc.new_stream(pa.PythonFile(f, mode="w"), reader.schema) as w:
+                for chunk in reader:
+                    w.write_batch(chunk.data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.rename(tmp, final)
+        fd = os.open(self.durable_dir, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def main():
     path = sys.argv[1]
+    durable_dir = sys.argv[sys.argv.index("--durable") + 1] if "--durable" in sys.argv else None
     with pa.memory_map(path) as source:
         table = pa.ipc.open_stream(source).read_all()
-    server = Reference("grpc://127.0.0.1:0", table)
+    server = Reference("grpc://127.0.0.1:0", table, durable_dir)
     print(f"listening on {server.port}", flush=True)
     server.serve()
 

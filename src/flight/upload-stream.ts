@@ -31,8 +31,10 @@ export async function receiveUpload(
       received += next.value.length;
       charge?.(principal, next.value.length, received);
       const fd = readFlightData(next.value);
-      if (fd.kind) await upload.write({ header: fd.header, body: fd.body, kind: fd.kind, rows: fd.rows, decoded: fd.decoded });
-      call.release(next.value);
+      const message = next.value;
+      // The buffer goes back to the transport once the file has taken it (writes run behind the reading).
+      if (fd.kind) await upload.write({ header: fd.header, body: fd.body, kind: fd.kind, rows: fd.rows, decoded: fd.decoded }, () => call.release(message));
+      else call.release(message);
     }
     call.signal.throwIfAborted();
     const result = await upload.commit();

@@ -17,6 +17,11 @@ import { describeSchema, sameColumns } from '../schema-equality.js';
 import type { Segment } from './manifest.js';
 
 const SYNC_EVERY_BYTES = 32 * 1024 * 1024;
+/** Bytes queued for an upload's file but not yet taken by it, before the upload waits (reading on meanwhile). */
+const MAX_WRITING_BYTES = 64 * 1024 * 1024;
+/** The same over all uploads of the process: past it, each upload waits for its own queue to drain. */
+const MAX_WRITING_BYTES_IN_ALL = 256 * 1024 * 1024;
+let writingInAll = 0;
 
 export interface UploadMessage extends IpcMessage {
   readonly kind: MessageKind;
@@ -70,6 +75,10 @@ export class Upload {
   private closed = false;
   private unsyncedBytes = 0;
   private syncing: Promise<void> | undefined;
+  /** File writes run one after another while the next messages arrive: the last one queued, and the bytes in them. */
+  private writing: Promise<void> = Promise.resolve();
+  private writingBytes = 0;
+  private writeError: unknown;
 
   constructor(
     private readonly store: UploadTarget,
@@ -88,8 +97,14 @@ export class Upload {
     return this.bytes;
   }
 
-  async write(message: UploadMessage): Promise<void> {
+  /**
+   * Validates `message` and queues it for the file. It returns before the bytes are written
+   * (unless too many are queued); `written` is called once they are, when the message's buffers
+   * may be reused.
+   */
+  async write(message: UploadMessage, written?: () => void): Promise<void> {
     if (this.closed) throw invalidArgument('upload already finished');
+    if (this.writeError) throw this.writeError;
     if (!this.schema) {
       if (message.kind !== 'schema') throw invalidArgument('the first FlightData of an upload must carry the Arrow schema');
       this.schema = decodeSchema(message.header);
@@ -108,16 +123,37 @@ export class Upload {
       else this.validator!.recordBatch(decoded, message.body);
     }
     const head = framedHeader(message.header);
-    if (message.body.length > 0) await this.fh!.writev([head, message.body]);
-    else await this.fh!.write(head);
+    const fh = this.fh!;
+    const size = head.length + message.body.length;
     this.rows += message.rows;
     this.bytes += message.header.length + message.body.length;
-    this.unsyncedBytes += head.length + message.body.length;
-    // Flush to disk in the background while the upload goes on, so the final fsync at commit
-    // has little left to do (measured: commit-time fsync alone halved upload throughput).
+    this.writingBytes += size;
+    writingInAll += size;
+    this.writing = this.writing.then(async () => {
+      try {
+        if (!this.writeError) {
+          if (message.body.length > 0) await fh.writev([head, message.body]);
+          else await fh.write(head);
+          this.afterWrite(fh, size);
+        }
+      } catch (err) {
+        this.writeError ??= err;
+      } finally {
+        this.writingBytes -= size;
+        writingInAll -= size;
+        written?.();
+      }
+    });
+    if (this.writingBytes > MAX_WRITING_BYTES || writingInAll > MAX_WRITING_BYTES_IN_ALL) await this.writing;
+    if (this.writeError) throw this.writeError;
+  }
+
+  /** Flushes to disk in the background while the upload goes on, so the fsync at commit has little left to do. */
+  private afterWrite(fh: FileHandle, size: number): void {
+    this.unsyncedBytes += size;
+    // Measured: commit-time fsync alone halved upload throughput.
     if (this.durable && this.unsyncedBytes >= SYNC_EVERY_BYTES && !this.syncing) {
       this.unsyncedBytes = 0;
-      const fh = this.fh!;
       this.syncing = fh.datasync().finally(() => (this.syncing = undefined));
       this.syncing.catch(() => undefined);
     }
@@ -128,6 +164,8 @@ export class Upload {
     this.closed = true;
     const fh = this.fh;
     try {
+      await this.writing;
+      if (this.writeError) throw this.writeError;
       await fh.write(EOS);
       await this.syncing?.catch(() => undefined);
       if (this.durable) await fh.sync();
@@ -147,6 +185,7 @@ export class Upload {
   async abort(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.writing;
     await this.syncing?.catch(() => undefined);
     try {
       await this.fh?.close();
