@@ -6,6 +6,8 @@ import { stat } from 'node:fs/promises';
 
 export class FileScanCache<T> {
   private entry: { key: string; value: Promise<T> } | undefined;
+  /** A stat in flight: callers arriving meanwhile (a FlightInfo asks schema and counts at once) share it. */
+  private statting: Promise<{ size: number; mtimeMs: number }> | undefined;
 
   constructor(
     private readonly path: string,
@@ -13,7 +15,9 @@ export class FileScanCache<T> {
   ) {}
 
   async get(): Promise<T> {
-    const st = await stat(this.path);
+    // Shared only while in flight: a call that starts after it ended stats the file anew.
+    this.statting ??= stat(this.path).finally(() => (this.statting = undefined));
+    const st = await this.statting;
     const key = `${st.size}:${st.mtimeMs}`;
     if (this.entry?.key === key) {
       try {

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# npm run bench:scale: how cost grows with datasets, concurrent readers and concurrent uploads,
+# flightgate against a pyarrow Flight server doing the same (bench/scale.py). Each part starts and
+# stops its own servers; the scratch directory is removed on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d node_modules/apache-arrow ] || npm install --no-audit --no-fund
+bash scripts/setup-python.sh >/dev/null
+npx tsc -p tsconfig.build.json
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/fg-bench-scale-XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+.venv/bin/python bench/scale.py "$WORK"
