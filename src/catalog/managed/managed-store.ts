@@ -118,7 +118,7 @@ export class ManagedStore implements DatasetProvider, UploadTarget {
       }
       if (upload.mode === 'append') await checkAppendSchema(upload.name, existing, schema);
       const dir = join(this.root, upload.name);
-      await mkdir(dir, { recursive: true });
+      if (!existing) await mkdir(dir, { recursive: true });
       await rename(tmpPath, join(dir, segment.file));
       const keep = upload.mode === 'append' && existing ? existing.manifest.segments : [];
       const manifest: Manifest = {
@@ -131,8 +131,10 @@ export class ManagedStore implements DatasetProvider, UploadTarget {
       const next = new ManagedDataset(upload.name, dir, manifest);
       this.datasets.set(upload.name, next);
       if (existing && upload.mode === 'replace') {
-        // Readers hold open handles on the old segments, so unlinking them is safe.
-        await this.collectGarbage(dir, manifest);
+        // Readers hold open handles on the old segments, so unlinking them is safe. The old
+        // manifest names them: no directory listing (leftovers of a crash are load()'s).
+        const live = new Set(manifest.segments.map((s) => s.file));
+        await Promise.all(existing.manifest.segments.filter((s) => !live.has(s.file)).map((s) => rm(join(dir, s.file), { force: true })));
       }
       const totalRows = (await next.stats()).records;
       return { dataset: upload.name, mode: upload.mode, rows: segment.rows, bytes: segment.bytes, totalRows };

@@ -75,8 +75,13 @@ export class Upload {
   private closed = false;
   private unsyncedBytes = 0;
   private syncing: Promise<void> | undefined;
-  /** File writes run one after another while the next messages arrive: the last one queued, and the bytes in them. */
-  private writing: Promise<void> = Promise.resolve();
+  /**
+   * File writes run behind the reading: buffers wait in `queued` and one drain at a time writes
+   * all that waits with a single writev (a small upload's schema, batch and end-of-stream marker
+   * go in one call).
+   */
+  private queued: { parts: Uint8Array[]; done: (() => void)[] } = { parts: [], done: [] };
+  private draining: Promise<void> | undefined;
   private writingBytes = 0;
   private writeError: unknown;
 
@@ -112,8 +117,12 @@ export class Upload {
       this.validator = new BatchValidator(this.schema);
       // Early, so a wrong schema is refused before the data is sent; commit checks again under the lock.
       if (this.mode === 'append') await checkAppendSchema(this.name, this.store.get(this.name), this.schema);
-      await mkdir(dirname(this.path), { recursive: true });
-      this.fh = await open(this.path, 'wx');
+      this.fh = await open(this.path, 'wx').catch(async (err: NodeJS.ErrnoException) => {
+        // The store's directory went away under it: made again, as load() makes it.
+        if (err.code !== 'ENOENT') throw err;
+        await mkdir(dirname(this.path), { recursive: true });
+        return open(this.path, 'wx');
+      });
     } else if (message.kind === 'schema') {
       throw invalidArgument('an upload carries exactly one schema message, at the start');
     } else {
@@ -123,17 +132,33 @@ export class Upload {
       else this.validator!.recordBatch(decoded, message.body);
     }
     const head = framedHeader(message.header);
-    const fh = this.fh!;
     const size = head.length + message.body.length;
     this.rows += message.rows;
     this.bytes += message.header.length + message.body.length;
+    this.enqueue(message.body.length > 0 ? [head, message.body] : [head], size, written);
+    if (this.writingBytes > MAX_WRITING_BYTES || writingInAll > MAX_WRITING_BYTES_IN_ALL) await this.drained();
+    if (this.writeError) throw this.writeError;
+  }
+
+  private enqueue(parts: Uint8Array[], size: number, written?: () => void): void {
+    this.queued.parts.push(...parts);
+    if (written) this.queued.done.push(written);
     this.writingBytes += size;
     writingInAll += size;
-    this.writing = this.writing.then(async () => {
+    this.draining ??= this.drain();
+  }
+
+  /** Writes what is queued, batch after batch, until nothing is. */
+  private async drain(): Promise<void> {
+    const fh = this.fh!;
+    while (this.queued.parts.length) {
+      const { parts, done } = this.queued;
+      this.queued = { parts: [], done: [] };
+      let size = 0;
+      for (const p of parts) size += p.length;
       try {
         if (!this.writeError) {
-          if (message.body.length > 0) await fh.writev([head, message.body]);
-          else await fh.write(head);
+          await fh.writev(parts);
           this.afterWrite(fh, size);
         }
       } catch (err) {
@@ -141,11 +166,15 @@ export class Upload {
       } finally {
         this.writingBytes -= size;
         writingInAll -= size;
-        written?.();
+        for (const d of done) d();
       }
-    });
-    if (this.writingBytes > MAX_WRITING_BYTES || writingInAll > MAX_WRITING_BYTES_IN_ALL) await this.writing;
-    if (this.writeError) throw this.writeError;
+    }
+    this.draining = undefined;
+  }
+
+  /** Resolves once everything queued so far is written (or failed). */
+  private async drained(): Promise<void> {
+    while (this.draining) await this.draining;
   }
 
   /** Flushes to disk in the background while the upload goes on, so the fsync at commit has little left to do. */
@@ -164,9 +193,9 @@ export class Upload {
     this.closed = true;
     const fh = this.fh;
     try {
-      await this.writing;
+      this.enqueue([EOS], EOS.length);
+      await this.drained();
       if (this.writeError) throw this.writeError;
-      await fh.write(EOS);
       await this.syncing?.catch(() => undefined);
       if (this.durable) await fh.sync();
     } finally {
@@ -185,7 +214,7 @@ export class Upload {
   async abort(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.writing;
+    await this.drained();
     await this.syncing?.catch(() => undefined);
     try {
       await this.fh?.close();
