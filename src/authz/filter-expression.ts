@@ -209,11 +209,8 @@ export function filterTemplate(checked: CheckedFilter, sql: string): FilterTempl
 
 /** The filter for one caller: each attribute a literal (NULL when the caller has no such claim). */
 export function renderFilter(t: FilterTemplate, caller: CallerAttributes): string {
-  let sql = t.sql;
-  t.attributes.forEach((a, i) => {
-    sql = sql.replaceAll(`'${placeholder(t.nonce, i)}'`, `(${attributeLiteral(a, caller)})`);
-  });
-  return sql;
+  // One pass: text a literal brings in is never looked at again.
+  return t.sql.replace(new RegExp(`'fgp_${t.nonce}_(\\d+)'`, 'g'), (_m, i: string) => `(${attributeLiteral(t.attributes[Number(i)]!, caller)})`);
 }
 
 function attributeLiteral(a: Attribute, caller: CallerAttributes): string {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { configGrants } from '../../src/authz/config-grants.js';
+import { renderFilter } from '../../src/authz/filter-expression.js';
 import { grantId, Policy } from '../../src/authz/policy.js';
 import { PolicyError } from '../../src/core/read-policy.js';
 
@@ -54,4 +55,13 @@ test('config file grants: one per action, the policy on read only, each mistake 
   refused({ role: 'r', dataset: 'x', actions: ['write'], rows: 'a = 1' }, /grants\[1\].*belong to a read grant/);
   refused({ role: 'r', dataset: 'x', actions: ['read'], columns: { email: 'scramble' } }, /grants\[1\].*"scramble" is not a column rule/);
   refused({ role: 'r', dataset: 'x', actions: ['read'], rows: 'x'.repeat(5000) }, /grants\[1\].*at most 4096/);
+});
+
+test('a filter is rendered in one pass: a claim that spells a placeholder stays text, quotes stay characters', () => {
+  const t = { sql: "(a = 'fgp_n0nce_0') AND (b = 'fgp_n0nce_1') AND list_contains('fgp_n0nce_2', c)", nonce: 'n0nce', attributes: [
+    { kind: 'claim', name: 'x' }, { kind: 'principal' }, { kind: 'roles' },
+  ] } as const;
+  const sql = renderFilter(t, { principal: "o'neil", roles: ['r1', "r'2"], claims: { x: "fgp_n0nce_1' OR true --" } });
+  assert.equal(sql, "(a = ('fgp_n0nce_1'' OR true --')) AND (b = ('o''neil')) AND list_contains((['r1', 'r''2']), c)");
+  assert.equal(renderFilter(t, { principal: 'p', roles: [] }), "(a = (NULL)) AND (b = ('p')) AND list_contains((CAST([] AS VARCHAR[])), c)");
 });
