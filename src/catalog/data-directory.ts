@@ -51,7 +51,7 @@ export class DataDirectory implements DatasetProvider {
         }
         try {
           const path = join(this.dir, file);
-          next.set(name, new FileDataset(await source.open(name, path), path));
+          next.set(name, new FileDataset(await source.open(name, path), path, (gone) => this.forget(name, gone)));
         } catch (err) {
           this.warn(`skipping ${file}: ${(err as Error).message}`);
         }
@@ -69,12 +69,16 @@ export class DataDirectory implements DatasetProvider {
     return [...this.discovered.values()];
   }
 
+  /** A read found the file gone: the next find looks at the directory again (another file may have the name now). */
+  private forget(name: string, gone: FileDataset): void {
+    if (this.discovered.get(name) === gone) this.discovered.delete(name);
+  }
+
   async find(name: string): Promise<Dataset | undefined> {
+    // Known files are not looked at here: every read of one stats it anyway (and a read that finds
+    // it gone answers NOT_FOUND and has it forgotten), so a lookup costs no file system round trip.
     const file = this.discovered.get(name);
-    if (file) {
-      if (await file.exists()) return file;
-      this.discovered.delete(name);
-    }
+    if (file) return file;
     // A miss may be a file dropped in a moment ago: look again, at most every 100 ms.
     if (Date.now() - this.lastScan > 100) await this.rescan(true);
     return this.discovered.get(name);

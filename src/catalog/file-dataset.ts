@@ -2,7 +2,6 @@
  * A dataset backed by a file the server does not own: the file can vanish at any moment.
  * A missing file is the caller's NOT_FOUND, not the server's INTERNAL error.
  */
-import { stat } from 'node:fs/promises';
 import type { Schema } from 'apache-arrow';
 import { notFound } from '../core/errors.js';
 import type { IpcMessage } from '../ipc/message.js';
@@ -14,6 +13,8 @@ export class FileDataset implements Dataset {
   constructor(
     private readonly inner: Dataset,
     readonly path: string,
+    /** Told when a read finds the file gone (the data directory then forgets it at once). */
+    private readonly onGone: (dataset: FileDataset) => void = () => {},
   ) {}
 
   get name(): string {
@@ -27,18 +28,8 @@ export class FileDataset implements Dataset {
   }
 
   private gone(): Error {
+    this.onGone(this);
     return notFound(`dataset "${this.name}" not found (its file was removed)`);
-  }
-
-  /** Whether the file is still there. */
-  async exists(): Promise<boolean> {
-    try {
-      await stat(this.path);
-      return true;
-    } catch (err) {
-      if (isMissing(err)) return false;
-      throw err;
-    }
   }
 
   async schema(): Promise<Schema> {
