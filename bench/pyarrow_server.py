@@ -6,12 +6,12 @@ With --durable, DoPut writes each upload batch by batch to an Arrow IPC stream f
 fsyncs it (and renames it into place, fsyncing the directory) before it answers: the durability
 flightgate promises with durableWrites. Without it, uploads are received whole into memory.
 """
-import os
 import sys
-import uuid
 
 import pyarrow as pa
 import pyarrow.flight as flight
+
+from bench_common import write_upload_durably
 
 
 class Reference(flight.FlightServerBase):
@@ -28,20 +28,7 @@ class Reference(flight.FlightServerBase):
             # Receive and assemble the whole upload, as flightgate does before it commits.
             reader.read_all()
             return
-        final = os.path.join(self.durable_dir, "upload.arrows")
-        tmp = os.path.join(self.durable_dir, f".upload-{uuid.uuid4().hex}.arrows")
-        with open(tmp, "wb") as f:
-            with pa.ipc.new_stream(pa.PythonFile(f, mode="w"), reader.schema) as w:
-                for chunk in reader:
-                    w.write_batch(chunk.data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.rename(tmp, final)
-        fd = os.open(self.durable_dir, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        write_upload_durably(reader, self.durable_dir, "upload")
 
 
 def main():

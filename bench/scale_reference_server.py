@@ -4,12 +4,12 @@ part, as plainly as pyarrow allows.
 
 usage: scale_reference_server.py datasets N | doget FILE | doput DIR
 """
-import os
 import sys
-import uuid
 
 import pyarrow as pa
 import pyarrow.flight as flight
+
+from bench_common import write_upload_durably
 
 
 class Reference(flight.FlightServerBase):
@@ -42,21 +42,7 @@ class Reference(flight.FlightServerBase):
         return flight.RecordBatchStream(self.tables[ticket.ticket.decode()])
 
     def do_put(self, context, descriptor, reader, writer):
-        # Durable, as flightgate's uploads are: written, fsynced and renamed into place before the answer.
-        name = descriptor.path[0].decode()
-        tmp = os.path.join(self.dir, f".{uuid.uuid4().hex}.arrows")
-        with open(tmp, "wb") as f:
-            with pa.ipc.new_stream(pa.PythonFile(f, mode="w"), reader.schema) as w:
-                for chunk in reader:
-                    w.write_batch(chunk.data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.rename(tmp, os.path.join(self.dir, f"{name}.arrows"))
-        fd = os.open(self.dir, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        write_upload_durably(reader, self.dir, descriptor.path[0].decode())
 
 
 def main():
