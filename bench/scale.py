@@ -7,6 +7,7 @@ same, one JSON line per figure, each with the flightgate/pyarrow ratio where pya
   doget      aggregate DoGet MB/s and p99 latency with 1, 4, 16 and 64 concurrent clients
   doput      commits per second of 1, 10 and 100 concurrent small uploads (flightgate durable,
              the reference writing and fsyncing an IPC file before it answers)
+  (sessions: bench/sessions_scale.py, run after this by scripts/bench-scale.sh)
 
 usage: scale.py WORK_DIR   (scripts/bench-scale.sh starts the servers it needs through this)
 """

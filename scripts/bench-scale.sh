@@ -10,3 +10,4 @@ npx tsc -p tsconfig.build.json
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fg-bench-scale-XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 .venv/bin/python bench/scale.py "$WORK"
+.venv/bin/python bench/sessions_scale.py "$WORK"
