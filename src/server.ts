@@ -22,6 +22,8 @@ import { TicketCodec } from './flight/ticket.js';
 import { GrpcServer } from './flight/transport/server.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { openCatalog } from './open-catalog.js';
+import { fileBodies } from './ipc/body-cache.js';
+import { memorySizeBytes } from './sql/memory-size.js';
 import { checkGrantPolicy } from './flight/policy-check.js';
 import { PolicyError } from './core/read-policy.js';
 import { openSql, type OpenedSql } from './open-sql.js';
@@ -113,6 +115,7 @@ async function start(config: Config, options: StartOptions): Promise<RunningServ
     logger.warn(`${path} is open to other users (mode ${mode}); it holds password hashes, keys or data: chmod go-rwx ${path}`);
   }
   const catalog = await openCatalog(config, dataDir, options.providers ?? [], logger);
+  fileBodies.configure(memorySizeBytes(config.datasetCacheSize));
   const tls = config.tls && loadTls(config.tls);
   let control: ControlPlane | undefined;
   let grpc: GrpcServer | undefined;

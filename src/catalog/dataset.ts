@@ -64,6 +64,11 @@ export interface MessageOptions {
    * that already hold their bodies in memory ignore it.
    */
   allocate?: (size: number) => Uint8Array;
+  /**
+   * The reader only sends bodies on (DoGet): IPC file sources may serve them from the process's
+   * body cache, shared, and keep what they read there.
+   */
+  cached?: boolean;
 }
 
 /**

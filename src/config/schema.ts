@@ -151,6 +151,7 @@ export const configSchema = z
     advertisedUri: z.string().url().optional().describe('location put in FlightInfo endpoints (default: reuse this connection)'),
     ticketTtlSeconds: z.number().int().positive().default(3600).describe('lifetime of tickets from GetFlightInfo'),
     durableWrites: z.boolean().default(true).describe('fsync uploads before they become visible'),
+    datasetCacheSize: z.string().regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'expected a size such as 512MB').default('512MB').describe('IPC file bodies (uploads, .arrow/.arrows files) a DoGet read are kept in memory up to this much, so later DoGets send them from memory; a changed file is a new version; 0B: off'),
     shutdownGraceSeconds: z.number().min(0).default(30).describe('how long shutdown waits for running calls'),
     logFormat: z.enum(['text', 'json']).default('text').describe('server log lines on stderr: text, or one JSON object per line'),
     datasets: z

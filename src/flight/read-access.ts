@@ -129,7 +129,7 @@ export class ReadAccess {
    */
   async *messages(r: ReadableDataset, principal: Principal, call: ReadContext, allocate: (n: number) => Uint8Array, counted: (rows: number) => void): AsyncGenerator<ReadMessage> {
     if (!r.view) {
-      yield* r.dataset.messages({ signal: call.signal, allocate });
+      yield* r.dataset.messages({ signal: call.signal, allocate, cached: true });
       counted((await r.dataset.stats()).records);
       return;
     }

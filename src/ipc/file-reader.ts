@@ -5,6 +5,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { Footer } from 'apache-arrow/ipc/metadata/file';
+import { fileBodies } from './body-cache.js';
 import { invalidArgument } from '../core/errors.js';
 import { schemaMessage, summarize, type IpcMessage, type MessageSummary } from './message.js';
 
@@ -61,13 +62,20 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /** Where message bodies are allocated; lets a consumer recycle them once sent. */
   allocate?: (size: number) => Uint8Array;
+  /**
+   * Serve bodies from the process's body cache (and keep what is read there while it has room):
+   * for readers that only send the bodies on (DoGet). Bodies may then be shared.
+   */
+  cached?: boolean;
 }
 
 /** Yields the messages of an Arrow IPC file or stream at `path`. */
 export async function* readIpcMessages(path: string, options: ReadOptions = {}): AsyncGenerator<FileMessage> {
   const fh = await open(path, 'r');
   try {
-    yield* readFromHandle(fh, (await fh.stat()).size, options, path);
+    const st = await fh.stat();
+    const cacheKey = options.cached && fileBodies.enabled ? fileBodies.version(path, st.size, st.mtimeMs) : undefined;
+    yield* readFromHandle(fh, st.size, options, path, cacheKey);
   } finally {
     await fh.close();
   }
@@ -79,6 +87,8 @@ export async function* readFromHandle(
   size: number,
   options: ReadOptions,
   name: string,
+  /** The file version's key in the body cache, when bodies may come from it. */
+  cacheKey?: string,
 ): AsyncGenerator<FileMessage> {
   const { start, end, footer } = await messageRange(fh, size);
   const prefix = Buffer.alloc(8);
@@ -109,7 +119,13 @@ export async function* readFromHandle(
     if (bodyAt + summary.bodyLength > end) throw invalidArgument(`${name}: truncated Arrow IPC message body`);
     let body: Uint8Array;
     if (options.headersOnly || summary.bodyLength === 0) body = new Uint8Array(0);
-    else {
+    else if (cacheKey !== undefined && fileBodies.get(cacheKey, bodyAt)) body = fileBodies.get(cacheKey, bodyAt)!;
+    else if (cacheKey !== undefined && fileBodies.admits(cacheKey, summary.bodyLength)) {
+      const kept = Buffer.allocUnsafeSlow(summary.bodyLength);
+      await readExactly(fh, kept, bodyAt, name);
+      fileBodies.put(cacheKey, bodyAt, kept);
+      body = kept;
+    } else {
       body = options.allocate ? options.allocate(summary.bodyLength) : Buffer.allocUnsafe(summary.bodyLength);
       await readExactly(fh, body, bodyAt, name);
     }

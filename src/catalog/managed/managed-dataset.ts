@@ -1,4 +1,5 @@
 /** A dataset created by DoPut: one or more IPC stream segments listed by a manifest. */
+import { fileBodies } from '../../ipc/body-cache.js';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Schema } from 'apache-arrow';
@@ -61,7 +62,9 @@ export class ManagedDataset implements Dataset {
       }
       yield { header: this.schemaHeader, body: new Uint8Array(0) };
       for (const h of handles) {
-        for await (const m of readFromHandle(h.fh, h.size, options, `${this.name}/${h.file}`)) {
+        // Segment files never change: their path and size are a version.
+        const key = options.cached && fileBodies.enabled ? `${join(this.dir, h.file)}\0${h.size}` : undefined;
+        for await (const m of readFromHandle(h.fh, h.size, options, `${this.name}/${h.file}`, key)) {
           if (m.summary.kind !== 'schema') yield m;
         }
       }
