@@ -5,6 +5,8 @@ taking turns; plus logins per second, and what bearer validation costs flightgat
 (compared with flightgate running without authentication).
 
 usage: auth_calls_bench.py FLIGHTGATE_URI OPEN_FLIGHTGATE_URI PYARROW_URI
+With FG_PID and PY_PID set (scripts/bench-auth.sh does), each rate also gives the server's CPU
+microseconds per call, from /proc/PID/stat around the measurement.
 Prints one JSON line per measurement and one summary line per figure.
 """
 import json
@@ -14,6 +16,7 @@ import sys
 import time
 
 import pyarrow.flight as flight
+from bench_common import cpu_seconds
 from threaded_rate import calls_per_second
 
 FG, OPEN, PY = sys.argv[1:4]
@@ -21,6 +24,7 @@ RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "2"))
 LOGIN_SECONDS = float(os.environ.get("BENCH_LOGIN_SECONDS", "2"))
 DESCRIPTOR = flight.FlightDescriptor.for_path("db1")
+PIDS = {"flightgate": os.environ.get("FG_PID"), "pyarrow": os.environ.get("PY_PID")}
 
 
 def emit(**kw):
@@ -44,13 +48,16 @@ def call(kind, client, options):
         client.authenticate_basic_token(b"user1", b"pass1")
 
 
-def rate(uri, kind, threads, seconds, authenticated=True):
-    """Calls per second over `threads` threads, each with its own client and session."""
+def rate(uri, kind, threads, seconds, authenticated=True, pid=None):
+    """Calls per second over `threads` threads, each with its own client and session, and the
+    server's CPU microseconds per call when its pid is known."""
     sessions = [session(uri, authenticated) for _ in range(threads)]
     for client, options in sessions:  # warm up the connections
         for _ in range(20 if kind != "Handshake" else 2):
             call(kind, client, options)
-    return calls_per_second(sessions, lambda client, options: call(kind, client, options), seconds)
+    c0 = cpu_seconds(pid) if pid else 0
+    r = calls_per_second(sessions, lambda client, options: call(kind, client, options), seconds)
+    return r, ((cpu_seconds(pid) - c0) / (r * seconds) * 1e6 if pid and r else None)
 
 
 def interleaved_latency(kind, calls=4000):
@@ -86,14 +93,23 @@ def main():
             if run % 2:
                 servers.reverse()
             for name, uri in servers:
-                r = rate(uri, kind, threads, seconds, authenticated=name != "flightgate-no-auth")
+                r, cpu_us = rate(uri, kind, threads, seconds, authenticated=name != "flightgate-no-auth", pid=PIDS.get(name))
                 figures.setdefault((kind, threads, name), []).append(r)
-                emit(bench="auth_calls", rpc=kind, threads=threads, server=name, run=run, calls_per_s=round(r, 1))
+                if cpu_us is not None:
+                    figures.setdefault((kind, threads, name, "cpu"), []).append(cpu_us)
+                emit(bench="auth_calls", rpc=kind, threads=threads, server=name, run=run, calls_per_s=round(r, 1),
+                     **({"server_cpu_us_per_call": round(cpu_us, 1)} if cpu_us is not None else {}))
     for kind, threads in plan:
         fg = statistics.median(figures[(kind, threads, "flightgate")])
         py = statistics.median(figures[(kind, threads, "pyarrow")])
         summary = dict(bench="auth_calls", summary=True, rpc=kind, threads=threads, runs=RUNS,
                        flightgate_per_s=round(fg, 1), pyarrow_per_s=round(py, 1), ratio=round(fg / py, 3))
+        if (kind, threads, "flightgate", "cpu") in figures and (kind, threads, "pyarrow", "cpu") in figures:
+            fg_cpu = statistics.median(figures[(kind, threads, "flightgate", "cpu")])
+            py_cpu = statistics.median(figures[(kind, threads, "pyarrow", "cpu")])
+            summary.update(flightgate_cpu_us_per_call=round(fg_cpu, 1), pyarrow_cpu_us_per_call=round(py_cpu, 1), cpu_ratio=round(fg_cpu / py_cpu, 3))
+            if kind != "Handshake":
+                summary.update(cpu_goal="<= 0.6", cpu_met=fg_cpu / py_cpu <= 0.6)
         if kind == "Handshake":
             summary["note"] = ("flightgate verifies an argon2id hash (m=19456 KiB, t=2, p=1) on every login by design; "
                                "the reference compares plain strings, so this ratio is expected to be far below 1")
