@@ -187,7 +187,7 @@ int memory_ceiling_install(size_t bytes, char *err, size_t errlen) {
       if (rc == 0) {
         /* Retained memory grows geometrically without bound; capped, one step past the
            ceiling is at most this much. */
-        size_t limit = (size_t)64 << 20;
+        size_t limit = (size_t)32 << 20;
         snprintf(name, sizeof name, "arena.%u.retain_grow_limit", i);
         duckdb_je_mallctl(name, NULL, NULL, &limit, sizeof limit);
       }

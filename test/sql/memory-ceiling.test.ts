@@ -56,7 +56,7 @@ test('statements building 20 GB of strings, four at once, fail with RESOURCE_EXH
   } finally {
     clearInterval(sampler);
   }
-  // One growth step (64 MB per arena) and the statements' last allocations may pass the ceiling.
+  // One growth step (32 MB per arena, on 8 arenas here) and the statements' last allocations may pass the ceiling.
   assert.ok(peak < CEILING + 600e6, `the process reached ${Math.round(peak / 1e6)} MB`);
   const t = await run("SELECT count(*) AS n, sum(length(repeat('y', 100000))) AS bytes FROM range(2048)");
   assert.equal(Number(t.getChild('n')!.get(0)), 2048);
