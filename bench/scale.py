@@ -74,6 +74,17 @@ def fg_options(client):
     return flight.FlightCallOptions(headers=[client.authenticate_basic_token(b"bench", b"bench-password-1")])
 
 
+def connect(name, uri, n):
+    """`n` clients of one server, each with its call options (flightgate's logged in)."""
+    clients = [flight.FlightClient(uri) for _ in range(n)]
+    return clients, [fg_options(c) if name == "flightgate" else flight.FlightCallOptions() for c in clients]
+
+
+def close_all(clients):
+    for c in clients:
+        c.close()
+
+
 def stop(p):
     p.terminate()
     try:
@@ -176,8 +187,7 @@ def doget():
         for n in (1, 4, 16, 64):
             figures = {}
             for name, uri in (("flightgate", fg_uri), ("pyarrow", ref_uri)):
-                clients = [flight.FlightClient(uri) for _ in range(n)]
-                opts = [fg_options(c) if name == "flightgate" else flight.FlightCallOptions() for c in clients]
+                clients, opts = connect(name, uri, n)
 
                 def work(i, clients=clients, opts=opts):
                     b = 0
@@ -188,8 +198,7 @@ def doget():
                 ops, nbytes, lat, elapsed = concurrent(n, work)
                 figures[name] = (nbytes / elapsed / 1e6, p99(lat))
                 emit(bench="scale_doget", server=name, clients=n, reads=ops, mb_per_s=round(nbytes / elapsed / 1e6, 1), p99_ms=p99(lat))
-                for c in clients:
-                    c.close()
+                close_all(clients)
             f, p = figures["flightgate"], figures["pyarrow"]
             emit(bench="scale_doget", summary=True, clients=n, mb_per_s_ratio=round(f[0] / p[0], 3), p99_ratio=round(f[1] / p[1], 3))
     finally:
@@ -210,8 +219,7 @@ def doput():
         for n in (1, 10, 100):
             figures = {}
             for name, uri in (("flightgate", fg_uri), ("pyarrow-durable", ref_uri)):
-                clients = [flight.FlightClient(uri) for _ in range(n)]
-                opts = [fg_options(c) if name == "flightgate" else flight.FlightCallOptions() for c in clients]
+                clients, opts = connect(name, uri, n)
                 counter = [0] * n
 
                 def work(i, clients=clients, opts=opts, counter=counter, name=name):
@@ -227,8 +235,7 @@ def doput():
                 ops, _, lat, elapsed = concurrent(n, work)
                 figures[name] = (ops / elapsed, p99(lat))
                 emit(bench="scale_doput", server=name, clients=n, commits=ops, commits_per_s=round(ops / elapsed, 1), p99_ms=p99(lat))
-                for c in clients:
-                    c.close()
+                close_all(clients)
             f, p = figures["flightgate"], figures["pyarrow-durable"]
             emit(bench="scale_doput", summary=True, clients=n, commits_per_s_ratio=round(f[0] / p[0], 3), p99_ratio=round(f[1] / p[1], 3))
     finally:

@@ -11,13 +11,13 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 import pyarrow.flight as flight
 
 from bench_common import emit
 from scale import ROOT, SECONDS, cli, rss_mb, stop
+from threaded_rate import calls_per_second
 
 
 def free_port():
@@ -38,24 +38,10 @@ def start_redis():
     raise RuntimeError("redis-server did not start")
 
 
-def calls_per_second(uri, tokens, threads):
-    counts = [0] * threads
-    stop_at = time.perf_counter() + SECONDS
-
-    def loop(i):
-        c = flight.FlightClient(uri)
-        o = flight.FlightCallOptions(headers=[(b"authorization", f"Bearer {tokens[i]}".encode())])
-        while time.perf_counter() < stop_at:
-            c.get_flight_info(flight.FlightDescriptor.for_path("small"), o)
-            counts[i] += 1
-
-    ts = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
-    t0 = time.perf_counter()
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    return sum(counts) / (time.perf_counter() - t0)
+def calls_per_second_with(uri, tokens, threads):
+    """GetFlightInfo calls/s over `threads` threads, each with its own client and session token."""
+    sessions = [(flight.FlightClient(uri), flight.FlightCallOptions(headers=[(b"authorization", f"Bearer {tokens[i]}".encode())])) for i in range(threads)]
+    return calls_per_second(sessions, lambda c, o: c.get_flight_info(flight.FlightDescriptor.for_path("small"), o), SECONDS)
 
 
 def main():
@@ -81,7 +67,7 @@ def main():
                     raise RuntimeError(f"the sessions server did not start: {line}")
                 uri = line.split()[3]
                 tokens = json.load(open(tokens_file))
-                rates = {t: round(calls_per_second(uri, tokens, t), 1) for t in (1, 2)}
+                rates = {t: round(calls_per_second_with(uri, tokens, t), 1) for t in (1, 2)}
                 rss = rss_mb(p.pid)
                 figures[n] = (rates, rss)
                 emit(bench="scale_sessions", store=store, sessions=n, calls_per_s_1_thread=rates[1], calls_per_s_2_threads=rates[2], server_rss_mb=rss,

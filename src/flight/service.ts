@@ -216,11 +216,10 @@ export class FlightService {
 
   private async describe(r: ReadableDataset, principal: Principal, call: ServerCall, descriptor?: FlightDescriptor): Promise<FlightInfo> {
     const [schema, stats] = await Promise.all([this.reads.schema(r, principal, call), this.reads.stats(r)]);
-    const ds = r;
-    const { ticket, expiresAt } = this.issueTicket(ds.name, principal);
+    const { ticket, expiresAt } = this.issueTicket(r.name, principal);
     return {
       schema: this.encodedSchema(schema),
-      descriptor: descriptor ?? { type: DescriptorType.PATH, cmd: new Uint8Array(0), path: [ds.name] },
+      descriptor: descriptor ?? { type: DescriptorType.PATH, cmd: new Uint8Array(0), path: [r.name] },
       endpoints: [
         {
           ticket,

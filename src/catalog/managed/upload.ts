@@ -198,9 +198,13 @@ export class Upload {
       if (this.writeError) throw this.writeError;
       await this.syncing?.catch(() => undefined);
       if (this.durable) await fh.sync();
-    } finally {
-      await fh.close();
+    } catch (err) {
+      // The upload is over (a later abort does nothing): what it wrote goes now.
+      await fh.close().catch(() => undefined);
+      await rm(this.path, { force: true });
+      throw err;
     }
+    await fh.close();
     const segment: Segment = { file: `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}.arrows`, rows: this.rows, bytes: this.bytes };
     try {
       return await this.store.commit({ name: this.name, mode: this.mode, segment, tmpPath: this.path, schemaHeader: this.schemaHeader, schema: this.schema });
