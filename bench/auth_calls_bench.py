@@ -7,7 +7,8 @@ taking turns; plus logins per second, and what bearer validation costs flightgat
 usage: auth_calls_bench.py FLIGHTGATE_URI OPEN_FLIGHTGATE_URI PYARROW_URI
 With FG_PID and PY_PID set (scripts/bench-auth.sh does), each rate also gives the server's CPU
 microseconds per call, from /proc/PID/stat around the measurement.
-Prints one JSON line per measurement and one summary line per figure.
+Prints one JSON line per measurement and one summary line per figure, with the per-round spread;
+a round in which the reference's own rate strays more than 30 % from its median is measured again.
 """
 import json
 import os
@@ -16,7 +17,7 @@ import sys
 import time
 
 import pyarrow.flight as flight
-from bench_common import cpu_seconds
+from bench_common import cpu_seconds, quiet_rounds, ratio_summary
 from threaded_rate import calls_per_second
 
 FG, OPEN, PY = sys.argv[1:4]
@@ -82,32 +83,36 @@ def interleaved_latency(kind, calls=4000):
 
 
 def main():
-    figures = {}
     plan = [(kind, threads) for kind in ("GetFlightInfo", "DoAction") for threads in (1, 2)] + [("Handshake", 1), ("Handshake", 2)]
-    for run in range(RUNS):
-        for kind, threads in plan:
-            seconds = LOGIN_SECONDS if kind == "Handshake" else SECONDS
-            servers = [("flightgate", FG), ("pyarrow", PY)]
-            if kind != "Handshake" and threads == 1:
-                servers.append(("flightgate-no-auth", OPEN))
-            if run % 2:
-                servers.reverse()
-            for name, uri in servers:
-                r, cpu_us = rate(uri, kind, threads, seconds, authenticated=name != "flightgate-no-auth", pid=PIDS.get(name))
-                figures.setdefault((kind, threads, name), []).append(r)
-                if cpu_us is not None:
-                    figures.setdefault((kind, threads, name, "cpu"), []).append(cpu_us)
-                emit(bench="auth_calls", rpc=kind, threads=threads, server=name, run=run, calls_per_s=round(r, 1),
-                     **({"server_cpu_us_per_call": round(cpu_us, 1)} if cpu_us is not None else {}))
+
+    def measure(kind, threads, run):
+        figures = {}
+        seconds = LOGIN_SECONDS if kind == "Handshake" else SECONDS
+        servers = [("flightgate", FG), ("pyarrow", PY)]
+        if kind != "Handshake" and threads == 1:
+            servers.append(("flightgate-no-auth", OPEN))
+        if run % 2:
+            servers.reverse()
+        for name, uri in servers:
+            r, cpu_us = rate(uri, kind, threads, seconds, authenticated=name != "flightgate-no-auth", pid=PIDS.get(name))
+            figures[name] = r
+            if cpu_us is not None:
+                figures[f"{name}:cpu"] = cpu_us
+            emit(bench="auth_calls", rpc=kind, threads=threads, server=name, run=run, calls_per_s=round(r, 1),
+                 **({"server_cpu_us_per_call": round(cpu_us, 1)} if cpu_us is not None else {}))
+        return figures
+
     for kind, threads in plan:
-        fg = statistics.median(figures[(kind, threads, "flightgate")])
-        py = statistics.median(figures[(kind, threads, "pyarrow")])
-        summary = dict(bench="auth_calls", summary=True, rpc=kind, threads=threads, runs=RUNS,
-                       flightgate_per_s=round(fg, 1), pyarrow_per_s=round(py, 1), ratio=round(fg / py, 3))
-        if (kind, threads, "flightgate", "cpu") in figures and (kind, threads, "pyarrow", "cpu") in figures:
-            fg_cpu = statistics.median(figures[(kind, threads, "flightgate", "cpu")])
-            py_cpu = statistics.median(figures[(kind, threads, "pyarrow", "cpu")])
-            summary.update(flightgate_cpu_us_per_call=round(fg_cpu, 1), pyarrow_cpu_us_per_call=round(py_cpu, 1), cpu_ratio=round(fg_cpu / py_cpu, 3))
+        rounds, counts = quiet_rounds(RUNS, lambda run: measure(kind, threads, run), ["pyarrow"])
+        summary = dict(bench="auth_calls", summary=True, rpc=kind, threads=threads,
+                       **ratio_summary(rounds, counts, "flightgate", "pyarrow", "per_s"))
+        fg, py = statistics.median(r["flightgate"] for r in rounds), statistics.median(r["pyarrow"] for r in rounds)
+        if all("flightgate:cpu" in r and "pyarrow:cpu" in r for r in rounds):
+            fg_cpu = statistics.median(r["flightgate:cpu"] for r in rounds)
+            py_cpu = statistics.median(r["pyarrow:cpu"] for r in rounds)
+            cpu_ratios = [r["flightgate:cpu"] / r["pyarrow:cpu"] for r in rounds]
+            summary.update(flightgate_cpu_us_per_call=round(fg_cpu, 1), pyarrow_cpu_us_per_call=round(py_cpu, 1), cpu_ratio=round(fg_cpu / py_cpu, 3),
+                           per_round_cpu_ratio_min=round(min(cpu_ratios), 3), per_round_cpu_ratio_max=round(max(cpu_ratios), 3))
             if kind != "Handshake":
                 summary.update(cpu_goal="<= 0.6", cpu_met=fg_cpu / py_cpu <= 0.6)
         if kind == "Handshake":
@@ -117,8 +122,8 @@ def main():
             summary["goal"] = ">= 1.5"
             summary["met"] = fg / py >= 1.5
         emit(**summary)
-        if (kind, threads, "flightgate-no-auth") in figures:
-            open_rate = statistics.median(figures[(kind, threads, "flightgate-no-auth")])
+        if all("flightgate-no-auth" in r for r in rounds):
+            open_rate = statistics.median(r["flightgate-no-auth"] for r in rounds)
             emit(bench="auth_calls", summary=True, rpc=kind, threads=threads, server="flightgate-no-auth",
                  calls_per_s=round(open_rate, 1), authenticated_ratio=round(fg / open_rate, 3))
     for kind in ("GetFlightInfo", "DoAction"):

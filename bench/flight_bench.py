@@ -2,16 +2,17 @@
 DoGet and DoPut of the 10M-row numbers dataset with the pyarrow Flight client, against
 flightgate and against a pyarrow Flight server holding the same data, alternating, in one run.
 Prints one JSON line per measurement and a summary line per RPC and flightgate server with the
-flightgate/pyarrow ratio. DoPut has a second reference: the pyarrow server writing each upload to
+flightgate/pyarrow ratio and its per-round spread. DoPut has a second reference: the pyarrow server writing each upload to
 an Arrow IPC stream file and fsyncing it before it answers (`pyarrow-durable`), the durability
-flightgate promises.
+flightgate promises. A round in which a reference's own figure strays more than 30 % from its
+median is measured again (bench_common.quiet_rounds).
 
 usage: flight_bench.py NUMBERS_FILE NAME=URI,PID [NAME=URI,PID ...]
 """
 import json, os, statistics, subprocess, sys, tempfile, time
 import pyarrow as pa
 import pyarrow.flight as flight
-from bench_common import cpu_seconds, emit
+from bench_common import cpu_seconds, emit, quiet_rounds, ratio_summary
 
 NUMBERS = sys.argv[1]
 FLIGHTGATES = [(a.split("=", 1)[0], a.split("=", 1)[1].rsplit(",", 1)) for a in sys.argv[2:]]
@@ -59,47 +60,35 @@ def main():
             for i, name in enumerate(servers)
         }
         put_descriptors["pyarrow"] = put_descriptors["pyarrow-durable"] = flight.FlightDescriptor.for_path("bench_upload")
-        results = {("doget", s): [] for s in servers} | {("doput", s): [] for s in servers}
-        cpu = {k: 0.0 for k in results}
         # One warm-up of each, not measured (page cache, JIT, connection set-up).
         # DoGet is the same for both references: only the in-memory one serves it.
         rpc_servers = {"doget": [s for s in servers if s != "pyarrow-durable"], "doput": list(servers)}
         for name in rpc_servers["doget"]:
             do_get(servers[name][0], options[name])
-        for run in range(RUNS):
-            for rpc in ("doget", "doput"):
-                names = rpc_servers[rpc]
-                order = names[run % len(names):] + names[:run % len(names)]
-                for name in order:
-                    client, pid = servers[name]
-                    c0, t0 = cpu_seconds(pid), time.perf_counter()
-                    nbytes, rows = do_get(client, options[name]) if rpc == "doget" else do_put(client, table, put_descriptors[name], options[name])
-                    elapsed = time.perf_counter() - t0
-                    used = cpu_seconds(pid) - c0
-                    mbs = nbytes / elapsed / 1e6
-                    results[(rpc, name)].append(mbs)
-                    cpu[(rpc, name)] += used / (nbytes / 1e9)
-                    emit(bench=rpc, server=name, run=run, rows=rows, mb=round(nbytes / 1e6, 1), seconds=round(elapsed, 3),
-                         mb_per_s=round(mbs, 1), server_cpu_s_per_gb=round(used / (nbytes / 1e9), 3))
+
+        def measure(rpc, run):
+            names = rpc_servers[rpc]
+            figures = {}
+            for name in names[run % len(names):] + names[:run % len(names)]:
+                client, pid = servers[name]
+                c0, t0 = cpu_seconds(pid), time.perf_counter()
+                nbytes, rows = do_get(client, options[name]) if rpc == "doget" else do_put(client, table, put_descriptors[name], options[name])
+                elapsed = time.perf_counter() - t0
+                used = cpu_seconds(pid) - c0
+                figures[name] = nbytes / elapsed / 1e6
+                figures[f"{name}:cpu"] = used / (nbytes / 1e9)
+                emit(bench=rpc, server=name, run=run, rows=rows, mb=round(nbytes / 1e6, 1), seconds=round(elapsed, 3),
+                     mb_per_s=round(figures[name], 1), server_cpu_s_per_gb=round(figures[f"{name}:cpu"], 3))
+            return figures
+
         for rpc in ("doget", "doput"):
+            references = ["pyarrow"] if rpc == "doget" else ["pyarrow", "pyarrow-durable"]
+            rounds, counts = quiet_rounds(RUNS, lambda run: measure(rpc, run), references)
+            cpu = lambda name: round(statistics.median(r[f"{name}:cpu"] for r in rounds), 3)
             for name, _ in FLIGHTGATES:
-                fg, py = results[(rpc, name)], results[(rpc, "pyarrow")]
-                ratios = [a / b for a, b in zip(fg, py)]
-                emit(bench=rpc, summary=True, server=name, runs=RUNS,
-                     flightgate_mb_per_s=round(statistics.median(fg), 1), pyarrow_mb_per_s=round(statistics.median(py), 1),
-                     ratio=round(statistics.median(fg) / statistics.median(py), 3),
-                     per_round_ratio_min=round(min(ratios), 3), per_round_ratio_max=round(max(ratios), 3),
-                     flightgate_cpu_s_per_gb=round(cpu[(rpc, name)] / RUNS, 3),
-                     pyarrow_cpu_s_per_gb=round(cpu[(rpc, "pyarrow")] / RUNS, 3))
-                if rpc == "doput":
-                    dur = results[(rpc, "pyarrow-durable")]
-                    ratios = [a / b for a, b in zip(fg, dur)]
-                    emit(bench=rpc, summary=True, server=name, reference="pyarrow-durable", runs=RUNS,
-                         flightgate_mb_per_s=round(statistics.median(fg), 1), pyarrow_durable_mb_per_s=round(statistics.median(dur), 1),
-                         ratio=round(statistics.median(fg) / statistics.median(dur), 3),
-                         per_round_ratio_min=round(min(ratios), 3), per_round_ratio_max=round(max(ratios), 3),
-                         flightgate_cpu_s_per_gb=round(cpu[(rpc, name)] / RUNS, 3),
-                         pyarrow_durable_cpu_s_per_gb=round(cpu[(rpc, "pyarrow-durable")] / RUNS, 3))
+                for ref in references:
+                    emit(bench=rpc, summary=True, server=name, reference=ref, **ratio_summary(rounds, counts, name, ref, "mb_per_s"),
+                         flightgate_cpu_s_per_gb=cpu(name), **{f"{ref.replace('-', '_')}_cpu_s_per_gb": cpu(ref)})
     finally:
         for p in (ref, durable):
             p.terminate()

@@ -5,7 +5,8 @@ alternating, in one run: a full scan and a 10 % filter of numbers (MB/s), a grou
 a small result (queries/s, 1 and 2 client threads), a join of two datasets; and a DoGet of numbers
 by a reader under a row and column policy (half the rows, names masked last4) against the
 reference answering the same view as SQL. Each figure is one
-JSON line; summaries give the flightgate/reference ratio of the medians and the per-round spread.
+JSON line; summaries give the flightgate/reference ratio of the medians and the per-round spread; a round in which
+the reference's own figure strays more than 30 % from its median is measured again.
 
 usage: flight_sql_bench.py NUMBERS_FILE GENERATED_PROTO_DIR NAME=URI,PID
 """
@@ -30,7 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, GEN)
 import flight_sql_subset_pb2 as pb  # noqa: E402
 from google.protobuf import any_pb2  # noqa: E402
-from bench_common import cpu_seconds, emit  # noqa: E402
+from bench_common import cpu_seconds, emit, quiet_rounds, ratio_summary  # noqa: E402
 
 LARGE = {
     "scan": "SELECT * FROM numbers",
@@ -117,42 +118,36 @@ def main():
                 read(name)
             for sql in SMALL.values():
                 query(*sessions[name], sql)
-        large = {(k, s): [] for k in reads for s in servers}
-        cpu = {(k, s): 0.0 for k in reads for s in servers}
-        small = {(k, t, s): [] for k in SMALL for t in (1, 2) for s in servers}
-        for run in range(RUNS):
-            order = list(servers)[run % 2:] + list(servers)[:run % 2]
-            for kind, read in reads.items():
-                for name in order:
-                    pid = servers[name][1]
-                    c0, t0 = cpu_seconds(pid), time.perf_counter()
-                    nbytes, rows = read(name)
-                    elapsed = time.perf_counter() - t0
-                    used = cpu_seconds(pid) - c0
-                    large[(kind, name)].append(nbytes / elapsed / 1e6)
-                    cpu[(kind, name)] += used
-                    emit(bench=f"sql_{kind}", server=name, run=run, rows=rows, mb=round(nbytes / 1e6, 1), seconds=round(elapsed, 3),
-                         mb_per_s=round(nbytes / elapsed / 1e6, 1), server_cpu_s=round(used, 3))
-            for kind, sql in SMALL.items():
-                for threads in (1, 2):
-                    for name in order:
-                        qps, n = queries_per_second(servers[name][0], sql, threads)
-                        small[(kind, threads, name)].append(qps)
-                        emit(bench=f"sql_{kind}", server=name, run=run, threads=threads, queries=n, queries_per_s=round(qps, 1))
+
+        def measure_read(kind, run):
+            figures = {}
+            for name in list(servers)[run % 2:] + list(servers)[:run % 2]:
+                pid = servers[name][1]
+                c0, t0 = cpu_seconds(pid), time.perf_counter()
+                nbytes, rows = reads[kind](name)
+                elapsed = time.perf_counter() - t0
+                used = cpu_seconds(pid) - c0
+                figures[name], figures[f"{name}:cpu"] = nbytes / elapsed / 1e6, used
+                emit(bench=f"sql_{kind}", server=name, run=run, rows=rows, mb=round(nbytes / 1e6, 1), seconds=round(elapsed, 3),
+                     mb_per_s=round(figures[name], 1), server_cpu_s=round(used, 3))
+            return figures
+
+        def measure_small(kind, threads, run):
+            figures = {}
+            for name in list(servers)[run % 2:] + list(servers)[:run % 2]:
+                figures[name], n = queries_per_second(servers[name][0], SMALL[kind], threads)
+                emit(bench=f"sql_{kind}", server=name, run=run, threads=threads, queries=n, queries_per_s=round(figures[name], 1))
+            return figures
+
         for kind in reads:
-            fg, ref_v = large[(kind, FG_NAME)], large[(kind, "reference")]
-            ratios = [a / b for a, b in zip(fg, ref_v)]
-            emit(bench=f"sql_{kind}", summary=True, runs=RUNS, flightgate_mb_per_s=round(statistics.median(fg), 1),
-                 reference_mb_per_s=round(statistics.median(ref_v), 1), ratio=round(statistics.median(fg) / statistics.median(ref_v), 3),
-                 per_round_ratio_min=round(min(ratios), 3), per_round_ratio_max=round(max(ratios), 3),
-                 flightgate_server_cpu_s=round(cpu[(kind, FG_NAME)] / RUNS, 3), reference_server_cpu_s=round(cpu[(kind, "reference")] / RUNS, 3))
+            rounds, counts = quiet_rounds(RUNS, lambda run: measure_read(kind, run), ["reference"])
+            cpu = lambda name: round(statistics.median(r[f"{name}:cpu"] for r in rounds), 3)
+            emit(bench=f"sql_{kind}", summary=True, **ratio_summary(rounds, counts, FG_NAME, "reference", "mb_per_s"),
+                 flightgate_server_cpu_s=cpu(FG_NAME), reference_server_cpu_s=cpu("reference"))
         for kind in SMALL:
             for threads in (1, 2):
-                fg, ref_v = small[(kind, threads, FG_NAME)], small[(kind, threads, "reference")]
-                ratios = [a / b for a, b in zip(fg, ref_v)]
-                emit(bench=f"sql_{kind}", summary=True, threads=threads, runs=RUNS, flightgate_queries_per_s=round(statistics.median(fg), 1),
-                     reference_queries_per_s=round(statistics.median(ref_v), 1), ratio=round(statistics.median(fg) / statistics.median(ref_v), 3),
-                     per_round_ratio_min=round(min(ratios), 3), per_round_ratio_max=round(max(ratios), 3))
+                rounds, counts = quiet_rounds(RUNS, lambda run: measure_small(kind, threads, run), ["reference"])
+                emit(bench=f"sql_{kind}", summary=True, threads=threads, **ratio_summary(rounds, counts, FG_NAME, "reference", "queries_per_s"))
     finally:
         ref.terminate()
         ref.wait()
