@@ -86,9 +86,9 @@ def main():
             rounds, counts = quiet_rounds(RUNS, lambda run: measure(rpc, run), references)
             cpu = lambda name: round(statistics.median(r[f"{name}:cpu"] for r in rounds), 3)
             for name, _ in FLIGHTGATES:
-                for ref in references:
-                    emit(bench=rpc, summary=True, server=name, reference=ref, **ratio_summary(rounds, counts, name, ref, "mb_per_s"),
-                         flightgate_cpu_s_per_gb=cpu(name), **{f"{ref.replace('-', '_')}_cpu_s_per_gb": cpu(ref)})
+                for reference in references:
+                    emit(bench=rpc, summary=True, server=name, reference=reference, **ratio_summary(rounds, counts, name, reference, "mb_per_s"),
+                         flightgate_cpu_s_per_gb=cpu(name), **{f"{reference.replace('-', '_')}_cpu_s_per_gb": cpu(reference)})
     finally:
         for p in (ref, durable):
             p.terminate()
