@@ -22,6 +22,7 @@ import { TicketCodec } from './flight/ticket.js';
 import { GrpcServer } from './flight/transport/server.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { openCatalog } from './open-catalog.js';
+import { PostgresCatalogRecord } from './catalog/shared/postgres-record.js';
 import { fileBodies } from './ipc/body-cache.js';
 import { memorySizeBytes } from './sql/memory-size.js';
 import { checkGrantPolicy } from './flight/policy-check.js';
@@ -126,7 +127,12 @@ async function start(config: Config, options: StartOptions): Promise<RunningServ
     activeSessions: () => control?.security.sessionStore.count() ?? Promise.resolve(0),
   });
   // An application that brings its own access control runs the data plane alone.
-  if (!options.access) control = await openControlPlane({ config, logger, tls, metrics, authenticators: options.authenticators });
+  if (!options.access) {
+    control = await openControlPlane({ config, logger, tls, metrics, authenticators: options.authenticators }).catch(async (err: unknown) => {
+      await catalog.uploads.close();
+      throw err;
+    });
+  }
   const security = control?.security;
   grpc = new GrpcServer({
     tls,
@@ -161,6 +167,7 @@ async function start(config: Config, options: StartOptions): Promise<RunningServ
       ticketTtlMs: config.ticketTtlSeconds * 1000,
       tickets,
       ...(sql ? { reads: sql.reads } : {}),
+      ...(catalog.uploads.record instanceof PostgresCatalogRecord ? { replicaLocations: () => (catalog.uploads.record as PostgresCatalogRecord).locations() } : {}),
       commands: [...(sql ? [sql.command] : []), ...(options.commands ?? [])],
       actions: [...(sql?.actions ?? []), ...(options.actions ?? [])],
     }).bind(grpc);
@@ -168,6 +175,7 @@ async function start(config: Config, options: StartOptions): Promise<RunningServ
   } catch (err) {
     await sql?.engine.close();
     await control?.close();
+    await catalog.uploads.close();
     throw err;
   }
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -189,6 +197,7 @@ async function start(config: Config, options: StartOptions): Promise<RunningServ
       await grpc.close(graceMs);
       await sql?.engine.close();
       await control?.close();
+      await catalog.uploads.close();
     },
   };
 }

@@ -69,6 +69,20 @@ export interface MessageOptions {
    * body cache, shared, and keep what they read there.
    */
   cached?: boolean;
+  /** Only these segments (a dataset that has segments; others refuse). */
+  segments?: SegmentRange;
+}
+
+/**
+ * Segments `from` (inclusive) to `to` (exclusive) of a dataset made of segment files, naming the
+ * first and last file so that a range taken from one version is not read from another (an
+ * append keeps them; a replace does not).
+ */
+export interface SegmentRange {
+  readonly from: number;
+  readonly to: number;
+  readonly first: string;
+  readonly last: string;
 }
 
 /**

@@ -3,7 +3,10 @@
  * 10,000,000-row `numbers` file for benchmarks. Created once in the data directory; a later
  * start finds them there.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, stat } from 'node:fs/promises';
+import { FlightgateError } from '../core/errors.js';
+import { Status } from '../core/status.js';
 import { join } from 'node:path';
 import {
   Field,
@@ -41,6 +44,8 @@ async function seedSmall(catalog: Catalog, name: string, ids: number[], names: s
     await upload.commit();
   } catch (err) {
     await upload.abort();
+    // Replicas sharing a catalog start together: one of them seeds it.
+    if (err instanceof FlightgateError && err.status === Status.ALREADY_EXISTS) return;
     throw err;
   }
 }
@@ -90,7 +95,8 @@ export async function ensureNumbersFile(path: string, rows = NUMBERS_ROWS): Prom
   } catch {
     // not there yet: generate it
   }
-  const tmp = `${path}.partial`;
+  // Unique: replicas sharing the directory may generate it at the same moment (the renames then replace like with like).
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.partial`;
   const fh = await open(tmp, 'w');
   try {
     await fh.write(framedHeader(schemaMessage(numbersSchema).header));

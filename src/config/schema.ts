@@ -140,6 +140,29 @@ const tlsSchema = z
     if (tls.clientCrlFile) ctx.addIssue({ code: 'custom', path: ['clientCrlFile'], message: 'needs tls.clientCaFile, the CA whose certificates it revokes' });
   });
 
+const catalogSchema = z
+  .object({
+    shared: z
+      .boolean()
+      .optional()
+      .describe('keep the manifests of uploaded datasets in PostgreSQL (databaseUrl), for replicas sharing one dataDir; default: on when databaseUrl is set'),
+    retainReplacedSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('shared catalog: how long a replaced or dropped segment file is kept for readers on other replicas (default: ticketTtlSeconds plus one hour)'),
+    refreshSeconds: z.number().positive().default(10).describe('shared catalog: every replica reads the whole catalog again this often, besides the change notifications'),
+    heartbeatSeconds: z.number().positive().default(1).describe('shared catalog: how often a replica tells the others it is alive'),
+    replicaTimeoutSeconds: z.number().positive().default(10).describe('shared catalog: a replica silent this long is gone; its unfinished uploads are cleaned up'),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.replicaTimeoutSeconds < 3 * c.heartbeatSeconds) {
+      ctx.addIssue({ code: 'custom', path: ['replicaTimeoutSeconds'], message: 'must be at least three heartbeats (catalog.heartbeatSeconds), or a busy replica is taken for gone' });
+    }
+  });
+
 export const configSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1').describe('address the Flight server binds to'),
@@ -188,6 +211,7 @@ export const configSchema = z
       .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
       .optional()
       .describe('PostgreSQL registry of users and roles (default: the SQLite file flightgate.db in dataDir)'),
+    catalog: catalogSchema.default(catalogSchema.parse({})).describe('where the manifests of uploaded datasets are kept'),
     redisUrl: z
       .string()
       .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')

@@ -5,6 +5,7 @@
 import { invalidArgument, unimplemented } from '../core/errors.js';
 import { principalKey, type Principal } from '../core/principal.js';
 import type { Catalog } from '../catalog/catalog.js';
+import type { SegmentRange } from '../catalog/dataset.js';
 import type { Dataset } from '../catalog/dataset.js';
 import type { Schema } from 'apache-arrow';
 import type { AccessControl } from './access.js';
@@ -30,7 +31,7 @@ interface ActionContext {
   access: AccessControl;
   tickets: TicketCodec;
   /** A fresh ticket for `dataset`, issued to `principal`, and when it expires (ms, not rounded). */
-  issueTicket(dataset: string, principal: Principal): { ticket: Uint8Array; expiresAt: number };
+  issueTicket(dataset: string, principal: Principal, segments?: SegmentRange): { ticket: Uint8Array; expiresAt: number };
   /** Cancels what a FlightInfo started, when a command issued it; undefined when none did. */
   cancelFlight?(info: FlightInfo, principal: Principal): Promise<number | undefined>;
   /** Tells the commands that `principal`'s session ended (they drop what they kept for it). */
@@ -92,7 +93,8 @@ export class ActionRegistry {
           const ticket = tickets.decode(endpoint.ticket, principalKey(principal));
           await access.authorize(principal, 'read', ticket.dataset, call);
           await catalog.get(ticket.dataset);
-          const fresh = ctx.issueTicket(ticket.dataset, principal);
+          // A range of segments stays that range: the endpoint is one of several.
+          const fresh = ctx.issueTicket(ticket.dataset, principal, ticket.segments);
           return [encodeEndpoint({ ...endpoint, ticket: fresh.ticket, expirationTime: timestampFromDate(new Date(fresh.expiresAt)) })];
         },
       },

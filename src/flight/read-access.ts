@@ -13,7 +13,8 @@ import { findField, ruleMisfit } from '../authz/column-types.js';
 import { parseColumnRule, PolicyError, type ColumnRule, type ReadPolicy } from '../core/read-policy.js';
 import { viewDefinition, type GrantRestriction, type ViewDefinition } from '../authz/view-definition.js';
 import type { Catalog } from '../catalog/catalog.js';
-import type { Dataset, DatasetStats } from '../catalog/dataset.js';
+import type { Dataset, DatasetStats, SegmentRange } from '../catalog/dataset.js';
+import { ManagedDataset } from '../catalog/managed/managed-dataset.js';
 import { failedPrecondition, FlightgateError, permissionDenied } from '../core/errors.js';
 import { principalKey, type Principal } from '../core/principal.js';
 import { Status } from '../core/status.js';
@@ -127,7 +128,18 @@ export class ReadAccess {
    * `allocate` for the bodies; restricted: the engine's result of the view. `counted` receives
    * the rows once the stream ends.
    */
-  async *messages(r: ReadableDataset, principal: Principal, call: ReadContext, allocate: (n: number) => Uint8Array, counted: (rows: number) => void): AsyncGenerator<ReadMessage> {
+  async *messages(r: ReadableDataset, principal: Principal, call: ReadContext, allocate: (n: number) => Uint8Array, counted: (rows: number) => void, segments?: SegmentRange): AsyncGenerator<ReadMessage> {
+    if (segments) {
+      // A range is one endpoint of several: read through a policy view (granted since), or from a dataset without segments, it would repeat rows.
+      if (r.view || !(r.dataset instanceof ManagedDataset)) {
+        throw failedPrecondition(`dataset "${r.name}" changed since this ticket was issued (its grants or its kind); call GetFlightInfo again`);
+      }
+      let rows = 0;
+      for (let i = segments.from; i < segments.to; i++) rows += r.dataset.segments[i]?.rows ?? 0;
+      yield* r.dataset.messages({ signal: call.signal, allocate, cached: true, segments });
+      counted(rows);
+      return;
+    }
     if (!r.view) {
       yield* r.dataset.messages({ signal: call.signal, allocate, cached: true });
       counted((await r.dataset.stats()).records);

@@ -30,10 +30,13 @@ import {
   encodeSingleBytes,
   timestampFromDate,
   type FlightDescriptor,
+  type FlightEndpoint,
   type FlightInfo,
 } from './proto/messages.js';
 import { ReadAccess, type ReadableDataset } from './read-access.js';
-import type { Dataset } from '../catalog/dataset.js';
+import type { Dataset, SegmentRange } from '../catalog/dataset.js';
+import { ManagedDataset } from '../catalog/managed/managed-dataset.js';
+import type { Segment } from '../catalog/managed/manifest.js';
 import { TicketCodec } from './ticket.js';
 import { receiveUpload } from './upload-stream.js';
 import type { MessageSink, MethodRegistry, ServerCall } from './transport/call.js';
@@ -57,6 +60,12 @@ export interface FlightServiceOptions {
   actions?: readonly ActionDefinition[];
   /** Every read goes through it; by default one without a SQL engine (restricted reads refused). */
   reads?: ReadAccess;
+  /**
+   * The Flight locations of the replicas that can serve this catalog's datasets now (this one
+   * included), when replicas share it: a dataset of several segments is then described as one
+   * endpoint per range of segments, spread over them.
+   */
+  replicaLocations?: () => Promise<readonly string[]>;
 }
 
 export class FlightService {
@@ -75,7 +84,7 @@ export class FlightService {
         catalog: options.catalog,
         access: options.access,
         tickets: this.tickets,
-        issueTicket: (dataset, principal) => this.issueTicket(dataset, principal, true),
+        issueTicket: (dataset, principal, segments) => this.issueTicket(dataset, principal, true, segments),
         cancelFlight: async (info, principal) => {
           for (const c of this.commands.list()) {
             const status = await c.cancelFlightInfo?.(info, principal);
@@ -198,10 +207,44 @@ export class FlightService {
    * seconds, so that repeated requests within a second get the same (cached) ticket, unless
    * `exact` (a renewal must outlast the ticket it renews).
    */
-  private issueTicket(dataset: string, principal: Principal, exact = false): { ticket: Uint8Array; expiresAt: number } {
+  private issueTicket(dataset: string, principal: Principal, exact = false, segments?: SegmentRange): { ticket: Uint8Array; expiresAt: number } {
     const at = Date.now() + this.options.ticketTtlMs;
     const expiresAt = exact ? at : Math.floor(at / 1000) * 1000;
-    return { ticket: this.tickets.encode({ dataset, expiresAt, principal: principalKey(principal) }), expiresAt };
+    return { ticket: this.tickets.encode({ dataset, expiresAt, principal: principalKey(principal), ...(segments ? { segments } : {}) }), expiresAt };
+  }
+
+  /**
+   * The endpoints of a read: one, on this connection or the advertised location; or, for a
+   * dataset of several segments read whole (no policy view) while other replicas share the
+   * catalog, one per range of segments (ranges of about equal bytes), each listing every replica,
+   * rotated so that clients taking the first location spread the read over them.
+   */
+  private async endpoints(r: ReadableDataset, principal: Principal): Promise<FlightEndpoint[]> {
+    const locations = !r.view && r.dataset instanceof ManagedDataset && r.dataset.segments.length > 1 ? await this.replicaLocations() : [];
+    if (locations.length < 2 || !(r.dataset instanceof ManagedDataset)) {
+      const { ticket, expiresAt } = this.issueTicket(r.name, principal);
+      return [{ ticket, locations: [{ uri: this.options.advertisedUri ?? REUSE_CONNECTION_URI }], expirationTime: timestampFromDate(new Date(expiresAt)), appMetadata: new Uint8Array(0) }];
+    }
+    const ranges = splitSegments(r.dataset.segments, locations.length);
+    return ranges.map((range, i) => {
+      const { ticket, expiresAt } = this.issueTicket(r.name, principal, false, range);
+      const rotated = [...locations.slice(i % locations.length), ...locations.slice(0, i % locations.length)];
+      return { ticket, locations: rotated.map((uri) => ({ uri })), expirationTime: timestampFromDate(new Date(expiresAt)), appMetadata: new Uint8Array(0) };
+    });
+  }
+
+  private locationsCache: { at: number; locations: Promise<readonly string[]> } | undefined;
+
+  /** The replicas' locations, asked at most once a second (a GetFlightInfo must not cost a database query). */
+  private replicaLocations(): Promise<readonly string[]> {
+    const source = this.options.replicaLocations;
+    if (!source) return Promise.resolve([]);
+    const now = Date.now();
+    if (!this.locationsCache || now - this.locationsCache.at > 1000) {
+      // A failure to ask leaves this replica serving alone, as if the others were not there.
+      this.locationsCache = { at: now, locations: source().catch(() => []) };
+    }
+    return this.locationsCache.locations;
   }
 
   /** Schemas are immutable objects, so each is encoded once (it is most of a GetFlightInfo's work). */
@@ -215,19 +258,11 @@ export class FlightService {
   }
 
   private async describe(r: ReadableDataset, principal: Principal, call: ServerCall, descriptor?: FlightDescriptor): Promise<FlightInfo> {
-    const [schema, stats] = await Promise.all([this.reads.schema(r, principal, call), this.reads.stats(r)]);
-    const { ticket, expiresAt } = this.issueTicket(r.name, principal);
+    const [schema, stats, endpoints] = await Promise.all([this.reads.schema(r, principal, call), this.reads.stats(r), this.endpoints(r, principal)]);
     return {
       schema: this.encodedSchema(schema),
       descriptor: descriptor ?? { type: DescriptorType.PATH, cmd: new Uint8Array(0), path: [r.name] },
-      endpoints: [
-        {
-          ticket,
-          locations: [{ uri: this.options.advertisedUri ?? REUSE_CONNECTION_URI }],
-          expirationTime: timestampFromDate(new Date(expiresAt)),
-          appMetadata: new Uint8Array(0),
-        },
-      ],
+      endpoints,
       totalRecords: stats.records,
       totalBytes: stats.bytes,
       ordered: true,
@@ -302,7 +337,7 @@ export class FlightService {
     let outcome: 'ok' | 'error' = 'error';
     try {
       const pool = this.bodies;
-      const messages = this.reads.messages(r, principal, call, (n) => pool.acquire(n), (n) => (rows = n));
+      const messages = this.reads.messages(r, principal, call, (n) => pool.acquire(n), (n) => (rows = n), ticket.segments);
       for await (const m of messages) {
         const release = m.release ?? (() => pool.release(m.body));
         await out.send(flightDataHead({ header: m.header, body: m.body }), m.body, release);
@@ -393,4 +428,25 @@ function nameOnly(name: string): FlightInfo {
     ordered: false,
     appMetadata: new Uint8Array(0),
   };
+}
+
+/** Contiguous ranges of `segments`, at most `parts` of them, of about equal bytes each. */
+export function splitSegments(segments: readonly Segment[], parts: number): SegmentRange[] {
+  const total = segments.reduce((n, s) => n + s.bytes, 0);
+  const count = Math.min(parts, segments.length);
+  const ranges: SegmentRange[] = [];
+  let from = 0;
+  let done = 0;
+  for (let k = 1; k <= count; k++) {
+    // Each range ends where the running total first reaches k/count of the whole, leaving a segment at least for each range still to come.
+    let to = from + 1;
+    done += segments[from]!.bytes;
+    while (to < segments.length - (count - k) && done + segments[to]!.bytes <= (total * k) / count) done += segments[to++]!.bytes;
+    if (k === count) {
+      while (to < segments.length) done += segments[to++]!.bytes;
+    }
+    ranges.push({ from, to, first: segments[from]!.file, last: segments[to - 1]!.file });
+    from = to;
+  }
+  return ranges;
 }

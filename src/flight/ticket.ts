@@ -7,6 +7,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { invalidArgument, permissionDenied } from '../core/errors.js';
 import { isValidDatasetName } from '../catalog/names.js';
+import type { SegmentRange } from '../catalog/dataset.js';
 import { isCanonicalBase64url } from '../core/strict-encoding.js';
 
 export interface TicketContent {
@@ -15,6 +16,18 @@ export interface TicketContent {
   expiresAt?: number;
   /** The principal it was issued to; only that principal may use it. */
   principal?: string;
+  /** Only these segments of the dataset (one of several endpoints). */
+  segments?: SegmentRange;
+}
+
+const SEGMENT_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+function segmentRange(s: unknown): SegmentRange | undefined {
+  if (!Array.isArray(s) || s.length !== 4) return undefined;
+  const [from, to, first, last] = s as unknown[];
+  if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || (from as number) < 0 || (to as number) <= (from as number)) return undefined;
+  if (typeof first !== 'string' || typeof last !== 'string' || !SEGMENT_FILE.test(first) || !SEGMENT_FILE.test(last)) return undefined;
+  return { from: from as number, to: to as number, first, last };
 }
 
 const PREFIX = 'fgt2.';
@@ -40,7 +53,7 @@ export class TicketCodec {
   private readonly recent = new Map<string, Uint8Array>();
 
   encode(t: TicketContent): Uint8Array {
-    const json = JSON.stringify({ d: t.dataset, e: t.expiresAt, p: t.principal });
+    const json = JSON.stringify({ d: t.dataset, e: t.expiresAt, p: t.principal, s: t.segments && [t.segments.from, t.segments.to, t.segments.first, t.segments.last] });
     const hit = this.recent.get(json);
     if (hit) return hit;
     const payload = Buffer.from(json).toString('base64url');
@@ -107,14 +120,15 @@ export class TicketCodec {
     const given = Buffer.from(signature, 'base64url');
     const expected = this.mac(payload);
     if (rest.length || given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalidArgument(NOT_OURS);
-    let parsed: { d?: unknown; e?: unknown; p?: unknown };
+    let parsed: { d?: unknown; e?: unknown; p?: unknown; s?: unknown };
     try {
       parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof parsed;
     } catch {
       throw invalidArgument('ticket is corrupt');
     }
     const { d, e, p } = parsed;
-    if (typeof d !== 'string' || !isValidDatasetName(d) || (e !== undefined && typeof e !== 'number') || (p !== undefined && typeof p !== 'string')) {
+    const segments = parsed.s === undefined ? undefined : segmentRange(parsed.s);
+    if (typeof d !== 'string' || !isValidDatasetName(d) || (e !== undefined && typeof e !== 'number') || (p !== undefined && typeof p !== 'string') || (parsed.s !== undefined && !segments)) {
       throw invalidArgument('ticket is corrupt');
     }
     if (typeof e === 'number' && e < now) {
@@ -123,6 +137,6 @@ export class TicketCodec {
     if (p !== undefined && p !== principal) {
       throw permissionDenied('this ticket was issued to another principal; call GetFlightInfo for your own');
     }
-    return { dataset: d, expiresAt: e, principal: p };
+    return { dataset: d, expiresAt: e, principal: p, ...(segments ? { segments } : {}) };
   }
 }

@@ -54,9 +54,10 @@ before(async () => {
     FLIGHTGATE_AUDIT_FILE: '/dev/null',
     FLIGHTGATE_THROTTLE_LOCKOUT_FAILURES: '4',
   };
-  dirs.push(tempDir(), tempDir());
+  // Replicas share the data directory too (the catalog of record is in PostgreSQL).
+  dirs.push(tempDir());
   a = await startCliServer(['--demo', '--data-dir', dirs[0]!], env);
-  b = await startCliServer(['--demo', '--data-dir', dirs[1]!], env);
+  b = await startCliServer(['--demo', '--data-dir', dirs[0]!], env);
 });
 
 after(async () => {

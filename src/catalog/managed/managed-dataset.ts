@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import type { Schema } from 'apache-arrow';
 import { readFromHandle } from '../../ipc/file-reader.js';
 import { decodeSchema, type IpcMessage } from '../../ipc/message.js';
-import type { Dataset, DatasetStats, FileLayout, MessageOptions } from '../dataset.js';
+import type { Dataset, DatasetStats, FileLayout, MessageOptions, SegmentRange } from '../dataset.js';
+import { failedPrecondition } from '../../core/errors.js';
 import { indexIpcFiles } from '../file-layout.js';
-import type { Manifest } from './manifest.js';
+import type { Manifest, Segment } from './manifest.js';
 
 export class ManagedDataset implements Dataset {
   readonly kind = 'managed';
@@ -51,12 +52,28 @@ export class ManagedDataset implements Dataset {
     return this.layout;
   }
 
+  /** The segments, in order, with the bytes each holds (for splitting a read into ranges). */
+  get segments(): readonly Segment[] {
+    return this.manifest.segments;
+  }
+
+  /** The segments of `range`, if this version has them. */
+  private segmentsOf(range: SegmentRange | undefined): readonly Segment[] {
+    if (!range) return this.manifest.segments;
+    const picked = this.manifest.segments.slice(range.from, range.to);
+    if (range.from < 0 || range.to <= range.from || picked.length !== range.to - range.from || picked[0]!.file !== range.first || picked[picked.length - 1]!.file !== range.last) {
+      throw failedPrecondition(`dataset "${this.name}" was replaced since this ticket was issued; call GetFlightInfo again`);
+    }
+    return picked;
+  }
+
   private async *read(options: MessageOptions): AsyncGenerator<IpcMessage> {
+    const segments = this.segmentsOf(options.segments);
     // Open every segment first: a concurrent replace may unlink them, and an open handle keeps
     // this reader on the version it started with.
     const handles: { fh: FileHandle; size: number; file: string }[] = [];
     try {
-      for (const s of this.manifest.segments) {
+      for (const s of segments) {
         const fh = await open(join(this.dir, s.file), 'r');
         handles.push({ fh, size: (await fh.stat()).size, file: s.file });
       }

@@ -4,7 +4,6 @@
  * until the store commits it. A failed or abandoned upload leaves only its temporary file, which
  * is removed.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Message, Schema } from 'apache-arrow';
@@ -51,6 +50,8 @@ export interface FinishedUpload {
   readonly mode: PutMode;
   readonly segment: Segment;
   readonly tmpPath: string;
+  /** The tag the upload's files are named with. */
+  readonly writer: string;
   readonly schemaHeader: Uint8Array;
   readonly schema: Schema;
 }
@@ -59,14 +60,19 @@ export interface FinishedUpload {
 export interface UploadTarget {
   /** The dataset as it is now, if it exists (for the early append check). */
   get(name: string): ManagedDataset | undefined;
+  /** The tag for the names of the files an upload starting now writes. */
+  writerTag(): string;
   /** Where the segment is written while the upload runs (on the store's filesystem, so the commit is a rename). */
-  tmpPath(name: string): string;
+  tmpPath(name: string, writer: string): string;
+  /** The name the segment gets in the dataset's directory. */
+  segmentFile(writer: string): string;
   commit(upload: FinishedUpload): Promise<CommitResult>;
 }
 
 export class Upload {
   private fh: FileHandle | undefined;
   private readonly path: string;
+  private readonly writer: string;
   private schema: Schema | undefined;
   private schemaHeader: Uint8Array | undefined;
   private validator: BatchValidator | undefined;
@@ -91,7 +97,8 @@ export class Upload {
     readonly mode: PutMode,
     private readonly durable: boolean,
   ) {
-    this.path = store.tmpPath(name);
+    this.writer = store.writerTag();
+    this.path = store.tmpPath(name, this.writer);
   }
 
   get rowsWritten(): number {
@@ -205,9 +212,9 @@ export class Upload {
       throw err;
     }
     await fh.close();
-    const segment: Segment = { file: `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}.arrows`, rows: this.rows, bytes: this.bytes };
+    const segment: Segment = { file: this.store.segmentFile(this.writer), rows: this.rows, bytes: this.bytes };
     try {
-      return await this.store.commit({ name: this.name, mode: this.mode, segment, tmpPath: this.path, schemaHeader: this.schemaHeader, schema: this.schema });
+      return await this.store.commit({ name: this.name, mode: this.mode, segment, tmpPath: this.path, writer: this.writer, schemaHeader: this.schemaHeader, schema: this.schema });
     } catch (err) {
       await rm(this.path, { force: true });
       throw err;

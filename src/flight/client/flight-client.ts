@@ -67,9 +67,12 @@ export class FlightClient {
   private readonly defaultHeaders: Record<string, string>;
   private tokenSource: { readonly accessToken: string } | undefined;
 
+  /** Clients of the other locations endpoints named (replicas), made as needed, closed with this one. */
+  private readonly peers = new Map<string, FlightClient>();
+
   constructor(
     readonly uri: string,
-    options: FlightClientOptions = {},
+    private readonly options: FlightClientOptions = {},
   ) {
     this.channel = new GrpcChannel(uri, options);
     this.defaultHeaders = { ...(options.headers ?? {}) };
@@ -170,11 +173,14 @@ export class FlightClient {
     return new FlightRecordBatchStream(call.messages(), () => call.cancel());
   }
 
-  /** Reads a dataset whole: GetFlightInfo, then DoGet of every endpoint in order. */
+  /**
+   * Reads a dataset whole: GetFlightInfo, then DoGet of every endpoint, all at once, each from the
+   * first location it names (another replica, say; this connection when it names none or the
+   * reuse-connection URI), with this client's headers and token; the parts in endpoint order.
+   */
   async readTable(descriptor: DescriptorInput, options?: CallOptions): Promise<Table> {
     const info = await this.getFlightInfo(descriptor, options);
-    const tables: Table[] = [];
-    for (const e of info.endpoints) tables.push(await this.doGet(e.ticket, options).readAll());
+    const tables = await Promise.all(info.endpoints.map((e) => this.clientFor(e.locations[0]?.uri).doGet(e.ticket, options).readAll()));
     if (tables.length === 1) return tables[0]!;
     if (tables.length === 0) return new Table(decodeEncapsulatedSchema(info.schema));
     return tables[0]!.concat(...tables.slice(1));
@@ -238,7 +244,21 @@ export class FlightClient {
     return (await collect(this.replayable('ListActions', [new Uint8Array(0)], options))).map(decodeActionType);
   }
 
-  close(): Promise<void> {
-    return this.channel.close();
+  /** The client for an endpoint's location: this one for none, the reuse-connection URI, or this client's own URI. */
+  private clientFor(location: string | undefined): FlightClient {
+    if (!location || location.startsWith('arrow-flight-reuse-connection:') || location === this.uri) return this;
+    let peer = this.peers.get(location);
+    if (!peer) {
+      peer = new FlightClient(location, { ...this.options, headers: { ...this.defaultHeaders } });
+      this.peers.set(location, peer);
+    }
+    if (this.tokenSource) peer.useTokenSource(this.tokenSource);
+    else if (this.defaultHeaders.authorization) peer.setHeader('authorization', this.defaultHeaders.authorization);
+    return peer;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.peers.values()].map((p) => p.close()));
+    await this.channel.close();
   }
 }
