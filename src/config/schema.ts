@@ -214,9 +214,9 @@ export const configSchema = z
     catalog: catalogSchema.default(catalogSchema.parse({})).describe('where the manifests of uploaded datasets are kept'),
     redisUrl: z
       .string()
-      .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
+      .regex(/^rediss?(\+(cluster|sentinel))?:\/\//, 'expected a redis://, rediss://, redis+cluster://host:port,… or redis+sentinel://host:port,…/MASTER URL')
       .optional()
-      .describe('Redis session store shared by replicas (default: sessions in this process)'),
+      .describe('Redis shared by replicas for sessions, revocations and the login throttle (default: in this process): redis://host:port, redis+cluster://host:port,host:port (a Redis Cluster), redis+sentinel://host:26379,host:26379/MASTER; rediss… for TLS'),
     audit: z
       .object({ file: z.string().min(1).default('-').describe("audit log file; '-' is stdout") })
       .strict()

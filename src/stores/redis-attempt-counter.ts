@@ -4,9 +4,8 @@
  * tag so each script touches a single cluster slot. Subjects arrive already hashed: no user
  * name or address is stored in Redis.
  */
-import type { Redis } from 'ioredis';
 import { IN_FLIGHT_TTL_MS, type AttemptCounter, type AttemptOutcome, type ReleaseResult, type Reservation, type SubjectLimits } from './attempt-counter.js';
-import { guardRedis } from './redis-client.js';
+import { guardRedis, type RedisConnection } from './redis-client.js';
 
 const STATE = (subject: string): string => `fg:throttle:{${subject}}`;
 const IN_FLIGHT = (subject: string): string => `fg:throttle:{${subject}}:inflight`;
@@ -63,7 +62,7 @@ return {f, locked}`;
 export class RedisAttemptCounter implements AttemptCounter {
   readonly kind = 'redis';
 
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisConnection) {}
 
   reserve(subject: string, limits: SubjectLimits, now: number): Promise<Reservation> {
     return guardRedis('login throttle', async () => {

@@ -1,6 +1,5 @@
 /** Revoked token ids in Redis, shared by replicas; each entry expires with its token. */
-import type { Redis } from 'ioredis';
-import { guardRedis } from './redis-client.js';
+import { guardRedis, type RedisConnection } from './redis-client.js';
 import type { RevocationList } from './revocation-list.js';
 
 const key = (jti: string): string => `fg:revoked-jti:${jti}`;
@@ -8,7 +7,7 @@ const key = (jti: string): string => `fg:revoked-jti:${jti}`;
 export class RedisRevocationList implements RevocationList {
   readonly kind = 'redis';
 
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisConnection) {}
 
   revoke(jti: string, untilMs: number): Promise<void> {
     return guardRedis('revocation list', async () => {

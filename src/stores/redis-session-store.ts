@@ -2,8 +2,8 @@
  * Sessions in Redis, shared by every replica: one hash per session that Redis expires at the
  * session's end (absolute, idle or grace, whichever first), plus a set per user for revocation.
  */
-import type { Redis } from 'ioredis';
-import { guardRedis } from './redis-client.js';
+import { Cluster } from 'ioredis';
+import { guardRedis, type RedisConnection } from './redis-client.js';
 import { sessionEnd, type SessionRecord, type SessionStore } from './session-store.js';
 
 const SESSION = (id: string): string => `fg:session:${id}`;
@@ -33,7 +33,7 @@ export class RedisSessionStore implements SessionStore {
 
   /** `ownsConnection`: close the client with the store (the CLI); a server closes its shared client itself. */
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly ownsConnection = false,
   ) {}
 
@@ -57,17 +57,17 @@ export class RedisSessionStore implements SessionStore {
       };
       // The user's index lives as long as the longest of its sessions: NX gives a new index its
       // expiry, GT only ever extends it, so a shorter session put later cannot take the index
-      // (and the longer sessions' ids) with it when it ends.
+      // (and the longer sessions' ids) with it when it ends. The index and the session are in
+      // different hash slots of a cluster, so they are two transactions: the index first, so that
+      // no session exists that revoking its user's sessions would miss.
       await this.redis
         .multi()
-        .del(SESSION(id))
-        .hset(SESSION(id), fields)
-        .pexpireat(SESSION(id), sessionEnd(r))
         .sadd(USER(r.user), id)
         .pexpireat(USER(r.user), r.expiresAt, 'NX')
         .pexpireat(USER(r.user), r.expiresAt, 'GT')
         .exec()
         .then(throwOnFailedStep);
+      await this.redis.multi().del(SESSION(id)).hset(SESSION(id), fields).pexpireat(SESSION(id), sessionEnd(r)).exec().then(throwOnFailedStep);
     });
   }
 
@@ -109,22 +109,27 @@ export class RedisSessionStore implements SessionStore {
     return this.guard(async () => {
       const ids = await this.redis.smembers(USER(user));
       if (ids.length === 0) return 0;
-      // Only the ids read are removed from the index: a session put meanwhile stays findable.
-      const results = await this.redis.multi().del(...ids.map(SESSION)).srem(USER(user), ...ids).exec();
-      throwOnFailedStep(results);
-      return Number(results![0]![1]);
+      // One key at a time (a cluster keeps them in different slots); only the ids read are removed
+      // from the index, so a session put meanwhile stays findable.
+      const deleted = await Promise.all(ids.map((id) => this.redis.del(SESSION(id))));
+      await this.redis.srem(USER(user), ...ids);
+      return deleted.reduce((n, d) => n + d, 0);
     });
   }
 
   count(): Promise<number> {
     return this.guard(async () => {
+      // A cluster's keys are spread over its masters: each is scanned.
+      const nodes = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
       let n = 0;
-      let cursor = '0';
-      do {
-        const [next, keys] = await this.redis.scan(cursor, 'MATCH', 'fg:session:*', 'COUNT', 1000);
-        n += keys.length;
-        cursor = next;
-      } while (cursor !== '0');
+      for (const node of nodes) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await node.scan(cursor, 'MATCH', 'fg:session:*', 'COUNT', 1000);
+          n += keys.length;
+          cursor = next;
+        } while (cursor !== '0');
+      }
       return n;
     });
   }

@@ -465,7 +465,8 @@ suite({
     pg ??= await startPostgres();
     redis ??= await startRedis();
     pgUrl ??= await pg.createDatabase();
-    return { databaseUrl: pgUrl, redisUrl: redis.url, tokens: { keyEncryptionKey: KEK } };
+    // The suite's servers each have a data directory of their own: their uploads stay theirs.
+    return { databaseUrl: pgUrl, redisUrl: redis.url, tokens: { keyEncryptionKey: KEK }, catalog: { shared: false } };
   },
 });
 
@@ -587,8 +588,9 @@ describe('signing keys and the issuer\'s availability', () => {
     redis ??= await startRedis();
     const db = await pg.createDatabase();
     const shared = { demo: true, databaseUrl: db, redisUrl: redis.url, tokens: { keyEncryptionKey: KEK, issuer: 'https://flightgate.test' } };
-    const a = await startTestServer({ ...shared, dataDir: tempDir() }, { secure: true });
-    const b = await startTestServer({ ...shared, dataDir: tempDir() }, { secure: true });
+    const dataDir = tempDir();
+    const a = await startTestServer({ ...shared, dataDir }, { secure: true });
+    const b = await startTestServer({ ...shared, dataDir }, { secure: true });
     const registry = await openRegistry({ databaseUrl: db, dataDir: a.dataDir });
     try {
       const c = await new ClientAdmin(registry.clients, registry.refreshTokens).add('rep', ['demo-db1-reader'], []);

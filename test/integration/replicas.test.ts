@@ -1,10 +1,11 @@
 /**
- * Three `flightgate serve` processes sharing one data directory and PostgreSQL, as replicas
- * behind a load balancer: what is uploaded, replaced or dropped through one is seen by the others
+ * Three `flightgate serve` processes sharing one data directory, PostgreSQL and a three-node
+ * Redis Cluster, as replicas behind a load balancer: what is uploaded, replaced or dropped through one is seen by the others
  * within a second; concurrent appends through all three all land; a create races to one winner;
  * a replace does not cut short a stream of the old version on another replica; leftovers of a
- * replica killed mid-upload are cleaned up by the others; and a replica given its own directory
- * by mistake refuses to start.
+ * replica killed mid-upload are cleaned up by the others; a replica given its own directory by
+ * mistake refuses to start; sessions live in the cluster, so a token from one replica works on
+ * all; and with a cluster node down every call fails UNAVAILABLE, until it is back.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -18,11 +19,11 @@ import { FlightClient } from '../../src/flight/client/flight-client.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
 import { startCliServer, type CliServer } from '../helpers/cli-server.js';
 import { freePort } from '../helpers/free-port.js';
-import { startRedis, type RedisServer } from '../helpers/redis.js';
+import { startRedisCluster, type RedisClusterServer } from '../helpers/redis-cluster.js';
 import { tempDir } from '../helpers/server.js';
 
 let pg: PostgresServer;
-let redis: RedisServer;
+let redis: RedisClusterServer;
 let env: Record<string, string>;
 let dir: string;
 const replicas: CliServer[] = [];
@@ -56,7 +57,7 @@ const status = (name: string) => (e: unknown) => {
 };
 
 before(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
+  [pg, redis] = await Promise.all([startPostgres(), startRedisCluster()]);
   dir = tempDir();
   env = {
     FLIGHTGATE_DATABASE_URL: await pg.createDatabase(),
@@ -237,4 +238,49 @@ test('a replica killed mid-upload: the others keep serving, and clean up its unf
   // Gone after catalog.replicaTimeoutSeconds (10 s) without a heartbeat; the cleanup runs every 5 s.
   await within(25_000, async () => !readdirSync(root).some((f) => f.startsWith('.unfinished.')), 'the leftover removed');
   assert.ok(!existsSync(join(root, 'unfinished')) || readdirSync(join(root, 'unfinished')).length === 0);
+});
+
+test('sessions live in the Redis Cluster: a login on one replica works on the others, and logging out ends it everywhere', async () => {
+  const [a, b] = replicas;
+  const onA = new FlightClient(a!.uri);
+  clients.push(onA);
+  const token = await onA.login('user1', 'pass1');
+  const onB = new FlightClient(b!.uri, { headers: { authorization: `Bearer ${token}` } });
+  clients.push(onB);
+  assert.equal((await onB.readTable('db1')).numRows, 3);
+  await onB.doAction('CloseSession');
+  await assert.rejects(onA.getFlightInfo('db1'), status('UNAUTHENTICATED'));
+});
+
+test('a Redis Cluster node stopped: authenticated calls fail UNAVAILABLE, never succeed unchecked; service resumes when it is back', async () => {
+  const [a, b] = replicas;
+  // Several sessions, so that their keys fall on different nodes of the cluster.
+  const sessions: FlightClient[] = [];
+  for (let i = 0; i < 6; i++) sessions.push(await admin(i % 2 ? b! : a!));
+  for (const s of sessions) assert.equal((await s.getFlightInfo('db1')).totalRecords, 3);
+  await redis.stopNode(0);
+  try {
+    // Within the node timeout (1 s) the cluster declares itself down: from then on nothing passes.
+    await within(10_000, async () => {
+      const outcomes = await Promise.allSettled(sessions.map((s) => s.getFlightInfo('db1')));
+      return outcomes.every((o) => o.status === 'rejected' && o.reason instanceof FlightgateError && o.reason.statusName === 'UNAVAILABLE');
+    }, 'every call UNAVAILABLE with a node down');
+    const loginClient = new FlightClient(a!.uri);
+    clients.push(loginClient);
+    for (let round = 0; round < 3; round++) {
+      for (const s of sessions) await assert.rejects(s.getFlightInfo('db1'), status('UNAVAILABLE'));
+      await assert.rejects(loginClient.login('user1', 'pass1'), status('UNAVAILABLE'));
+    }
+  } finally {
+    await redis.startNode(0);
+  }
+  await redis.healthy();
+  // The node kept its keys (append-only file): every session works again, on either replica.
+  await within(15_000, async () => {
+    for (const s of sessions) await s.getFlightInfo('db1');
+    return true;
+  }, 'service resumed');
+  const fresh = new FlightClient(b!.uri);
+  clients.push(fresh);
+  assert.match(await fresh.login('user2', 'pass2'), /^fgs_/);
 });

@@ -10,12 +10,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import { FlightgateError } from '../../src/core/errors.js';
 import { Status } from '../../src/core/status.js';
 import { MemoryRevocationList } from '../../src/stores/memory-revocation-list.js';
 import { MemorySessionStore } from '../../src/stores/memory-session-store.js';
-import { openRedis, redisReady } from '../../src/stores/redis-client.js';
+import { openRedis, redisReady, type RedisConnection } from '../../src/stores/redis-client.js';
 import { RedisRevocationList } from '../../src/stores/redis-revocation-list.js';
 import { RedisSessionStore } from '../../src/stores/redis-session-store.js';
 import type { RevocationList } from '../../src/stores/revocation-list.js';
@@ -245,7 +244,7 @@ function contract(name: string, open: () => Promise<Stores>, quirks: Quirks): vo
 }
 
 let redis: RedisServer;
-let client: Redis;
+let client: RedisConnection;
 before(async () => {
   redis = await startRedis();
   client = openRedis(redis.url);
