@@ -39,7 +39,9 @@ async function openRecord(config: Config, root: string, logger: Logger): Promise
 
 export async function openCatalog(config: Config, dataDir: string, providers: readonly DatasetProvider[], logger: Logger): Promise<Catalog> {
   const root = join(dataDir, 'datasets');
-  const uploads = new ManagedStore(root, config.durableWrites, await openRecord(config, root, logger));
+  const record = await openRecord(config, root, logger);
+  if (record) logger.info(`uploaded datasets: catalog of record in PostgreSQL, shared by the replicas of ${root} (this one is replica ${record.writerTag()})`);
+  const uploads = new ManagedStore(root, config.durableWrites, record);
   const catalog = new Catalog({
     // Precedence on a name clash: declared files, uploads, the application's providers, discovered files.
     providers: [new DeclaredFiles(config.datasets, fileSources), uploads, ...providers, new DataDirectory(dataDir, fileSources)],

@@ -166,7 +166,8 @@ export async function buildSecurity(config: Config, logger: SecurityLogger, issu
     },
     shared.revocations,
   );
-  const limits = new UsageLimits(config.limits);
+  if (config.limits.sharedCallRate && !shared.callRate) throw new ConfigError('limits.sharedCallRate needs redisUrl: the replicas count the call rate in Redis');
+  const limits = new UsageLimits(config.limits, Date.now, config.limits.sharedCallRate ? shared.callRate : undefined);
   const access = new SecuredAccess(gate, directory, audit, limits.enabled ? limits : undefined);
   const tickets = new TicketCodec(await ticketKey(registry.secrets, kek));
 

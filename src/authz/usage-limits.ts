@@ -1,11 +1,12 @@
 /**
  * Per-principal limits: a call rate (token bucket) and an upload quota (bytes per hour, also a
- * bucket), each off when its setting is 0. Counted in this process: with N replicas behind a
- * balancer a principal gets up to N times the rate, which bounds abuse without a shared store
- * on every call.
+ * bucket), each off when its setting is 0. Counted in this process by default: with N replicas
+ * behind a balancer a principal then gets up to N times the rate, which bounds abuse without a
+ * shared store on every call. Given a shared counter (Redis), the call rate holds across replicas.
  */
 import { resourceExhausted } from '../core/errors.js';
 import { principalKey, type Principal } from '../core/principal.js';
+import type { RateCounter } from '../core/rate-counter.js';
 
 export interface UsageLimitsConfig {
   /** Calls per second per principal; 0 = no limit. */
@@ -67,6 +68,8 @@ export class UsageLimits {
   constructor(
     private readonly config: UsageLimitsConfig,
     now: () => number = Date.now,
+    /** Where the call rate is counted, when replicas share it; this process otherwise. */
+    private readonly sharedCalls?: RateCounter,
   ) {
     if (config.callsPerSecond > 0) this.calls = new TokenBuckets(config.callBurst > 0 ? config.callBurst : config.callsPerSecond, config.callsPerSecond, now);
     if (config.uploadBytesPerHour > 0) this.uploads = new TokenBuckets(config.uploadBytesPerHour, config.uploadBytesPerHour / 3600, now);
@@ -76,11 +79,25 @@ export class UsageLimits {
     return this.calls !== undefined || this.uploads !== undefined || this.config.maxUploadBytes > 0;
   }
 
-  /** Throws RESOURCE_EXHAUSTED when `principal` is over its call rate. */
-  admitCall(principal: Principal): void {
-    if (this.calls && !this.calls.take(principalKey(principal), 1)) {
-      throw resourceExhausted(`call rate limit: "${principal.id}" is over ${this.config.callsPerSecond} calls per second (limits.callsPerSecond); slow down and retry`);
+  /**
+   * Throws RESOURCE_EXHAUSTED when `principal` is over its call rate; with a shared counter the
+   * answer is a promise (rejected with UNAVAILABLE when the counter is down). Counted here, it
+   * costs no promise on every call.
+   */
+  admitCall(principal: Principal): void | Promise<void> {
+    if (!this.calls) return;
+    const key = principalKey(principal);
+    if (this.sharedCalls) {
+      const capacity = this.config.callBurst > 0 ? this.config.callBurst : this.config.callsPerSecond;
+      return this.sharedCalls.take(key, 1, capacity, this.config.callsPerSecond).then((admitted) => {
+        if (!admitted) throw this.overRate(principal);
+      });
     }
+    if (!this.calls.take(key, 1)) throw this.overRate(principal);
+  }
+
+  private overRate(principal: Principal): Error {
+    return resourceExhausted(`call rate limit: "${principal.id}" is over ${this.config.callsPerSecond} calls per second (limits.callsPerSecond${this.sharedCalls ? ', counted over all replicas' : ''}); slow down and retry`);
   }
 
   /**

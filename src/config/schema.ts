@@ -90,6 +90,7 @@ const limitsSchema = z
     callBurst: z.number().min(0).default(0).describe('calls a principal may make at once after a pause (0: callsPerSecond)'),
     maxUploadBytes: z.number().int().min(0).default(0).describe('largest single DoPut in bytes (0: no limit)'),
     uploadBytesPerHour: z.number().int().min(0).default(0).describe('bytes a principal may upload per hour (0: no limit)'),
+    sharedCallRate: z.boolean().default(false).describe('count callsPerSecond over all replicas in Redis (redisUrl; one Redis call per authenticated call) instead of in each replica'),
   })
   .strict();
 
@@ -204,7 +205,7 @@ export const configSchema = z
       .describe('grants declared here besides those in the registry (roles grant); read grants may restrict rows and columns'),
     tls: tlsSchema.optional().describe('serve grpc+tls:// (and https:// for the HTTP service) instead of plain text'),
     transport: transportSchema.default(transportSchema.parse({})),
-    limits: limitsSchema.default(limitsSchema.parse({})).describe('per-principal limits, counted in each replica'),
+    limits: limitsSchema.default(limitsSchema.parse({})).describe('per-principal limits, counted in each replica (the call rate over all of them with sharedCallRate)'),
     sql: sqlSchema.default(sqlSchema.parse({})).describe('Flight SQL and its embedded engine'),
     databaseUrl: z
       .string()

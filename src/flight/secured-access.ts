@@ -41,7 +41,8 @@ export class SecuredAccess implements AccessControl {
     );
     if (outcome.issued) this.announce(call, outcome.issued);
     call.markAuthenticated();
-    this.limits?.admitCall(outcome.principal);
+    const admitting = this.limits?.admitCall(outcome.principal);
+    if (admitting) await admitting;
     return outcome.principal;
   }
 

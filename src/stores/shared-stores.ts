@@ -9,6 +9,8 @@ import { MemorySessionStore } from './memory-session-store.js';
 import { RedisAttemptCounter } from './redis-attempt-counter.js';
 import { openRedis, redisReady } from './redis-client.js';
 import { RedisRevocationList } from './redis-revocation-list.js';
+import { RedisRateCounter } from './redis-rate-counter.js';
+import type { RateCounter } from '../core/rate-counter.js';
 import { RedisSessionStore } from './redis-session-store.js';
 import type { RevocationList } from './revocation-list.js';
 import type { SessionStore } from './session-store.js';
@@ -18,6 +20,8 @@ export interface SharedStores {
   sessions: SessionStore;
   attempts: AttemptCounter;
   revocations: RevocationList;
+  /** The per-principal call rate over all replicas; only with Redis. */
+  callRate?: RateCounter;
   /** Waits until the backend answers; throws UNAVAILABLE if it does not within `timeoutMs`. */
   ready(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -45,6 +49,7 @@ export function openSharedStores(redisUrl: string | undefined, onRedisError: (er
     sessions: new RedisSessionStore(redis),
     attempts: new RedisAttemptCounter(redis),
     revocations: new RedisRevocationList(redis),
+    callRate: new RedisRateCounter(redis),
     ready: (timeoutMs) => redisReady(redis, timeoutMs),
     close: async () => {
       redis.disconnect();
