@@ -21,6 +21,7 @@ import { startCliServer, type CliServer } from '../helpers/cli-server.js';
 import { freePort } from '../helpers/free-port.js';
 import { startRedisCluster, type RedisClusterServer } from '../helpers/redis-cluster.js';
 import { tempDir } from '../helpers/server.js';
+import { runPython } from '../helpers/python.js';
 
 let pg: PostgresServer;
 let redis: RedisClusterServer;
@@ -201,6 +202,13 @@ test('a dataset of several segments is described as one endpoint per replica, an
   const parallel = await b!.readTable('spread');
   const ids = [...parallel.getChild('id')!].map(Number);
   assert.deepEqual(ids, Array.from({ length: 6000 }, (_, i) => i), 'every row once, in order');
+  // The official client, reading each endpoint from the replica it names first.
+  const py = await runPython(['test/interop/py/read_endpoints.py', replicas[1]!.uri, 'spread']);
+  assert.equal(py.code, 0, py.stderr);
+  const read = JSON.parse(py.stdout) as { endpoints: number; first_locations: string[]; ids: number[] };
+  assert.equal(read.endpoints, 3);
+  assert.deepEqual(read.first_locations, uris, 'pyarrow read from all three replicas');
+  assert.deepEqual(read.ids, ids);
   // A ticket's range is that range only, wherever it is used.
   let rows = 0;
   for (const e of info.endpoints) rows += (await a!.doGet(e.ticket).readAll()).numRows;
