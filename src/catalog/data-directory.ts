@@ -20,7 +20,7 @@ export class DataDirectory implements DatasetProvider {
   constructor(
     private readonly dir: string,
     private readonly sources: readonly DatasetSource[],
-    private readonly rescanMs = 2000,
+    private readonly rescanMs = 1000,
   ) {}
 
   async load(onWarning: (message: string) => void): Promise<void> {

@@ -80,3 +80,18 @@ test('a ticket of the local user admin is not one of an IdP subject named admin'
   const t = codec.encode({ dataset: 'db1', principal: 'user:admin' });
   refused(() => codec.decode(t, 'external:https://idp.example#admin'), 'PERMISSION_DENIED', /another principal/);
 });
+
+test('a ticket for a range of segments keeps the range; a signed ticket with a malformed range is corrupt', () => {
+  const codec = new TicketCodec();
+  const segments = { from: 2, to: 5, first: 'a1b2.x.arrows', last: 'a1b2.y.arrows' };
+  assert.deepEqual(codec.decode(codec.encode({ dataset: 'db1', principal: 'alice', segments }), 'alice').segments, segments);
+  assert.equal(codec.decode(codec.encode({ dataset: 'db1', principal: 'alice' }), 'alice').segments, undefined);
+  for (const bad of [
+    { from: 3, to: 3, first: 'a.arrows', last: 'a.arrows' },
+    { from: -1, to: 2, first: 'a.arrows', last: 'a.arrows' },
+    { from: 0, to: 2, first: '../etc/passwd', last: 'a.arrows' },
+    { from: 0.5, to: 2, first: 'a.arrows', last: 'a.arrows' },
+  ]) {
+    refused(() => codec.decode(codec.encode({ dataset: 'db1', principal: 'alice', segments: bad }), 'alice'), 'INVALID_ARGUMENT', /corrupt/);
+  }
+});
