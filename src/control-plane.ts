@@ -141,6 +141,7 @@ async function listenHttp(host: string, port: number, tls: TransportTls | undefi
         keys: security.keyRing,
         gate: security.gate,
         passwordGrant: config.tokens.passwordGrant,
+        cors: config.cors,
         ...(metrics ? { metrics: metrics.render, metricsAccess: metrics.access } : {}),
         readiness: () => security.readiness(),
         onInternalError: (err) => logger.error('HTTP request failed', err),

@@ -164,6 +164,20 @@ const catalogSchema = z
     }
   });
 
+const corsSchema = z
+  .object({
+    origins: z
+      .array(z.union([z.literal('*'), z.string().regex(/^https?:\/\/[^/\s]+$/, 'expected an origin such as https://app.example.com (scheme and host, no path)')]))
+      .default([])
+      .describe('browser origins allowed to call /oauth2/token, /oauth2/revoke, /whoami, discovery and the JWKS; * for any; empty: CORS off'),
+    credentials: z.boolean().default(false).describe('allow cookies on those cross-origin calls (never with *)'),
+    maxAgeSeconds: z.number().int().min(0).max(86_400).default(600).describe('how long browsers may cache a preflight answer'),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.credentials && c.origins.includes('*')) ctx.addIssue({ code: 'custom', path: ['credentials'], message: 'credentials cannot be allowed for every origin (*): list the origins' });
+  });
+
 export const configSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1').describe('address the Flight server binds to'),
@@ -213,6 +227,7 @@ export const configSchema = z
       .optional()
       .describe('PostgreSQL registry of users and roles (default: the SQLite file flightgate.db in dataDir)'),
     catalog: catalogSchema.default(catalogSchema.parse({})).describe('where the manifests of uploaded datasets are kept'),
+    cors: corsSchema.default(corsSchema.parse({})).describe('cross-origin calls from browser applications to the token service (off by default)'),
     redisUrl: z
       .string()
       .regex(/^rediss?(\+(cluster|sentinel))?:\/\//, 'expected a redis://, rediss://, redis+cluster://host:port,… or redis+sentinel://host:port,…/MASTER URL')
