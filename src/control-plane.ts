@@ -18,6 +18,11 @@ import { buildHttpApp } from './http/app.js';
 import { listenMetrics, type MetricsAccess } from './http/metrics-access.js';
 import type { Logger } from './logger.js';
 import { buildSecurity, type Security } from './security.js';
+import { ApiKeyAdmin } from './auth/api-key-admin.js';
+import type { Principal } from './core/principal.js';
+import type { DatasetColumns } from './http/web/pages.js';
+import type { WebOptions } from './http/web/web-routes.js';
+import { OidcLogin } from './tokens/oidc-login.js';
 
 export interface ControlPlane {
   readonly security: Security;
@@ -35,9 +40,16 @@ export interface ControlPlaneOptions {
   readonly tls?: TransportTls;
   readonly metrics: FlightgateMetrics;
   readonly authenticators?: readonly BearerKind[];
+  /** What the access page shows of the data plane: the datasets a principal may read, and where Flight listens. */
+  readonly web?: WebDataPlane;
 }
 
-export async function openControlPlane({ config, logger, tls, metrics, authenticators }: ControlPlaneOptions): Promise<ControlPlane> {
+export interface WebDataPlane {
+  datasets(principal: Principal): Promise<DatasetColumns[]>;
+  flightUri(): string;
+}
+
+export async function openControlPlane({ config, logger, tls, metrics, authenticators, web }: ControlPlaneOptions): Promise<ControlPlane> {
   const route: MetricsRoute = { render: () => metrics.render(), access: metricsAccess(config) };
   // The HTTP port is bound first: with port 0, our tokens' issuer URL depends on the port we get.
   const http = await listenHttp(config.host, config.httpPort, tls && config.tls?.http ? tls : undefined);
@@ -57,7 +69,7 @@ export async function openControlPlane({ config, logger, tls, metrics, authentic
       metricsListener = await listenMetrics(listen.slice(0, at).replace(/^\[|\]$/g, ''), Number(listen.slice(at + 1)), route.access, route.render);
       logger.info(`flightgate metrics on ${metricsListener.uri}/metrics`);
     }
-    await http.serve(security, config, logger, listen ? undefined : route);
+    await http.serve(security, config, logger, listen ? undefined : route, web);
   } catch (err) {
     await security?.close().catch(() => undefined);
     await http.close();
@@ -103,7 +115,7 @@ interface HttpListener {
   server: Server;
   uri: string;
   /** `metrics`: the /metrics route on this service, unless it has a listener of its own. */
-  serve(security: Security, config: Config, logger: Logger, metrics: MetricsRoute | undefined): Promise<void>;
+  serve(security: Security, config: Config, logger: Logger, metrics: MetricsRoute | undefined, web: WebDataPlane | undefined): Promise<void>;
   updateTls(tls: TransportTls): void;
   close(): Promise<void>;
 }
@@ -133,7 +145,7 @@ async function listenHttp(host: string, port: number, tls: TransportTls | undefi
   return {
     server,
     uri: `${tls ? 'https' : 'http'}://${urlHost}:${address.port}`,
-    async serve(security, config, logger, metrics) {
+    async serve(security, config, logger, metrics, web) {
       if (wildcard && !config.tokens.issuer) logger.warn(`the HTTP service listens on all interfaces; set tokens.issuer (FLIGHTGATE_TOKEN_ISSUER) to the URL clients use`);
       app = buildHttpApp({
         issuer: security.issuer,
@@ -142,6 +154,7 @@ async function listenHttp(host: string, port: number, tls: TransportTls | undefi
         gate: security.gate,
         passwordGrant: config.tokens.passwordGrant,
         cors: config.cors,
+        ...(web ? { web: webOptions(security, config, logger, web) } : {}),
         ...(metrics ? { metrics: metrics.render, metricsAccess: metrics.access } : {}),
         readiness: () => security.readiness(),
         onInternalError: (err) => logger.error('HTTP request failed', err),
@@ -160,5 +173,24 @@ async function listenHttp(host: string, port: number, tls: TransportTls | undefi
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },
+  };
+}
+
+/** Browser sign-in with every identity provider that has a `login`; undefined when none has. */
+function webOptions(security: Security, config: Config, logger: Logger, web: WebDataPlane): WebOptions | undefined {
+  const logins = security.externals.filter((e) => e.config.login).map((e) => new OidcLogin(e, e.config.login!, `${security.issuer}/callback`));
+  if (logins.length === 0) return undefined;
+  return {
+    base: security.issuer,
+    logins,
+    sessions: security.webSessions,
+    apiKeys: new ApiKeyAdmin(security.registry.apiKeys),
+    loginKey: security.tickets.derive('web login'),
+    datasets: (p) => web.datasets(p),
+    flightUri: () => web.flightUri(),
+    maxTokenDays: config.web.maxTokenDays,
+    sessionLifetimeSeconds: config.web.sessionLifetimeSeconds,
+    audit: security.audit,
+    onInternalError: (err) => logger.error('sign-in failed', err),
   };
 }

@@ -21,6 +21,7 @@ import { AuditLog, type AuditSink } from './audit/audit-log.js';
 import type { ReadinessReport } from './core/readiness.js';
 import { CertificateAuthenticator } from './auth/certificate-authenticator.js';
 import { UsageLimits } from './authz/usage-limits.js';
+import { WebSessions } from './auth/web-sessions.js';
 import { AuthGate } from './auth/auth-gate.js';
 import { BasicAuthenticator } from './auth/basic-authenticator.js';
 import { PasswordLogin } from './auth/password-login.js';
@@ -64,6 +65,10 @@ export interface Security {
   tokenService: TokenService;
   keyRing: SigningKeyRing;
   issuer: string;
+  /** The external identity providers Flight accepts tokens of (browser sign-in uses those with a `login`). */
+  externals: readonly ExternalIssuer[];
+  /** Browser sessions after a sign-in. */
+  webSessions: WebSessions;
   close(): Promise<void>;
 }
 
@@ -189,6 +194,8 @@ export async function buildSecurity(config: Config, logger: SecurityLogger, issu
     tokenService,
     keyRing,
     issuer,
+    externals,
+    webSessions: new WebSessions(sessionStore, tickets.derive('web csrf'), { lifetimeMs: config.web.sessionLifetimeSeconds * 1000, idleMs: config.web.sessionIdleSeconds * 1000 }),
     async close() {
       keyRing.stop();
       await shared.close();

@@ -22,6 +22,8 @@ import { TicketCodec } from './flight/ticket.js';
 import { GrpcServer } from './flight/transport/server.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { openCatalog } from './open-catalog.js';
+import { ReadAccess } from './flight/read-access.js';
+import type { Principal } from './core/principal.js';
 import { PostgresCatalogRecord } from './catalog/shared/postgres-record.js';
 import { fileBodies } from './ipc/body-cache.js';
 import { memorySizeBytes } from './sql/memory-size.js';
@@ -127,8 +129,23 @@ async function start(config: Config, options: StartOptions): Promise<RunningServ
     activeSessions: () => control?.security.sessionStore.count() ?? Promise.resolve(0),
   });
   // An application that brings its own access control runs the data plane alone.
+  // The access page lists what its visitor may read, through the one read path (set once it exists).
+  let reads: ReadAccess | undefined;
+  let flightUri = '';
+  const web = {
+    datasets: async (principal: Principal) => {
+      if (!reads) return [];
+      const out = [];
+      for (const r of await reads.list(principal)) {
+        const schema = await reads.schema(r, principal).catch(() => undefined);
+        if (schema) out.push({ name: r.name, columns: schema.fields.map((f) => ({ name: f.name, type: String(f.type) })) });
+      }
+      return out;
+    },
+    flightUri: () => config.advertisedUri ?? flightUri,
+  };
   if (!options.access) {
-    control = await openControlPlane({ config, logger, tls, metrics, authenticators: options.authenticators }).catch(async (err: unknown) => {
+    control = await openControlPlane({ config, logger, tls, metrics, authenticators: options.authenticators, web }).catch(async (err: unknown) => {
       await catalog.uploads.close();
       throw err;
     });
@@ -158,6 +175,7 @@ async function start(config: Config, options: StartOptions): Promise<RunningServ
     const access = options.access ?? security!.access;
     const tickets = security?.tickets ?? new TicketCodec();
     sql = openSql(config, dataDir, { catalog, access, tickets, logger });
+    reads = sql?.reads ?? new ReadAccess(catalog, access, undefined);
     await checkDeclaredPolicies(config, sql, catalog);
     // Registering commands and actions can fail (a name given twice): nothing may be left open then.
     new FlightService({
@@ -166,7 +184,7 @@ async function start(config: Config, options: StartOptions): Promise<RunningServ
       advertisedUri: config.advertisedUri,
       ticketTtlMs: config.ticketTtlSeconds * 1000,
       tickets,
-      ...(sql ? { reads: sql.reads } : {}),
+      reads,
       ...(catalog.uploads.record instanceof PostgresCatalogRecord ? { replicaLocations: () => (catalog.uploads.record as PostgresCatalogRecord).locations() } : {}),
       commands: [...(sql ? [sql.command] : []), ...(options.commands ?? [])],
       actions: [...(sql?.actions ?? []), ...(options.actions ?? [])],
@@ -179,6 +197,7 @@ async function start(config: Config, options: StartOptions): Promise<RunningServ
     throw err;
   }
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  flightUri = `${tls ? 'grpc+tls' : 'grpc'}://${host}:${address.port}`;
   return {
     host: address.address,
     port: address.port,

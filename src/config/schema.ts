@@ -44,6 +44,16 @@ const oidcIssuerSchema = z
     clockLeewaySeconds: z.number().min(0).max(300).default(30),
     jwksCacheSeconds: z.number().positive().default(600),
     jwksCooldownSeconds: z.number().min(0).default(30).describe('least time between two JWKS fetches for unknown key ids'),
+    login: z
+      .object({
+        clientId: z.string().min(1).describe('the client id flightgate has at this identity provider, for browser sign-in'),
+        clientSecret: z.string().min(1).optional().describe('its secret (confidential client); without it, a public client with PKCE'),
+        scopes: z.array(z.string().min(1)).default(['openid', 'profile', 'email']).describe('scopes asked for at sign-in (openid is always asked)'),
+        label: z.string().min(1).max(64).optional().describe('the sign-in button text (default: the issuer\'s host)'),
+      })
+      .strict()
+      .optional()
+      .describe('browser sign-in with this issuer (authorization code flow with PKCE) at /login'),
   })
   .strict();
 
@@ -164,6 +174,14 @@ const catalogSchema = z
     }
   });
 
+const webSchema = z
+  .object({
+    sessionLifetimeSeconds: z.number().int().positive().default(8 * 3600).describe('longest a browser sign-in lasts'),
+    sessionIdleSeconds: z.number().int().positive().default(3600).describe('a browser session unused this long ends'),
+    maxTokenDays: z.number().int().positive().max(3650).default(90).describe('longest lifetime of a personal access token made on the access page'),
+  })
+  .strict();
+
 const corsSchema = z
   .object({
     origins: z
@@ -227,6 +245,7 @@ export const configSchema = z
       .optional()
       .describe('PostgreSQL registry of users and roles (default: the SQLite file flightgate.db in dataDir)'),
     catalog: catalogSchema.default(catalogSchema.parse({})).describe('where the manifests of uploaded datasets are kept'),
+    web: webSchema.default(webSchema.parse({})).describe('browser sign-in (oidc.issuers[].login) and the access page'),
     cors: corsSchema.default(corsSchema.parse({})).describe('cross-origin calls from browser applications to the token service (off by default)'),
     redisUrl: z
       .string()

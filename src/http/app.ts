@@ -10,6 +10,7 @@ import { FORM, oauthRoutes } from './oauth-routes.js';
 import { openApiDocument } from './openapi.js';
 import { whoamiRoute } from './whoami-route.js';
 import { corsRoutes, type CorsOptions } from './cors.js';
+import { webRoutes, type WebOptions } from './web/web-routes.js';
 import { METRICS_CHALLENGE, metricsAuthorized, type MetricsAccess } from './metrics-access.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../audit/metrics.js';
 import type { ReadinessReport } from '../core/readiness.js';
@@ -27,6 +28,8 @@ export interface HttpAppOptions {
   readonly metricsAccess?: MetricsAccess;
   /** Backend checks for GET /readyz. */
   readonly readiness?: () => Promise<ReadinessReport>;
+  /** Browser sign-in and the access page, when an identity provider has a login configured. */
+  readonly web?: WebOptions;
   /** Browser origins allowed to call the token service (none: CORS off). */
   readonly cors?: CorsOptions;
   /** Attach to a server that is already listening instead of creating one. */
@@ -55,6 +58,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', error_description: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
   if (options.cors) corsRoutes(app, options.cors);
+  if (options.web) webRoutes(app, options.web);
   oauthRoutes(app, options.tokens, options.onInternalError);
   metadataRoutes(app, options.issuer, options.keys, options.passwordGrant);
   whoamiRoute(app, options.gate, options.onInternalError);

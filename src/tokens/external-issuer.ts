@@ -10,6 +10,15 @@ import { verifyJwt, type VerifierRules } from './jwt-verifier.js';
 import { fetchJson, RemoteKeySet } from './remote-key-set.js';
 import { invalidToken } from './token-error.js';
 
+/** The parts of an issuer's discovery document flightgate uses. */
+export interface IssuerMetadata {
+  readonly issuer?: unknown;
+  readonly jwks_uri?: unknown;
+  readonly authorization_endpoint?: unknown;
+  readonly token_endpoint?: unknown;
+  readonly end_session_endpoint?: unknown;
+}
+
 export interface ExternalIdentity {
   readonly subject: string;
   readonly roles: readonly string[];
@@ -54,10 +63,11 @@ export class ExternalIssuer {
     return this.config.issuer;
   }
 
-  /** The JWKS URI: configured, or from the issuer's discovery document (whose `issuer` must match exactly). */
-  private locateJwks(): Promise<string> {
-    if (this.config.jwksUri) return Promise.resolve(this.config.jwksUri);
-    this.jwksUri ??= (async () => {
+  private discovered: Promise<IssuerMetadata> | undefined;
+
+  /** The issuer's discovery document (OpenID, else RFC 8414), whose `issuer` must match exactly; fetched once. */
+  metadata(): Promise<IssuerMetadata> {
+    this.discovered ??= (async () => {
       const base = this.config.issuer.replace(/\/$/, '');
       let meta: unknown;
       try {
@@ -65,8 +75,21 @@ export class ExternalIssuer {
       } catch {
         meta = await fetchJson(`${base}/.well-known/oauth-authorization-server`, 3000);
       }
-      const m = meta as { issuer?: unknown; jwks_uri?: unknown };
+      const m = meta as IssuerMetadata;
       if (m.issuer !== this.config.issuer) throw new Error(`discovery for ${this.config.issuer} names another issuer (${String(m.issuer)})`);
+      return m;
+    })().catch((err: unknown) => {
+      this.discovered = undefined;
+      throw err;
+    });
+    return this.discovered;
+  }
+
+  /** The JWKS URI: configured, or from the issuer's discovery document. */
+  private locateJwks(): Promise<string> {
+    if (this.config.jwksUri) return Promise.resolve(this.config.jwksUri);
+    this.jwksUri ??= (async () => {
+      const m = await this.metadata();
       if (typeof m.jwks_uri !== 'string') throw new Error(`discovery for ${this.config.issuer} has no jwks_uri`);
       const jwks = new URL(m.jwks_uri);
       if (jwks.protocol !== 'https:' && new URL(this.config.issuer).protocol === 'https:') throw new Error('jwks_uri must use https');
@@ -78,8 +101,8 @@ export class ExternalIssuer {
     return this.jwksUri;
   }
 
-  async verify(parsed: ParsedJws, nowSeconds: number): Promise<ExternalIdentity> {
-    const claims = await verifyJwt(parsed, this.keys, this.rules, nowSeconds);
+  /** The identity claims name: the principal and the roles its groups map to. */
+  identify(claims: VerifiedClaims): ExternalIdentity {
     const principalValue = claims[this.config.principalClaim];
     if (typeof principalValue !== 'string' || principalValue.length === 0 || principalValue.length > 256) {
       throw invalidToken(`token has no "${this.config.principalClaim}" claim to name the caller`);
@@ -89,5 +112,9 @@ export class ExternalIssuer {
       for (const role of this.roleMap.get(group) ?? []) roles.add(role);
     }
     return { subject: principalValue, roles: [...roles].sort(), claims, issuer: this.config.issuer };
+  }
+
+  async verify(parsed: ParsedJws, nowSeconds: number): Promise<ExternalIdentity> {
+    return this.identify(await verifyJwt(parsed, this.keys, this.rules, nowSeconds));
   }
 }

@@ -116,6 +116,14 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0005_owned_api_keys': {
+    // Personal access tokens: API keys a signed-in person made for themselves, listed and revoked by them.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('fg_api_keys').addColumn('owner', 'varchar(640)').execute();
+      await db.schema.alterTable('fg_api_keys').addColumn('label', 'varchar(128)').execute();
+      await db.schema.createIndex('fg_api_keys_owner').on('fg_api_keys').column('owner').execute();
+    },
+  },
 };
 
 export const registryMigrations: MigrationProvider = {

@@ -57,6 +57,10 @@ export interface ApiKeysTable {
   created_at: number | string;
   expires_at: number | string | null;
   revoked_at: number | string | null;
+  /** The principal (principalKey) that made it on the access page; null for keys made by an administrator. */
+  owner?: string | null;
+  /** The name its owner gave it. */
+  label?: string | null;
 }
 
 export interface SigningKeysTable {

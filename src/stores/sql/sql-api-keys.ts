@@ -12,6 +12,8 @@ const toKey = (r: ApiKeysTable): ApiKeyRecord => ({
   createdAt: num(r.created_at),
   expiresAt: optNum(r.expires_at),
   revokedAt: optNum(r.revoked_at),
+  ...(r.owner ? { owner: r.owner } : {}),
+  ...(r.label ? { label: r.label } : {}),
 });
 
 export class SqlApiKeys implements ApiKeyRegistry {
@@ -20,7 +22,7 @@ export class SqlApiKeys implements ApiKeyRegistry {
     private readonly guard: SqlGuard,
   ) {}
 
-  add(key: { name: string; keyHash: string; roles: readonly string[]; expiresAt?: number }): Promise<void> {
+  add(key: { name: string; keyHash: string; roles: readonly string[]; expiresAt?: number; owner?: string; label?: string }): Promise<void> {
     return this.guard(async () => {
       for (const role of key.roles) {
         if (!(await this.db.selectFrom('fg_roles').select('name').where('name', '=', role).executeTakeFirst())) {
@@ -30,7 +32,7 @@ export class SqlApiKeys implements ApiKeyRegistry {
       try {
         await this.db
           .insertInto('fg_api_keys')
-          .values({ name: key.name, key_hash: key.keyHash, roles: JSON.stringify([...new Set(key.roles)]), created_at: Date.now(), expires_at: key.expiresAt ?? null, revoked_at: null })
+          .values({ name: key.name, key_hash: key.keyHash, roles: JSON.stringify([...new Set(key.roles)]), created_at: Date.now(), expires_at: key.expiresAt ?? null, revoked_at: null, owner: key.owner ?? null, label: key.label ?? null })
           .execute();
       } catch (err) {
         if (isUniqueViolation(err)) throw alreadyExists(`API key "${key.name}" already exists`);
@@ -48,6 +50,10 @@ export class SqlApiKeys implements ApiKeyRegistry {
 
   list(): Promise<ApiKeyRecord[]> {
     return this.guard(async () => (await this.db.selectFrom('fg_api_keys').selectAll().orderBy('name').execute()).map(toKey));
+  }
+
+  listOwned(owner: string): Promise<ApiKeyRecord[]> {
+    return this.guard(async () => (await this.db.selectFrom('fg_api_keys').selectAll().where('owner', '=', owner).orderBy('created_at', 'desc').execute()).map(toKey));
   }
 
   revoke(name: string, at: number): Promise<void> {
