@@ -192,5 +192,6 @@ function webOptions(security: Security, config: Config, logger: Logger, web: Web
     sessionLifetimeSeconds: config.web.sessionLifetimeSeconds,
     audit: security.audit,
     onInternalError: (err) => logger.error('sign-in failed', err),
+    ...(security.tokenService.services.devices ? { devices: security.tokenService.services.devices } : {}),
   };
 }

@@ -8,6 +8,8 @@ export type {
   HandshakeResult,
 } from './flight/client/flight-client.js';
 export { OAuthTokenSource, OAuthTokenError, requestToken } from './flight/client/oauth-token-source.js';
+export { storedTokenSource, readCredentials, credentialsPath } from './flight/client/stored-credentials.js';
+export { deviceLogin } from './flight/client/device-login.js';
 export { FlightSqlClient, PreparedStatement } from './flight/client/flight-sql-client.js';
 export type { IngestMode, TablesFilter } from './flight/client/flight-sql-client.js';
 export type { TokenSourceOptions, OAuthClientCredentials, TokenEndpointResponse } from './flight/client/oauth-token-source.js';

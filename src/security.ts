@@ -22,6 +22,7 @@ import type { ReadinessReport } from './core/readiness.js';
 import { CertificateAuthenticator } from './auth/certificate-authenticator.js';
 import { UsageLimits } from './authz/usage-limits.js';
 import { WebSessions } from './auth/web-sessions.js';
+import { DeviceFlow } from './tokens/device-flow.js';
 import { AuthGate } from './auth/auth-gate.js';
 import { BasicAuthenticator } from './auth/basic-authenticator.js';
 import { PasswordLogin } from './auth/password-login.js';
@@ -168,6 +169,10 @@ export async function buildSecurity(config: Config, logger: SecurityLogger, issu
       passwordGrant: config.tokens.passwordGrant,
       publicClientId: PUBLIC_EXCHANGE_CLIENT,
       exchange: { refreshTokens: config.tokens.exchangeRefreshTokens, maxLifetimeSeconds: config.tokens.exchangeMaxLifetimeSeconds },
+      // The device flow's approval happens on the web page, after a browser sign-in.
+      ...(config.oidc.issuers.some((i) => i.login)
+        ? { devices: new DeviceFlow(registry.deviceCodes, { base: issuer, lifetimeMs: config.web.deviceCodeSeconds * 1000, intervalMs: config.web.devicePollSeconds * 1000 }) }
+        : {}),
     },
     shared.revocations,
   );

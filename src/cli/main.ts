@@ -14,6 +14,7 @@ import { rolesCommand } from './roles.js';
 import { sessionsCommand } from './sessions.js';
 import { UsageError } from './usage-error.js';
 import { usersCommand } from './users.js';
+import { loginCommand } from './login.js';
 
 const USAGE = `usage: flightgate <command> [options]
 
@@ -28,6 +29,7 @@ commands:
   keys      token signing keys: list, rotate
   certs     a development CA and certificates to try TLS and mutual TLS
   config    check a configuration file, or print a commented example
+  login     sign in through your browser and save tokens for clients (device flow)
 
 run 'flightgate <command> --help' for a command's options`;
 
@@ -150,6 +152,8 @@ export async function main(argv: string[]): Promise<number> {
         return await certsCommand(rest);
       case 'config':
         return await configCommand(rest);
+      case 'login':
+        return await loginCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -179,6 +179,8 @@ const webSchema = z
     sessionLifetimeSeconds: z.number().int().positive().default(8 * 3600).describe('longest a browser sign-in lasts'),
     sessionIdleSeconds: z.number().int().positive().default(3600).describe('a browser session unused this long ends'),
     maxTokenDays: z.number().int().positive().max(3650).default(90).describe('longest lifetime of a personal access token made on the access page'),
+    deviceCodeSeconds: z.number().int().min(5).max(3600).default(600).describe('how long a device code (flightgate login, RFC 8628) waits for approval'),
+    devicePollSeconds: z.number().int().min(1).max(60).default(5).describe('least time between two polls of a device code'),
   })
   .strict();
 

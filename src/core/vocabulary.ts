@@ -5,7 +5,9 @@
  */
 export const GRANT_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
-export const GRANT_TYPES = ['client_credentials', 'refresh_token', GRANT_TOKEN_EXCHANGE, 'password'] as const;
+export const GRANT_DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
+
+export const GRANT_TYPES = ['client_credentials', 'refresh_token', GRANT_TOKEN_EXCHANGE, GRANT_DEVICE_CODE, 'password'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
 /**

@@ -60,7 +60,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   if (options.cors) corsRoutes(app, options.cors);
   if (options.web) webRoutes(app, options.web);
   oauthRoutes(app, options.tokens, options.onInternalError);
-  metadataRoutes(app, options.issuer, options.keys, options.passwordGrant);
+  metadataRoutes(app, options.issuer, options.keys, options.passwordGrant, options.tokens.services.devices !== undefined);
   whoamiRoute(app, options.gate, options.onInternalError);
   const doc = openApiDocument(options.issuer);
   app.get('/openapi.json', async () => doc);

@@ -2,15 +2,17 @@
 import type { FastifyInstance } from 'fastify';
 import type { SigningKeyRing } from '../tokens/signing-keys.js';
 import { SUPPORTED_GRANTS } from '../tokens/token-service.js';
+import { GRANT_DEVICE_CODE } from '../core/vocabulary.js';
 
-export function metadataRoutes(app: FastifyInstance, issuer: string, keys: SigningKeyRing, passwordGrant: boolean): void {
+export function metadataRoutes(app: FastifyInstance, issuer: string, keys: SigningKeyRing, passwordGrant: boolean, deviceFlow = false): void {
   const metadata = {
     issuer,
+    ...(deviceFlow ? { device_authorization_endpoint: `${issuer}/oauth2/device_authorization` } : {}),
     token_endpoint: `${issuer}/oauth2/token`,
     introspection_endpoint: `${issuer}/oauth2/introspect`,
     revocation_endpoint: `${issuer}/oauth2/revoke`,
     jwks_uri: `${issuer}/.well-known/jwks.json`,
-    grant_types_supported: SUPPORTED_GRANTS.filter((g) => passwordGrant || g !== 'password'),
+    grant_types_supported: SUPPORTED_GRANTS.filter((g) => (passwordGrant || g !== 'password') && (deviceFlow || g !== GRANT_DEVICE_CODE)),
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],

@@ -1,4 +1,4 @@
-/** The OAuth 2 endpoints: token (RFC 6749), introspection (RFC 7662), revocation (RFC 7009). */
+/** The OAuth 2 endpoints: token (RFC 6749), introspection (RFC 7662), revocation (RFC 7009), device authorization (RFC 8628). */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GrantRequest } from '../tokens/grants/grant.js';
 import { parseFormParams } from '../tokens/form-params.js';
@@ -34,6 +34,17 @@ export function oauthRoutes(app: FastifyInstance, tokens: TokenService, onIntern
       return sendOAuthError(reply, err, onInternal);
     }
   });
+
+  const devices = tokens.services.devices;
+  if (devices) {
+    app.post('/oauth2/device_authorization', async (req, reply) => {
+      try {
+        return reply.headers(NO_STORE).send(await devices.authorize(grantRequest(req).params));
+      } catch (err) {
+        return sendOAuthError(reply, err, onInternal);
+      }
+    });
+  }
 
   app.post('/oauth2/revoke', async (req, reply) => {
     try {

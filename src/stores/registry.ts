@@ -5,6 +5,7 @@
  */
 import type { ApiKeyRegistry } from './api-key-registry.js';
 import type { ClientRegistry } from './client-registry.js';
+import type { DeviceCodeStore } from './device-code-store.js';
 import type { RefreshTokenStore } from './refresh-token-store.js';
 import type { RoleStore } from './role-store.js';
 import type { SecretStore } from './secret-store.js';
@@ -25,5 +26,6 @@ export interface Registry {
   readonly apiKeys: ApiKeyRegistry;
   readonly signingKeys: SigningKeyStore;
   readonly refreshTokens: RefreshTokenStore;
+  readonly deviceCodes: DeviceCodeStore;
   close(): Promise<void>;
 }

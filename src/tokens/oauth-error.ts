@@ -9,7 +9,12 @@ export type OAuthErrorCode =
   | 'invalid_target'
   | 'unsupported_token_type'
   | 'temporarily_unavailable'
-  | 'server_error';
+  | 'server_error'
+  // RFC 8628 §3.5, while a device code is polled
+  | 'authorization_pending'
+  | 'slow_down'
+  | 'expired_token'
+  | 'access_denied';
 
 export class OAuthError extends Error {
   override name = 'OAuthError';

@@ -13,7 +13,8 @@ import type { RevocationList } from '../stores/revocation-list.js';
 import { TokenError } from './token-error.js';
 import { GRANT_TOKEN_EXCHANGE, PUBLIC_EXCHANGE_CLIENT, type TokenResponse } from './token-response.js';
 import { REFRESH_TOKEN_PREFIX } from './refresh-tokens.js';
-import { GRANT_TYPES, type GrantType } from '../core/vocabulary.js';
+import { GRANT_DEVICE_CODE, GRANT_TYPES, type GrantType } from '../core/vocabulary.js';
+import { deviceCodeGrant } from './grants/device-code.js';
 import { presentedClient } from './client-authentication.js';
 
 /** One handler per grant type of the shared vocabulary: a type without a handler does not compile. */
@@ -22,6 +23,7 @@ const GRANTS: Record<GrantType, GrantHandler> = {
   refresh_token: refreshTokenGrant,
   password: passwordGrant,
   [GRANT_TOKEN_EXCHANGE]: tokenExchangeGrant,
+  [GRANT_DEVICE_CODE]: deviceCodeGrant,
 };
 
 export const SUPPORTED_GRANTS: readonly GrantType[] = GRANT_TYPES;

@@ -7,7 +7,9 @@
  * Screenshots of the pages are kept in test-artifacts/ for a person to look at.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -16,7 +18,10 @@ import { LoginError, OidcLogin } from '../../src/tokens/oidc-login.js';
 import { loadConfig } from '../../src/config/load.js';
 import { freePort } from '../helpers/free-port.js';
 import { ROOT, runPython } from '../helpers/python.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, tempDir, type TestServer } from '../helpers/server.js';
+import { CLI } from '../helpers/cli-server.js';
+import { FlightClient } from '../../src/flight/client/flight-client.js';
+import { storedTokenSource } from '../../src/flight/client/stored-credentials.js';
 import { startSignInIssuer, type SignInIssuer } from '../helpers/sign-in-issuer.js';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -34,6 +39,7 @@ before(async () => {
       demo: true,
       httpPort,
       tokens: { issuer: base },
+      web: { devicePollSeconds: 1, deviceCodeSeconds: 5 },
       oidc: {
         issuers: [
           {
@@ -212,4 +218,74 @@ test('a wrong nonce or a wrong PKCE verifier: the sign-in fails', async () => {
       return true;
     });
   }
+});
+
+test('flightgate login: the device flow approved in the browser; the saved tokens work on Flight, for pyarrow and FlightClient', async () => {
+  const meta = (await (await fetch(`${base}/.well-known/oauth-authorization-server`)).json()) as { device_authorization_endpoint?: string; grant_types_supported: string[] };
+  assert.equal(meta.device_authorization_endpoint, `${base}/oauth2/device_authorization`);
+  assert.ok(meta.grant_types_supported.includes('urn:ietf:params:oauth:grant-type:device_code'));
+  const config = tempDir();
+  const cli = spawn(process.execPath, [CLI, 'login', '--server', base], { env: { ...process.env, XDG_CONFIG_HOME: config }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  cli.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => cli.once('exit', (code) => r(code)));
+  const link = await new Promise<string>((resolve) => createInterface({ input: cli.stdout! }).on('line', (line) => {
+    const m = /^To sign in, open (\S+)$/.exec(line);
+    if (m) resolve(m[1]!);
+  }));
+  assert.match(link, /\/device\?user_code=[B-Z]{4}-[B-Z]{4}$/);
+  const page = await signIn('alice');
+  await page.goto(link);
+  await page.screenshot({ path: join(ARTIFACTS, 'device-approval.png'), fullPage: true });
+  await page.click('button[value=approve]');
+  assert.match((await page.textContent('body'))!, /Approved/);
+  assert.equal(await exited, 0, stderr);
+  const file = join(config, 'flightgate', 'credentials.json');
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  assert.equal(statSync(join(config, 'flightgate')).mode & 0o777, 0o700);
+  const saved = (JSON.parse(readFileSync(file, 'utf8')) as Record<string, { access_token: string; refresh_token: string }>)[base]!;
+  const read = await pyarrowRead(saved.access_token, 'db1');
+  assert.equal(read.code, 0, read.stderr);
+  assert.equal(read.stdout.trim(), '3');
+  // FlightClient from the saved sign-in: the refresh token is used (and its successor saved).
+  const source = await storedTokenSource(base, file);
+  const client = new FlightClient(server.uri, { tokenSource: source });
+  try {
+    assert.equal((await client.readTable('db1')).numRows, 3);
+    await assert.rejects(client.readTable('db2'), /PERMISSION_DENIED|may not read/);
+  } finally {
+    await client.close();
+    source.close();
+  }
+  const rotated = (JSON.parse(readFileSync(file, 'utf8')) as Record<string, { refresh_token: string }>)[base]!;
+  assert.notEqual(rotated.refresh_token, saved.refresh_token, 'the rotated refresh token was written back');
+});
+
+test('device flow polling follows RFC 8628: authorization_pending, slow_down, access_denied, expired_token', async () => {
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  const start = async () => (await (await fetch(`${base}/oauth2/device_authorization`, { method: 'POST', headers: form, body: 'client_id=flightgate-cli' })).json()) as { device_code: string; user_code: string; interval: number };
+  const poll = async (device: string) => {
+    const res = await fetch(`${base}/oauth2/token`, { method: 'POST', headers: form, body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: device, client_id: 'flightgate-cli' }) });
+    return ((await res.json()) as { error?: string }).error;
+  };
+  const refused = await fetch(`${base}/oauth2/device_authorization`, { method: 'POST', headers: form, body: 'client_id=someone-else' });
+  assert.equal(refused.status, 401);
+  const a = await start();
+  assert.equal(a.interval, 1);
+  assert.equal(await poll(a.device_code), 'authorization_pending');
+  assert.equal(await poll(a.device_code), 'slow_down', 'a second poll within the interval');
+  assert.equal(await poll('fgd_not-a-code'), 'invalid_grant');
+  const page = await signIn('bob');
+  const denied = await start();
+  await page.goto(`${base}/device?user_code=${denied.user_code}`);
+  await page.click('button[value=deny]');
+  assert.match((await page.textContent('body'))!, /refused/);
+  assert.equal(await poll(denied.device_code), 'access_denied');
+  const b = await start();
+  await new Promise((r) => setTimeout(r, 5200)); // web.deviceCodeSeconds is 5 here
+  assert.equal(await poll(b.device_code), 'expired_token');
+  // An expired code can no longer be approved on the page.
+  await page.goto(`${base}/device?user_code=${b.user_code}`);
+  await page.click('button[value=approve]');
+  assert.match((await page.textContent('body'))!, /No request waits for this code/);
 });

@@ -121,3 +121,16 @@ ${block('pyarrow', pyarrow)}${block('JDBC (Arrow Flight SQL driver): DBeaver, Ta
 <p><a href="/access">Back to your access</a></p>`,
   );
 }
+
+/** The device flow's page: the code to approve (as typed, or from the link the CLI printed). */
+export function devicePage(v: { readonly userCode: string; readonly csrf: string; readonly subject: string; readonly message?: string }): string {
+  return layout(
+    'Approve a device',
+    `<h1>Approve a sign-in from a device</h1>${v.message ? `<p class="message">${escapeHtml(v.message)}</p>` : ''}
+<p>A program (flightgate login, a notebook) asks for tokens as <strong>${escapeHtml(v.subject)}</strong>. Approve only if you started it and the code matches what it shows.</p>
+<form method="post" action="/device">${hidden(v.csrf)}
+<p><label>Code <input name="user_code" value="${escapeHtml(v.userCode)}" required maxlength="16" autocomplete="off"></label></p>
+<p><button type="submit" name="action" value="approve">Approve</button> <button type="submit" name="action" value="deny">Deny</button></p></form>
+<p><a href="/access">Your access</a></p>`,
+  );
+}

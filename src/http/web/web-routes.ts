@@ -18,7 +18,9 @@ import type { Principal } from '../../core/principal.js';
 import { principalKey } from '../../core/principal.js';
 import { LoginError, type OidcLogin, type PendingLogin } from '../../tokens/oidc-login.js';
 import { clearCookie, cookieNames, readCookie, seal, setCookie, unseal } from './cookies.js';
-import { accessPage, loginChooserPage, messagePage, STYLESHEET, tokenCreatedPage, type DatasetColumns } from './pages.js';
+import { accessPage, devicePage, loginChooserPage, messagePage, STYLESHEET, tokenCreatedPage, type DatasetColumns } from './pages.js';
+import type { DeviceFlow } from '../../tokens/device-flow.js';
+import { GRANT_DEVICE_CODE } from '../../core/vocabulary.js';
 
 export interface WebOptions {
   /** Our public base URL (tokens.issuer): the callback is `${base}/callback`. */
@@ -36,7 +38,13 @@ export interface WebOptions {
   readonly sessionLifetimeSeconds: number;
   readonly audit: AuditSink;
   readonly onInternalError: (err: unknown) => void;
+  /** The device flow, approved at /device. */
+  readonly devices?: DeviceFlow;
 }
+
+/** Where a sign-in may return to: a path of ours, never another site (`//host`, `/\\host`). */
+const safeNext = (next: unknown): string | undefined =>
+  typeof next === 'string' && /^\/(?![\/\\])[\x21-\x7e]{0,512}$/.test(next) ? next : undefined;
 
 const LOGIN_WINDOW_MS = 10 * 60 * 1000;
 
@@ -113,7 +121,8 @@ export function webRoutes(app: FastifyInstance, o: WebOptions): void {
       o.onInternalError(err);
       return page(reply, 503, messagePage('Sign-in unavailable', `The identity provider ${login.label} cannot be reached; try again shortly.`));
     }
-    const pending = seal(o.loginKey, { ...started.pending, i: index }, Date.now() + LOGIN_WINDOW_MS);
+    const next = safeNext((req.query as Record<string, unknown>).next);
+    const pending = seal(o.loginKey, { ...started.pending, i: index, ...(next ? { n: next } : {}) }, Date.now() + LOGIN_WINDOW_MS);
     return reply.code(302).headers({ location: started.url, 'cache-control': 'no-store', 'set-cookie': setCookie(names.login, pending, LOGIN_WINDOW_MS / 1000, secure) }).send();
   });
 
@@ -149,7 +158,7 @@ export function webRoutes(app: FastifyInstance, o: WebOptions): void {
     // A fresh session token at every sign-in: whatever cookie the browser held before is replaced.
     return reply
       .code(303)
-      .headers({ location: '/access', 'cache-control': 'no-store' })
+      .headers({ location: safeNext(sealed.n) ?? '/access', 'cache-control': 'no-store' })
       .header('set-cookie', [clearCookie(names.login, secure), setCookie(names.session, token, o.sessionLifetimeSeconds, secure)])
       .send();
   });
@@ -192,6 +201,33 @@ export function webRoutes(app: FastifyInstance, o: WebOptions): void {
     o.audit.record({ event: 'apikey.changed', outcome: 'ok', principal: s.principal.id, kind: 'external', issuer: s.principal.issuer, method: 'web', peer: req.ip, reason: `revoked ${name}` });
     return reply.code(303).header('location', '/access').send();
   });
+
+  const devices = o.devices;
+  if (devices) {
+    app.get('/device', async (req, reply) => {
+      const code = String((req.query as Record<string, unknown>).user_code ?? '').slice(0, 16);
+      const s = await session(req);
+      if (!s) return reply.code(303).header('location', `/login?next=${encodeURIComponent(`/device?user_code=${code}`)}`).send();
+      return page(reply, 200, devicePage({ userCode: code, csrf: s.csrf, subject: s.principal.id }));
+    });
+
+    app.post('/device', async (req, reply) => {
+      const post = await formPost(req, reply);
+      if (!post) return reply;
+      const { s, form } = post;
+      const code = (form.get('user_code') ?? '').slice(0, 16);
+      const approve = form.get('action') === 'approve';
+      const settled = await devices.settle(
+        code,
+        approve
+          ? { status: 'approved', approval: { subject: s.principal.id, subjectKind: 'external', ...(s.principal.issuer ? { subjectIssuer: s.principal.issuer } : {}), roles: s.principal.roles } }
+          : { status: 'denied' },
+      );
+      if (!settled) return page(reply, 404, devicePage({ userCode: code, csrf: s.csrf, subject: s.principal.id, message: 'No request waits for this code: it was mistyped, has expired, or was already answered.' }));
+      o.audit.record({ event: approve ? 'token.issued' : 'token.denied', outcome: approve ? 'ok' : 'denied', principal: s.principal.id, kind: 'external', issuer: s.principal.issuer, method: 'device', grant: GRANT_DEVICE_CODE, peer: req.ip, reason: approve ? 'device request approved on the web page' : 'device request denied on the web page' });
+      return page(reply, 200, messagePage(approve ? 'Approved' : 'Denied', approve ? 'The device is signed in as you; you may close this page.' : 'The device was refused.', false));
+    });
+  }
 
   app.post('/logout', async (req, reply) => {
     const post = await formPost(req, reply);

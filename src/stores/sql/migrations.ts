@@ -124,6 +124,27 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('fg_api_keys_owner').on('fg_api_keys').column('owner').execute();
     },
   },
+  '0006_device_codes': {
+    // Device authorization requests (RFC 8628), shared by replicas.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('fg_device_codes')
+        .addColumn('device_hash', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('user_code', 'varchar(16)', (c) => c.notNull().unique())
+        .addColumn('client_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('interval_ms', 'bigint', (c) => c.notNull())
+        .addColumn('last_poll_at', 'bigint')
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('subject', 'varchar(256)')
+        .addColumn('subject_kind', 'varchar(16)')
+        .addColumn('subject_issuer', 'varchar(512)')
+        .addColumn('roles', 'text')
+        .execute();
+    },
+  },
 };
 
 export const registryMigrations: MigrationProvider = {

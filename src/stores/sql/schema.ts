@@ -63,6 +63,22 @@ export interface ApiKeysTable {
   label?: string | null;
 }
 
+export interface DeviceCodesTable {
+  device_hash: string;
+  user_code: string;
+  client_id: string;
+  scope: string;
+  created_at: number | string;
+  expires_at: number | string;
+  interval_ms: number | string;
+  last_poll_at: number | string | null;
+  status: string;
+  subject: string | null;
+  subject_kind: string | null;
+  subject_issuer: string | null;
+  roles: string | null;
+}
+
 export interface SigningKeysTable {
   kid: string;
   alg: string;
@@ -98,6 +114,7 @@ export interface RefreshTokensTable {
 export interface RegistryDatabase {
   fg_clients: ClientsTable;
   fg_api_keys: ApiKeysTable;
+  fg_device_codes: DeviceCodesTable;
   fg_signing_keys: SigningKeysTable;
   fg_refresh_families: RefreshFamiliesTable;
   fg_refresh_tokens: RefreshTokensTable;

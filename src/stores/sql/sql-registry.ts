@@ -9,6 +9,7 @@ import { registryMigrations } from './migrations.js';
 import type { RegistryDatabase } from './schema.js';
 import { SqlApiKeys } from './sql-api-keys.js';
 import { SqlClients } from './sql-clients.js';
+import { SqlDeviceCodes } from './sql-device-codes.js';
 import { SqlRefreshTokens } from './sql-refresh-tokens.js';
 import { SqlRoles } from './sql-roles.js';
 import { SqlSecrets } from './sql-secrets.js';
@@ -32,6 +33,7 @@ export async function openSqlRegistry(db: Kysely<RegistryDatabase>, kind: string
     apiKeys: new SqlApiKeys(db, guard),
     signingKeys: new SqlSigningKeys(db, guard),
     refreshTokens: new SqlRefreshTokens(db, guard),
+    deviceCodes: new SqlDeviceCodes(db, guard),
     close: () => db.destroy(),
   };
 }

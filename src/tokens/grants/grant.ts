@@ -6,6 +6,7 @@ import type { FormParams } from '../form-params.js';
 import type { JwtBearerVerifier } from '../jwt-bearer-verifier.js';
 import type { RefreshTokens } from '../refresh-tokens.js';
 import type { TokenResponse } from '../token-response.js';
+import type { DeviceFlow } from '../device-flow.js';
 
 export interface GrantRequest {
   readonly params: FormParams;
@@ -36,6 +37,8 @@ export interface GrantServices {
   readonly passwordGrant: boolean;
   /** client_id put in tokens obtained without client authentication. */
   readonly publicClientId: string;
+  /** Device authorization requests (RFC 8628), when browser sign-in is configured. */
+  readonly devices?: DeviceFlow;
   /** What a token exchange issues: whether a refresh token too, and for how long at most (0: the IdP token's expiry). */
   readonly exchange: { readonly refreshTokens: boolean; readonly maxLifetimeSeconds: number };
 }
