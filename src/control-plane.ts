@@ -22,7 +22,7 @@ import { ApiKeyAdmin } from './auth/api-key-admin.js';
 import type { Principal } from './core/principal.js';
 import type { DatasetColumns } from './http/web/pages.js';
 import type { WebOptions } from './http/web/web-routes.js';
-import { OidcLogin } from './tokens/oidc-login.js';
+import { loadClientKey, OidcLogin } from './tokens/oidc-login.js';
 
 export interface ControlPlane {
   readonly security: Security;
@@ -178,7 +178,18 @@ async function listenHttp(host: string, port: number, tls: TransportTls | undefi
 
 /** Browser sign-in with every identity provider that has a `login`; undefined when none has. */
 function webOptions(security: Security, config: Config, logger: Logger, web: WebDataPlane): WebOptions | undefined {
-  const logins = security.externals.filter((e) => e.config.login).map((e) => new OidcLogin(e, e.config.login!, `${security.issuer}/callback`));
+  const logins = security.externals
+    .filter((e) => e.config.login)
+    .map((e) => {
+      const login = e.config.login!;
+      let key;
+      try {
+        key = login.privateKeyFile ? loadClientKey(login.privateKeyFile, login.keyId) : undefined;
+      } catch (err) {
+        throw new ConfigError(`oidc issuer ${e.issuer}: login.privateKeyFile: ${(err as Error).message}`);
+      }
+      return new OidcLogin(e, login, `${security.issuer}/callback`, key);
+    });
   if (logins.length === 0) return undefined;
   return {
     base: security.issuer,

@@ -47,11 +47,16 @@ const oidcIssuerSchema = z
     login: z
       .object({
         clientId: z.string().min(1).describe('the client id flightgate has at this identity provider, for browser sign-in'),
-        clientSecret: z.string().min(1).optional().describe('its secret (confidential client); without it, a public client with PKCE'),
+        clientSecret: z.string().min(1).optional().describe('its secret (confidential client, client_secret_basic); without it or a key, a public client with PKCE'),
+        privateKeyFile: z.string().min(1).optional().describe('a PEM private key (EC P-256, RSA or Ed25519) to authenticate with private_key_jwt instead of a secret'),
+        keyId: z.string().min(1).max(256).optional().describe('the kid of that key as registered at the provider'),
         scopes: z.array(z.string().min(1)).default(['openid', 'profile', 'email']).describe('scopes asked for at sign-in (openid is always asked)'),
         label: z.string().min(1).max(64).optional().describe('the sign-in button text (default: the issuer\'s host)'),
       })
       .strict()
+      .superRefine((l, ctx) => {
+        if (l.clientSecret && l.privateKeyFile) ctx.addIssue({ code: 'custom', path: ['privateKeyFile'], message: 'give clientSecret or privateKeyFile, not both' });
+      })
       .optional()
       .describe('browser sign-in with this issuer (authorization code flow with PKCE) at /login'),
   })

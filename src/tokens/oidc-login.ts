@@ -5,10 +5,11 @@
  * token (signature from the issuer's JWKS, `iss`, `aud` = our client id, `exp`, `nonce`), and maps
  * its claims to an identity as bearer tokens of that issuer are mapped.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createPrivateKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { OidcIssuerConfig } from '../config/schema.js';
 import type { ExternalIdentity, ExternalIssuer } from './external-issuer.js';
-import { parseCompactJws } from './jws.js';
+import { parseCompactJws, signCompactJws, type JwsAlgorithm } from './jws.js';
 import { verifyJwt } from './jwt-verifier.js';
 
 type LoginConfig = NonNullable<OidcIssuerConfig['login']>;
@@ -30,12 +31,31 @@ function sameText(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** The key of a private_key_jwt client and the JWS algorithm it signs with. */
+export interface ClientKey {
+  readonly key: KeyObject;
+  readonly alg: JwsAlgorithm;
+  readonly kid?: string;
+}
+
+/** Reads a login's private key file (PEM) and picks its algorithm: ES256, RS256 or EdDSA. */
+export function loadClientKey(file: string, kid?: string): ClientKey {
+  const key = createPrivateKey(readFileSync(file));
+  const type = key.asymmetricKeyType;
+  const alg: JwsAlgorithm | undefined =
+    type === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? 'ES256' : type === 'rsa' ? 'RS256' : type === 'ed25519' ? 'EdDSA' : undefined;
+  if (!alg) throw new Error(`${file}: the key must be EC P-256, RSA or Ed25519 (it is ${type}${key.asymmetricKeyDetails?.namedCurve ? ` ${key.asymmetricKeyDetails.namedCurve}` : ''})`);
+  return { key, alg, ...(kid ? { kid } : {}) };
+}
+
 export class OidcLogin {
   constructor(
     readonly issuer: ExternalIssuer,
     private readonly login: LoginConfig,
     /** Our /callback, exactly as registered at the identity provider. */
     readonly redirectUri: string,
+    /** For private_key_jwt client authentication. */
+    private readonly clientKey?: ClientKey,
   ) {}
 
   get clientId(): string {
@@ -84,12 +104,24 @@ export class OidcLogin {
     if (typeof query.code !== 'string' || query.code.length === 0 || query.code.length > 2048) throw new LoginError('the sign-in came back without a code');
     const body = new URLSearchParams({ grant_type: 'authorization_code', code: query.code, redirect_uri: this.redirectUri, code_verifier: pending.verifier });
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+    const tokenEndpoint = await this.endpoint('token_endpoint');
     if (this.login.clientSecret) {
       headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(this.login.clientId)}:${encodeURIComponent(this.login.clientSecret)}`).toString('base64')}`;
+    } else if (this.clientKey) {
+      // RFC 7523 §2.2: a short-lived assertion, for this token endpoint only, used once.
+      const iat = Math.floor(Date.now() / 1000);
+      const assertion = await signCompactJws(
+        { alg: this.clientKey.alg, typ: 'JWT', ...(this.clientKey.kid ? { kid: this.clientKey.kid } : {}) },
+        { iss: this.login.clientId, sub: this.login.clientId, aud: tokenEndpoint, jti: randomBytes(16).toString('base64url'), iat, exp: iat + 60 },
+        this.clientKey.key,
+      );
+      body.set('client_id', this.login.clientId);
+      body.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+      body.set('client_assertion', assertion);
     } else {
       body.set('client_id', this.login.clientId);
     }
-    const res = await fetch(await this.endpoint('token_endpoint'), { method: 'POST', headers, body, signal: AbortSignal.timeout(5000) });
+    const res = await fetch(tokenEndpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(5000) });
     const answer = (await res.json().catch(() => ({}))) as { id_token?: unknown; error?: unknown };
     if (!res.ok || typeof answer.id_token !== 'string') {
       throw new LoginError(`the identity provider did not redeem the code (${typeof answer.error === 'string' ? answer.error.slice(0, 64) : `HTTP ${res.status}`}): start again`);

@@ -8,13 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ExternalIssuer } from '../../src/tokens/external-issuer.js';
-import { LoginError, OidcLogin } from '../../src/tokens/oidc-login.js';
+import { loadClientKey, LoginError, OidcLogin } from '../../src/tokens/oidc-login.js';
 import { loadConfig } from '../../src/config/load.js';
 import { freePort } from '../helpers/free-port.js';
 import { ROOT, runPython } from '../helpers/python.js';
@@ -29,11 +30,16 @@ let idp: SignInIssuer;
 let server: TestServer;
 let browser: Browser;
 let base: string;
+const clientKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
 before(async () => {
   const httpPort = await freePort();
   base = `http://127.0.0.1:${httpPort}`;
-  idp = await startSignInIssuer({ redirectUri: `${base}/callback`, people: { alice: ['analysts'], bob: ['sales'] } });
+  idp = await startSignInIssuer({
+    redirectUri: `${base}/callback`,
+    people: { alice: ['analysts'], bob: ['sales'] },
+    keyClient: { clientId: 'flightgate-keyed', publicJwk: { ...clientKeys.publicKey.export({ format: 'jwk' }), kid: 'web-1', alg: 'ES256', use: 'sig' } },
+  });
   server = await startTestServer(
     {
       demo: true,
@@ -193,6 +199,36 @@ test('a tampered state and a replayed callback are refused', async () => {
   assert.match(await replay.text(), /already used/);
 });
 
+/** Runs a sign-in of alice for `login` in the browser up to our held callback; returns the code and what the sign-in started with. */
+async function heldCode(login: OidcLogin): Promise<{ code: string; pending: { state: string; nonce: string; verifier: string } }> {
+  const { url, pending } = await login.start();
+  const page = await (await browser.newContext()).newPage();
+  let code = '';
+  page.on('request', (r) => {
+    if (r.url().startsWith(`${base}/callback-held`)) code = new URL(r.url()).searchParams.get('code') ?? '';
+  });
+  await page.goto(url);
+  await page.fill('input[name=login]', 'alice');
+  await page.fill('input[name=password]', 'any');
+  await page.click('button[type=submit]');
+  await consent(page);
+  await page.waitForURL((u) => u.pathname === '/callback-held');
+  assert.ok(code);
+  return { code, pending };
+}
+
+test('a client authenticating with private_key_jwt signs in', async () => {
+  const file = join(tempDir(), 'web-client.pem');
+  writeFileSync(file, clientKeys.privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  const config = loadConfig({ env: {}, overrides: { oidc: { issuers: [{ issuer: idp.issuer, audience: 'api://flightgate', roleMap: { analysts: ['demo-db1-reader'] }, login: { clientId: 'flightgate-keyed', privateKeyFile: file, keyId: 'web-1', scopes: ['openid', 'groups'] } }] } } });
+  const issuer = config.oidc.issuers[0]!;
+  const login = new OidcLogin(new ExternalIssuer(issuer), issuer.login!, `${base}/callback-held`, loadClientKey(file, 'web-1'));
+  const { code, pending } = await heldCode(login);
+  const identity = await login.finish({ code, state: pending.state }, pending, Math.floor(Date.now() / 1000));
+  assert.equal(identity.subject, 'alice');
+  assert.deepEqual(identity.roles, ['demo-db1-reader']);
+});
+
 test('a wrong nonce or a wrong PKCE verifier: the sign-in fails', async () => {
   const config = loadConfig({ env: {}, overrides: { oidc: { issuers: [{ issuer: idp.issuer, audience: 'api://flightgate', login: { clientId: idp.clientId, clientSecret: idp.clientSecret, scopes: ['openid', 'groups'] } }] } } });
   // Registered at the provider too, but answered by nobody: the code stays unredeemed for the test to use.
@@ -218,6 +254,9 @@ test('a wrong nonce or a wrong PKCE verifier: the sign-in fails', async () => {
       return true;
     });
   }
+  // No PKCE verifier at all: the provider will not redeem the code either.
+  const held = await heldCode(login);
+  await assert.rejects(login.finish({ code: held.code, state: held.pending.state }, { ...held.pending, verifier: '' }, Math.floor(Date.now() / 1000)), /did not redeem the code/);
 });
 
 test('flightgate login: the device flow approved in the browser; the saved tokens work on Flight, for pyarrow and FlightClient', async () => {
@@ -259,6 +298,18 @@ test('flightgate login: the device flow approved in the browser; the saved token
   }
   const rotated = (JSON.parse(readFileSync(file, 'utf8')) as Record<string, { refresh_token: string }>)[base]!;
   assert.notEqual(rotated.refresh_token, saved.refresh_token, 'the rotated refresh token was written back');
+  // And the documented Python helper, twice: each use redeems the newest refresh token.
+  const helper = `import sys; sys.path.insert(0, "clients/python")
+import pyarrow.flight as flight
+from flightgate_login import bearer_header
+for _ in range(2):
+    options = flight.FlightCallOptions(headers=[bearer_header(sys.argv[1])])
+    print(flight.FlightClient(sys.argv[2]).do_get(flight.Ticket(b"db1"), options).read_all().num_rows)
+`;
+  const py = await runPython(['-c', helper, base, server.uri], { XDG_CONFIG_HOME: config });
+  assert.equal(py.code, 0, py.stderr);
+  assert.deepEqual(py.stdout.trim().split('\n'), ['3', '3']);
+  assert.equal(statSync(file).mode & 0o777, 0o600, 'still readable by its owner only');
 });
 
 test('device flow polling follows RFC 8628: authorization_pending, slow_down, access_denied, expired_token', async () => {

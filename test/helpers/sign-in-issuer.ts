@@ -20,7 +20,12 @@ interface ProviderLike {
 }
 type ProviderConstructor = new (issuer: string, configuration: Record<string, unknown>) => ProviderLike;
 
-export async function startSignInIssuer(options: { redirectUri: string; people: Record<string, string[]> }): Promise<SignInIssuer> {
+export async function startSignInIssuer(options: {
+  redirectUri: string;
+  people: Record<string, string[]>;
+  /** A second web client that authenticates with private_key_jwt (RFC 7523): its id and public JWK. */
+  keyClient?: { clientId: string; publicJwk: Record<string, unknown> };
+}): Promise<SignInIssuer> {
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_q, r) => r.end();
   const server: Server = createServer((req, res) => handler(req, res));
   await new Promise<void>((resolve, reject) => {
@@ -48,6 +53,20 @@ export async function startSignInIssuer(options: { redirectUri: string; people: 
         token_endpoint_auth_method: 'client_secret_basic',
         id_token_signed_response_alg: 'RS256',
       },
+      ...(options.keyClient
+        ? [
+            {
+              client_id: options.keyClient.clientId,
+              grant_types: ['authorization_code'],
+              response_types: ['code'],
+              redirect_uris: [`${options.redirectUri}-held`],
+              token_endpoint_auth_method: 'private_key_jwt',
+              token_endpoint_auth_signing_alg: 'ES256',
+              jwks: { keys: [options.keyClient.publicJwk] },
+              id_token_signed_response_alg: 'RS256',
+            },
+          ]
+        : []),
     ],
     scopes: ['openid', 'groups'],
     claims: { openid: ['sub'], groups: ['groups'] },
