@@ -28,7 +28,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   http: ['core', 'audit', 'auth', 'tokens'],
   'resource-server': ['core', 'stores', 'tokens'],
   '(root)': ['core', 'ipc', 'config', 'audit', 'stores', 'catalog', 'authz', 'tokens', 'auth', 'tls', 'flight', 'http', 'resource-server', 'sql'],
-  cli: ['(root)', 'core', 'config', 'stores', 'catalog', 'auth', 'tokens', 'tls'],
+  cli: ['(root)', 'core', 'config', 'stores', 'catalog', 'auth', 'tokens', 'tls', 'flight'],
 };
 
 function sources(dir: string, out: string[] = []): string[] {
