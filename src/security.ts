@@ -171,7 +171,7 @@ export async function buildSecurity(config: Config, logger: SecurityLogger, issu
       exchange: { refreshTokens: config.tokens.exchangeRefreshTokens, maxLifetimeSeconds: config.tokens.exchangeMaxLifetimeSeconds },
       // The device flow's approval happens on the web page, after a browser sign-in.
       ...(config.oidc.issuers.some((i) => i.login)
-        ? { devices: new DeviceFlow(registry.deviceCodes, { base: issuer, lifetimeMs: config.web.deviceCodeSeconds * 1000, intervalMs: config.web.devicePollSeconds * 1000 }) }
+        ? { devices: new DeviceFlow(registry.deviceCodes, { base: issuer, lifetimeMs: config.web.deviceCodeSeconds * 1000, intervalMs: config.web.devicePollSeconds * 1000, maxPending: config.web.maxPendingDeviceCodes }) }
         : {}),
     },
     shared.revocations,

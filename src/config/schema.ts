@@ -186,6 +186,7 @@ const webSchema = z
     maxTokenDays: z.number().int().positive().max(3650).default(90).describe('longest lifetime of a personal access token made on the access page'),
     deviceCodeSeconds: z.number().int().min(5).max(3600).default(600).describe('how long a device code (flightgate login, RFC 8628) waits for approval'),
     devicePollSeconds: z.number().int().min(1).max(60).default(5).describe('least time between two polls of a device code'),
+    maxPendingDeviceCodes: z.number().int().positive().default(10_000).describe('device codes waiting for approval at once; more requests get 503 until some are answered or expire'),
   })
   .strict();
 

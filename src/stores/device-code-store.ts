@@ -40,6 +40,8 @@ export interface DeviceCodeStore {
   settle(userCode: string, outcome: { status: 'approved'; approval: DeviceApproval } | { status: 'denied' }): Promise<boolean>;
   /** Marks an approved request used; true only for the one caller that did it. */
   markUsed(deviceHash: string): Promise<boolean>;
+  /** Requests still waiting (pending and unexpired) at `now`. */
+  countPending(now: number): Promise<number>;
   /** Removes requests that expired before `before`. */
   purge(before: number): Promise<void>;
 }

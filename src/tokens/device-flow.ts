@@ -33,6 +33,8 @@ export interface DeviceFlowOptions {
   readonly base: string;
   readonly lifetimeMs: number;
   readonly intervalMs: number;
+  /** Requests waiting for approval at once, at most. */
+  readonly maxPending: number;
 }
 
 function userCode(): string {
@@ -64,6 +66,10 @@ export class DeviceFlow {
     if (params.get('scope')) throw new OAuthError('invalid_scope', 'the device flow grants your roles; ask for no scope');
     const now = Date.now();
     await this.store.purge(now);
+    // Anyone may ask without credentials: the requests waiting at once are bounded, so a flood fills no table.
+    if ((await this.store.countPending(now)) >= this.options.maxPending) {
+      throw new OAuthError('temporarily_unavailable', `too many sign-ins are waiting for approval (web.maxPendingDeviceCodes, ${this.options.maxPending}); try again in a few minutes`, 503);
+    }
     const device = newOpaqueToken(DEVICE_CODE_PREFIX);
     for (let attempt = 0; ; attempt++) {
       const code = userCode();

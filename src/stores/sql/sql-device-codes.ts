@@ -85,6 +85,13 @@ export class SqlDeviceCodes implements DeviceCodeStore {
     });
   }
 
+  countPending(now: number): Promise<number> {
+    return this.guard(async () => {
+      const r = await this.db.selectFrom('fg_device_codes').select((eb) => eb.fn.countAll<number | string>().as('n')).where('status', '=', 'pending').where('expires_at', '>', now).executeTakeFirst();
+      return Number(r?.n ?? 0);
+    });
+  }
+
   purge(before: number): Promise<void> {
     return this.guard(async () => {
       await this.db.deleteFrom('fg_device_codes').where('expires_at', '<', before).execute();
