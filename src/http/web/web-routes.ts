@@ -152,6 +152,9 @@ export function webRoutes(app: FastifyInstance, o: WebOptions): void {
       o.onInternalError(err);
       return page(reply, 503, messagePage('Sign-in unavailable', 'The identity provider could not be reached; try again shortly.'));
     }
+    // A session the browser already held ends: a sign-in always leaves exactly one, fresh.
+    const previous = await session(req).catch(() => undefined);
+    if (previous) await o.sessions.close(previous).catch(() => undefined);
     const token = await o.sessions.open({ issuer: identity.issuer, subject: identity.subject, roles: identity.roles });
     o.audit.record({ event: 'auth.success', outcome: 'ok', principal: identity.subject, kind: 'external', issuer: identity.issuer, method: 'oidc-login', peer: req.ip });
     o.audit.record({ event: 'session.created', outcome: 'ok', principal: identity.subject, kind: 'external', issuer: identity.issuer, method: 'web', peer: req.ip });
