@@ -150,7 +150,7 @@ test('Redis killed under load: session and JWT calls in between fail UNAVAILABLE
   assert.ok(during.filter((o) => o.kind !== 'apikey').length > 100, `only ${during.length} calls during the outage`);
   assert.deepEqual(notUnavailable(during, ['session', 'jwt']), [], summary(during));
   assert.ok(during.some((o) => o.kind === 'apikey' && o.ok), `API keys do not need Redis: ${summary(during)}`);
-  assert.deepEqual(resumedAll(later), [], `not resumed after Redis came back: ${summary(later)}`);
+  assert.deepEqual(resumedAll(later), [], `not resumed after Redis came back: ${summary(later)}\nserver (exit ${server.child.exitCode}):\n${server.output.join('').slice(-4000)}`);
   assert.equal(server.child.exitCode, null, 'the server stayed up');
 });
 
@@ -158,7 +158,7 @@ test('PostgreSQL crashed under load: after the cache window every call fails UNA
   const { during, after: later } = await outage(() => pg.kill(), () => pg.start(), CACHE_MS + 500);
   assert.ok(during.length > 100, `only ${during.length} calls during the outage`);
   assert.deepEqual(notUnavailable(during, ['session', 'jwt', 'apikey']), [], summary(during));
-  assert.deepEqual(resumedAll(later), [], `not resumed after PostgreSQL came back: ${summary(later)}`);
+  assert.deepEqual(resumedAll(later), [], `not resumed after PostgreSQL came back: ${summary(later)}\nserver (exit ${server.child.exitCode}):\n${server.output.join('').slice(-4000)}`);
   assert.equal(server.child.exitCode, null, 'the server stayed up');
   const ready = await fetch(`${server.httpUri}/readyz`);
   assert.equal(ready.status, 200, await ready.text());

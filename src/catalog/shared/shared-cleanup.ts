@@ -65,11 +65,12 @@ export async function deleteRetired(pool: pg.Pool, root: string): Promise<number
  * locked while their files go, and a commit holds a share lock on its writer's row, so no commit
  * of a gone replica can land meanwhile. Returns the ids declared gone.
  */
-export async function reapGoneReplicas(pool: pg.Pool, root: string, timeoutMs: number): Promise<string[]> {
+export async function reapGoneReplicas(pool: pg.Pool, root: string, timeoutMs: number, self: string): Promise<string[]> {
   return inTransaction(pool, async (client) => {
+    // Never itself: a replica that is running this is alive, however late its last heartbeat (PostgreSQL may just be back).
     const gone = await client.query<{ id: string }>(
-      `SELECT id FROM fg_catalog_replicas WHERE heartbeat_at < ${NOW_MS} - $1 FOR UPDATE SKIP LOCKED`,
-      [timeoutMs],
+      `SELECT id FROM fg_catalog_replicas WHERE heartbeat_at < ${NOW_MS} - $1 AND id <> $2 FOR UPDATE SKIP LOCKED`,
+      [timeoutMs, self],
     );
     const ids = new Set(gone.rows.map((r) => r.id));
     if (ids.size === 0) return [];
