@@ -210,6 +210,7 @@ export class PostgresCatalogRecord implements CatalogRecord {
     this.maintaining = true;
     try {
       await deleteRetired(this.pool, this.options.root);
+      if (!this.membership.steadyFor(this.options.replicaTimeoutMs)) return;
       const gone = await reapGoneReplicas(this.pool, this.options.root, this.options.replicaTimeoutMs, this.membership.id);
       if (gone.length) this.options.onInfo?.(`shared catalog: replica${gone.length > 1 ? 's' : ''} ${gone.join(', ')} gone; their unfinished uploads were cleaned up`);
     } finally {

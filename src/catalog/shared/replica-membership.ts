@@ -20,6 +20,8 @@ export class ReplicaMembership {
   private current = newId();
   private timer: NodeJS.Timeout | undefined;
   private beating = false;
+  /** Since when every heartbeat has reached PostgreSQL (undefined after a failed one). */
+  private healthySince: number | undefined = Date.now();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -51,11 +53,21 @@ export class ReplicaMembership {
         this.current = newId();
         await this.join();
       }
+      this.healthySince ??= Date.now();
     } catch (err) {
+      this.healthySince = undefined;
       this.onError(err as Error);
     } finally {
       this.beating = false;
     }
+  }
+
+  /**
+   * Whether this replica has reached PostgreSQL without a break for `ms`: only then may it judge
+   * others gone (right after an outage every replica's heartbeat is stale, and none is gone).
+   */
+  steadyFor(ms: number): boolean {
+    return this.healthySince !== undefined && Date.now() - this.healthySince >= ms;
   }
 
   /** The replicas that heartbeated within `timeoutMs`. */
