@@ -234,19 +234,7 @@ test('a wrong nonce or a wrong PKCE verifier: the sign-in fails', async () => {
   // Registered at the provider too, but answered by nobody: the code stays unredeemed for the test to use.
   const login = new OidcLogin(new ExternalIssuer(config.oidc.issuers[0]!), config.oidc.issuers[0]!.login!, `${base}/callback-held`);
   for (const spoil of ['nonce', 'verifier'] as const) {
-    const { url, pending } = await login.start();
-    const page = await (await browser.newContext()).newPage();
-    let code = '';
-    page.on('request', (r) => {
-      if (r.url().startsWith(`${base}/callback-held`)) code = new URL(r.url()).searchParams.get('code') ?? '';
-    });
-    await page.goto(url);
-    await page.fill('input[name=login]', 'alice');
-    await page.fill('input[name=password]', 'any');
-    await page.click('button[type=submit]');
-    await consent(page);
-    await page.waitForURL((u) => u.pathname === '/callback-held');
-    assert.ok(code);
+    const { code, pending } = await heldCode(login);
     const spoiled = { ...pending, [spoil]: `${pending[spoil]}x` };
     await assert.rejects(login.finish({ code, state: pending.state }, spoiled, Math.floor(Date.now() / 1000)), (e: unknown) => {
       assert.ok(e instanceof LoginError, String(e));
