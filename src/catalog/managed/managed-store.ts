@@ -119,7 +119,12 @@ export class ManagedStore implements DatasetProvider, UploadTarget {
         if (!existing) await mkdir(dir, { recursive: true });
         await rename(tmpPath, join(dir, segment.file));
         // The record may be elsewhere (PostgreSQL): the segment must be on disk under its name before the commit names it.
-        if (this.record.shared && this.durable) await syncDirectory(dir);
+        if (this.record.shared && this.durable) {
+          await syncDirectory(dir).catch(async (err: unknown) => {
+            await rm(join(dir, segment.file), { force: true });
+            throw err;
+          });
+        }
         const keep = upload.mode === 'append' && existing ? existing.manifest.segments : [];
         const live = new Set(keep.map((s) => s.file));
         const manifest: Manifest = {
