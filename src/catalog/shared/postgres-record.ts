@@ -150,6 +150,8 @@ export class PostgresCatalogRecord implements CatalogRecord {
     }
     let planned: ChangePlan | undefined;
     let committing = false;
+    // A connection that failed a query goes back to the pool destroyed, not reused in an unknown state.
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       await client.query(`SELECT pg_advisory_xact_lock(${datasetLock})`, [name]);
@@ -179,6 +181,7 @@ export class PostgresCatalogRecord implements CatalogRecord {
       await client.query('COMMIT');
       return { name, revision: Number(written.rows[0]!.revision), manifest: planned.manifest };
     } catch (err) {
+      if (!(err instanceof FlightgateError)) broken = err as Error;
       if (!committing) {
         await client.query('ROLLBACK').catch(() => undefined);
         // Rolled back (or never begun): the change certainly did not land.
@@ -187,7 +190,7 @@ export class PostgresCatalogRecord implements CatalogRecord {
       // A failed COMMIT leaves the outcome unknown: the files stay (the cleanup of gone replicas, or a later commit, settles them).
       throw backendDown(err);
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 

@@ -22,16 +22,19 @@ export function writerOf(file: string, inRoot: boolean): string | undefined {
 
 async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     const out = await work(client);
     await client.query('COMMIT');
     return out;
   } catch (err) {
+    // A connection that failed a query is destroyed rather than handed to the next caller.
+    broken = err as Error;
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    client.release(broken);
   }
 }
 

@@ -47,6 +47,7 @@ const safeNext = (next: unknown): string | undefined =>
   typeof next === 'string' && /^\/(?![\/\\])[\x21-\x7e]{0,512}$/.test(next) ? next : undefined;
 
 const LOGIN_WINDOW_MS = 10 * 60 * 1000;
+const MAX_SIGN_INS_IN_WINDOW = 100_000;
 
 export function webRoutes(app: FastifyInstance, o: WebOptions): void {
   if (o.logins.length === 0) return;
@@ -141,8 +142,14 @@ export function webRoutes(app: FastifyInstance, o: WebOptions): void {
     // The state first: a callback forged with another state must not use up the real one.
     if (!login.stateMatches(query.state, pending)) return refuse('the sign-in came back with another state: start again');
     const now = Date.now();
-    for (const [state, until] of usedStates) if (until < now) usedStates.delete(state);
+    // Entries are in the order they expire: only the expired head is looked at.
+    for (const [state, until] of usedStates) {
+      if (until >= now) break;
+      usedStates.delete(state);
+    }
     if (usedStates.has(pending.state)) return refuse('This sign-in was already used: start again.');
+    // Each entry is a sign-in someone started within ten minutes: a flood of them is refused, not remembered without end.
+    if (usedStates.size >= MAX_SIGN_INS_IN_WINDOW) return page(reply, 503, messagePage('Sign-in busy', 'Too many sign-ins in the last ten minutes on this server; try again shortly.'));
     usedStates.set(pending.state, now + LOGIN_WINDOW_MS);
     let identity;
     try {
